@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs the Debian packages screenpop needs, by group; a no-op (no apt, no sudo) when
+# everything is already there, so `make run` and `make test` can call it every time.
+#
+#   scripts/deps.sh [run|test|desktop]...   (default: run)
+#
+#   run      build and run the daemon: D-Bus headers, SQLite, dunst, gnome-keyring, xdg-utils
+#   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp
+#   desktop  the Tauri shell: WebKitGTK, appindicator, rsvg, WebKitWebDriver
+set -euo pipefail
+
+run=(libdbus-1-dev pkg-config sqlite3 dunst libnotify-bin gnome-keyring libsecret-tools
+  dbus-x11 xdg-utils)
+test=("${run[@]}" xvfb xauth imagemagick x11-utils procps baresip-core mosquitto
+  mosquitto-clients sip-tester)
+desktop=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver)
+
+wanted=()
+for group in "${@:-run}"; do
+  case "$group" in
+    run) wanted+=("${run[@]}") ;;
+    test) wanted+=("${test[@]}") ;;
+    desktop) wanted+=("${desktop[@]}") ;;
+    *)
+      echo "deps.sh: unknown group '$group' (expected run, test or desktop)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+missing=()
+for package in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  if [[ "$status" != "install ok installed" && " ${missing[*]} " != *" $package "* ]]; then
+    missing+=("$package")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "deps.sh: all packages for '${*:-run}' are installed"
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null; then
+  sudo=(sudo)
+else
+  echo "deps.sh: missing ${missing[*]}, and not root and no sudo to install them" >&2
+  exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300)
+"${apt[@]}" update -qq
+"${apt[@]}" install -y --no-install-recommends "${missing[@]}"
+echo "deps.sh: installed ${missing[*]}"

@@ -1,0 +1,171 @@
+//! Talking to the running daemon over its webhook: `screenpop event …` and `screenpop status`.
+//!
+//! The bearer token is read from the keyring (the daemon created it on first run).
+
+use crate::output::{print_json, usage, Unavailable};
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use screenpop::config::Settings;
+use screenpop::secrets::{Keyring, SecretStore};
+use serde_json::{json, Value};
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum EventKind {
+    /// A call rings (prints the call id to use with answered/ended).
+    Ringing {
+        /// The caller's number (any format, SIP/tel URI, or "anonymous").
+        #[arg(long)]
+        from: String,
+        /// The caller's display name, as a phone would send it.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "call-id")]
+        call_id: Option<String>,
+        /// inbound (default) or outbound.
+        #[arg(long, default_value = "inbound")]
+        direction: String,
+        /// Which line or queue it came in on.
+        #[arg(long)]
+        line: Option<String>,
+    },
+    /// The call was answered.
+    Answered {
+        #[arg(long = "call-id")]
+        call_id: String,
+    },
+    /// The call ended (unanswered inbound calls become missed calls).
+    Ended {
+        #[arg(long = "call-id")]
+        call_id: String,
+        /// hangup (default), cancelled, answered_elsewhere, transferred, or free text.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+fn base(settings: &Settings) -> String {
+    format!("http://127.0.0.1:{}", settings.webhook.port)
+}
+
+fn token(settings: &Settings) -> Result<String> {
+    Keyring
+        .get(&settings.webhook.token_secret)
+        .context("cannot read the webhook token from the keyring")?
+        .ok_or_else(|| anyhow::Error::new(Unavailable(format!(
+            "no webhook token in the keyring yet (entry {:?}): start the daemon once with `screenpop run`",
+            settings.webhook.token_secret
+        ))))
+}
+
+async fn send(settings: &Settings, request: reqwest::RequestBuilder) -> Result<Value> {
+    let url = base(settings);
+    let response = request
+        .bearer_auth(token(settings)?)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_connect() {
+                anyhow::Error::new(Unavailable(format!(
+                    "no screenpop daemon is listening on {url} — start it with `screenpop run` (or `make run`)"
+                )))
+            } else {
+                anyhow::Error::new(e).context(format!("request to {url} failed"))
+            }
+        })?;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        let message = body
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("no details");
+        return Err(usage(format!(
+            "the daemon refused the request ({status}): {message}"
+        )));
+    }
+    Ok(body)
+}
+
+/// `screenpop event …`
+pub async fn post_event(settings: &Settings, kind: EventKind) -> Result<ExitCode> {
+    let body = match &kind {
+        EventKind::Ringing {
+            from,
+            name,
+            call_id,
+            direction,
+            line,
+        } => json!({
+            "version": 1, "type": "ringing", "from": from, "name": name, "call_id": call_id,
+            "direction": direction, "line": line,
+        }),
+        EventKind::Answered { call_id } => {
+            json!({ "version": 1, "type": "answered", "call_id": call_id })
+        }
+        EventKind::Ended { call_id, reason } => {
+            json!({ "version": 1, "type": "ended", "call_id": call_id, "reason": reason })
+        }
+    };
+    let client = reqwest::Client::new();
+    let answer = send(
+        settings,
+        client
+            .post(format!("{}/v1/events", base(settings)))
+            .json(&body),
+    )
+    .await?;
+    if let Some(id) = answer.get("call_id").and_then(Value::as_str) {
+        println!("{id}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `screenpop status`
+pub async fn status(settings: &Settings, json: bool) -> Result<ExitCode> {
+    let client = reqwest::Client::new();
+    let status = send(
+        settings,
+        client.get(format!("{}/v1/status", base(settings))),
+    )
+    .await?;
+    if json {
+        print_json(&status)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("webhook   up (127.0.0.1:{})", settings.webhook.port);
+    for (title, key) in [("source", "sources"), ("directory", "directories")] {
+        for item in status
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = item.get("name").and_then(Value::as_str).unwrap_or("?");
+            let health = &item["health"];
+            let state = health.get("state").and_then(Value::as_str).unwrap_or("?");
+            let reason = health
+                .get("reason")
+                .and_then(Value::as_str)
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            println!("{title:<9} {name} {state}{reason}");
+        }
+    }
+    let calls = status
+        .get("calls")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    println!("calls     {} live", calls.len());
+    for call in calls {
+        println!(
+            "  {} {} {}",
+            call["key"]["call_id"].as_str().unwrap_or("?"),
+            call["state"].as_str().unwrap_or("?"),
+            call["number"].as_str().unwrap_or("?")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,222 @@
+//! `screenpop contacts …`: import (CSV/vCard, with progress and per-row problems), list,
+//! export, add, delete — the local directory from the command line.
+
+use crate::output::{print_json, usage};
+use anyhow::{Context, Result};
+use clap::{Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use screenpop::config::{Paths, Settings};
+use screenpop::directory::import::{self, Parsed};
+use screenpop::directory::NewContact;
+use screenpop::store::contacts::Contacts;
+use screenpop::store::Store;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Csv,
+    Vcard,
+}
+
+#[derive(Subcommand)]
+pub enum ContactsCommand {
+    /// Import contacts from a CSV (header: name,phone[,company,vip,note,id,url]) or vCard file.
+    Import {
+        file: PathBuf,
+        /// Force the format instead of guessing from the extension.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// List contacts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export all contacts (CSV by default) to a file or stdout.
+    Export {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Where to write; stdout when omitted.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Add (or replace, with --id) one contact.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// A phone number; repeat for several.
+        #[arg(long = "phone", required = true)]
+        phones: Vec<String>,
+        #[arg(long)]
+        company: Option<String>,
+        #[arg(long)]
+        vip: bool,
+        #[arg(long)]
+        note: Option<String>,
+        /// Profile URL (http/https).
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Delete a contact by id.
+    Delete { id: String },
+}
+
+pub async fn run(paths: Paths, settings: Settings, command: ContactsCommand) -> Result<ExitCode> {
+    let store = Store::open(&paths.database())
+        .await
+        .context("cannot open the database")?;
+    let rules = settings.phone_rules().map_err(usage)?;
+    let contacts = Contacts::new(store);
+    contacts
+        .reindex(&rules, &settings.phone.default_region)
+        .await?;
+    match command {
+        ContactsCommand::Import { file, format } => {
+            import_file(&contacts, &rules, &file, format).await
+        }
+        ContactsCommand::List { json } => {
+            let all = contacts.list().await?;
+            if json {
+                print_json(&all)?;
+            } else {
+                for c in &all {
+                    let vip = if c.vip { " ★VIP" } else { "" };
+                    let company = c
+                        .company
+                        .as_deref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default();
+                    println!(
+                        "{:<12} {}{company}{vip}  {}",
+                        c.id,
+                        c.name,
+                        c.phones.join(", ")
+                    );
+                }
+                eprintln!("{} contacts", all.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ContactsCommand::Export { format, output } => {
+            let all = contacts.list().await?;
+            let mut sink: Box<dyn Write> = match &output {
+                Some(path) => Box::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            match format {
+                Format::Csv => import::csv::write(&mut sink, &all)?,
+                Format::Vcard => import::vcard::write(&mut sink, &all)?,
+            }
+            sink.flush()?;
+            if output.is_some() {
+                eprintln!("exported {} contacts", all.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ContactsCommand::Add {
+            name,
+            phones,
+            company,
+            vip,
+            note,
+            url,
+            id,
+        } => {
+            if let Some(u) = &url {
+                screenpop::present::opener::check(u).map_err(usage)?;
+            }
+            if name.trim().is_empty() {
+                return Err(usage("--name must not be empty"));
+            }
+            let contact = NewContact {
+                id,
+                name,
+                company,
+                phones,
+                vip,
+                note,
+                url,
+            };
+            let ids = contacts.upsert_many(&rules, &[contact]).await?;
+            println!("{}", ids.first().map(String::as_str).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        ContactsCommand::Delete { id } => {
+            if contacts.delete(&id).await? {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("screenpop: no contact with id {id:?}");
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+async fn import_file(
+    contacts: &Contacts,
+    rules: &screenpop::phone::PhoneRules,
+    file: &Path,
+    format: Option<Format>,
+) -> Result<ExitCode> {
+    let handle = std::fs::File::open(file)
+        .map_err(|e| usage(format!("cannot open {}: {e}", file.display())))?;
+    let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
+    let format = format.unwrap_or_else(|| {
+        match file
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("vcf") | Some("vcard") => Format::Vcard,
+            _ => Format::Csv,
+        }
+    });
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("reading {}", file.display()));
+    let reader = std::io::BufReader::new(handle);
+    let mut progress = |bytes: u64| bar.set_position(bytes);
+    let parsed: Parsed = match format {
+        Format::Csv => import::csv::parse(reader, &mut progress),
+        Format::Vcard => import::vcard::parse(reader, &mut progress),
+    }
+    .map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    bar.finish_and_clear();
+    for problem in &parsed.problems {
+        eprintln!(
+            "{}:{}: skipped: {}",
+            file.display(),
+            problem.line,
+            problem.reason
+        );
+    }
+    let mut written = 0usize;
+    let total = parsed.contacts.len();
+    let bar = ProgressBar::new(total as u64);
+    for chunk in parsed.contacts.chunks(500) {
+        contacts.upsert_many(rules, chunk).await?;
+        written += chunk.len();
+        bar.set_position(written as u64);
+    }
+    bar.finish_and_clear();
+    println!(
+        "imported {written} contacts, skipped {} rows",
+        parsed.problems.len()
+    );
+    if written == 0 && !parsed.problems.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}

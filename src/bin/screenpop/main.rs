@@ -1,0 +1,208 @@
+//! `screenpop`: the command-line face of the core — the headless daemon (`run`) and the tools
+//! around it (contacts, lookup, call log, config, secrets, simulated events).
+//!
+//! Each verb lives in its own module; this file is the argument grammar and dispatch.
+//! Exit codes: 0 ok, 1 nothing found / daemon not reachable, 2 bad input or config.
+
+mod client;
+mod contacts;
+mod inspect;
+mod output;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use screenpop::config::{Paths, Settings};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "screenpop",
+    version,
+    about = "Recognise callers, greet the agent, pop the CRM profile, log every call"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the headless daemon (sources, lookup, notifications, call log) until SIGINT/SIGTERM.
+    Run,
+    /// Post a simulated call event to the running daemon's webhook.
+    Event {
+        #[command(subcommand)]
+        kind: client::EventKind,
+    },
+    /// Look a number up through the directory chain (no daemon needed).
+    Lookup(inspect::LookupArgs),
+    /// Manage the local directory.
+    Contacts {
+        #[command(subcommand)]
+        command: contacts::ContactsCommand,
+    },
+    /// Show the call log, newest first.
+    Log(inspect::LogArgs),
+    /// Show the journaling outbox (pending and failed CRM deliveries).
+    Outbox {
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<inspect::OutboxCommand>,
+    },
+    /// Show the running daemon's sources, directories and live calls.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Store or delete secrets in the OS keyring (values are read from stdin, never argv).
+    Secret {
+        #[command(subcommand)]
+        command: inspect::SecretCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration (file and SCREENPOP_* environment).
+    Check,
+    /// Print the config file path screenpop reads (with --data: the data directory).
+    Path {
+        #[arg(long)]
+        data: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let daemon = matches!(cli.command, Command::Run);
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| {
+        if daemon {
+            "screenpop=info".into()
+        } else {
+            "screenpop=warn".into()
+        }
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("screenpop: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("screenpop: {e:#}");
+            ExitCode::from(output::exit_code_of(&e))
+        }
+    }
+}
+
+/// Config problems are exit 2; they carry this marker through anyhow.
+fn load() -> Result<(Paths, Settings)> {
+    let paths = Paths::from_env().map_err(output::usage)?;
+    let settings = Settings::load(&paths).map_err(output::usage)?;
+    Ok((paths, settings))
+}
+
+async fn dispatch(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Run => {
+            let (paths, settings) = load()?;
+            run(paths, settings).await
+        }
+        Command::Event { kind } => {
+            let (_, settings) = load()?;
+            client::post_event(&settings, kind).await
+        }
+        Command::Status { json } => {
+            let (_, settings) = load()?;
+            client::status(&settings, json).await
+        }
+        Command::Lookup(args) => {
+            let (paths, settings) = load()?;
+            inspect::lookup(paths, settings, args).await
+        }
+        Command::Contacts { command } => {
+            let (paths, settings) = load()?;
+            contacts::run(paths, settings, command).await
+        }
+        Command::Log(args) => {
+            let (paths, _) = load()?;
+            inspect::log(paths, args).await
+        }
+        Command::Outbox { json, command } => {
+            let (paths, _) = load()?;
+            inspect::outbox(paths, json, command).await
+        }
+        Command::Secret { command } => inspect::secret(command),
+        Command::Config { command } => config(command),
+    }
+}
+
+async fn run(paths: Paths, settings: Settings) -> Result<ExitCode> {
+    use anyhow::Context;
+    let secrets = std::sync::Arc::new(screenpop::secrets::Keyring);
+    let data_dir: PathBuf = paths.data_dir.clone();
+    let app = screenpop::daemon::App::open(paths, settings, secrets)
+        .await
+        .with_context(|| format!("cannot open screenpop's data in {}", data_dir.display()))?;
+    app.run(screenpop::daemon::signals()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn config(command: ConfigCommand) -> Result<ExitCode> {
+    let paths = Paths::from_env().map_err(output::usage)?;
+    match command {
+        ConfigCommand::Path { data } => {
+            let path = if data {
+                &paths.data_dir
+            } else {
+                &paths.config_file
+            };
+            println!("{}", path.display());
+        }
+        ConfigCommand::Check => {
+            let settings = Settings::load(&paths).map_err(output::usage)?;
+            let origin = if paths.config_file.exists() {
+                "file"
+            } else {
+                "no file, defaults"
+            };
+            println!("ok: {} ({origin})", paths.config_file.display());
+            println!(
+                "  region {}, webhook {}, pop on {:?}, budget {} ms",
+                settings.phone.default_region,
+                if settings.webhook.enabled {
+                    format!("127.0.0.1:{}", settings.webhook.port)
+                } else {
+                    "off".into()
+                },
+                settings.notify.pop_on,
+                settings.lookup.budget_ms
+            );
+            let chain: Vec<String> = settings
+                .directory_chain()
+                .iter()
+                .map(|d| d.name())
+                .collect();
+            println!("  directories: {}", chain.join(" → "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

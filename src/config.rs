@@ -1,0 +1,445 @@
+//! Settings: defaults in code → TOML file → `SCREENPOP_<SECTION>__<KEY>` environment.
+//!
+//! One [`Settings`] struct, validated once at start. `SCREENPOP_CONFIG` names the file
+//! (default: XDG config dir `screenpop/config.toml`), `SCREENPOP_DATA_DIR` the folder for the
+//! database (default: XDG data dir `screenpop/`). A broken file is reported with its line and
+//! the offending field. Secrets never live here: config refers to keyring entries by name.
+
+use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Env var naming the config file.
+pub const CONFIG_ENV: &str = "SCREENPOP_CONFIG";
+/// Env var naming the data folder.
+pub const DATA_DIR_ENV: &str = "SCREENPOP_DATA_DIR";
+const ENV_PREFIX: &str = "SCREENPOP_";
+
+/// Everything screenpop can be told.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub phone: PhoneSettings,
+    pub webhook: WebhookSettings,
+    pub notify: NotifySettings,
+    pub lookup: LookupSettings,
+    /// Directories in chain order (`[[directory]]`); default: the local directory only.
+    #[serde(rename = "directory")]
+    pub directories: Vec<DirectoryConfig>,
+    /// Extra event sources (`[[source]]`); the webhook is configured under `[webhook]`.
+    #[serde(rename = "source")]
+    pub sources: Vec<SourceConfig>,
+}
+
+/// `[phone]`: how numbers are read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhoneSettings {
+    /// ISO 3166 region assumed for numbers without a country code.
+    pub default_region: String,
+    /// Fallback match on the last N digits when E.164 forms differ.
+    pub match_last_digits: usize,
+}
+
+/// `[webhook]`: the local HTTP event source (`screenpop event …` posts here).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub enabled: bool,
+    pub port: u16,
+    /// Keyring entry holding the bearer token (generated on first run).
+    pub token_secret: String,
+}
+
+/// When the greeting pops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PopOn {
+    Ringing,
+    Answered,
+    Manual,
+}
+
+/// `[notify]`: how the agent is greeted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySettings {
+    pub pop_on: PopOn,
+    /// Open the profile URL by itself when a known caller pops.
+    pub auto_open: bool,
+    /// Show desktop notifications at all (false = do not disturb; calls are still logged).
+    pub enabled: bool,
+    /// Leave a "Missed call" notification for unanswered inbound calls.
+    pub missed: bool,
+}
+
+/// `[lookup]`: the directory chain's budget and cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LookupSettings {
+    /// Past this the agent sees "Looking up…" and the pop is replaced when the answer lands.
+    pub budget_ms: u64,
+    /// How long a directory's hit stays cached.
+    pub cache_ttl_s: u64,
+    /// How long a directory's miss stays cached.
+    pub miss_ttl_s: u64,
+}
+
+/// One `[[directory]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum DirectoryConfig {
+    /// The SQLite contacts table (`screenpop contacts import`).
+    Local {
+        #[serde(default)]
+        name: Option<String>,
+        /// URL template to create a contact for an unknown caller (`{number}`, `{e164}`).
+        #[serde(default)]
+        create_contact_url: Option<String>,
+    },
+}
+
+impl DirectoryConfig {
+    /// The label shown in explain output and the tray.
+    pub fn name(&self) -> String {
+        match self {
+            DirectoryConfig::Local { name, .. } => name.clone().unwrap_or_else(|| "local".into()),
+        }
+    }
+}
+
+/// One `[[source]]` entry (softphones, brokers, PBXs arrive here).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SourceConfig {}
+
+impl Default for PhoneSettings {
+    fn default() -> Self {
+        Self {
+            default_region: "US".into(),
+            match_last_digits: DEFAULT_TAIL_DIGITS,
+        }
+    }
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            port: 17321,
+            token_secret: "webhook-token".into(),
+        }
+    }
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            pop_on: PopOn::Ringing,
+            auto_open: false,
+            enabled: true,
+            missed: true,
+        }
+    }
+}
+
+impl Default for LookupSettings {
+    fn default() -> Self {
+        Self {
+            budget_ms: 800,
+            cache_ttl_s: 3600,
+            miss_ttl_s: 300,
+        }
+    }
+}
+
+/// A config problem, worded for the person who has to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{path}{line}: {field}: {message}")]
+    Invalid {
+        path: String,
+        line: String,
+        field: String,
+        message: String,
+    },
+    #[error(
+        "no config or data directory could be determined (set {CONFIG_ENV} and {DATA_DIR_ENV})"
+    )]
+    NoHome,
+}
+
+/// Where settings and data live for this process.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl Paths {
+    /// Resolves the config file and data folder from the environment and XDG dirs.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let config_file = match std::env::var_os(CONFIG_ENV) {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => dirs::config_dir()
+                .ok_or(ConfigError::NoHome)?
+                .join("screenpop/config.toml"),
+        };
+        let data_dir = match std::env::var_os(DATA_DIR_ENV) {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => dirs::data_dir()
+                .ok_or(ConfigError::NoHome)?
+                .join("screenpop"),
+        };
+        Ok(Self {
+            config_file,
+            data_dir,
+        })
+    }
+
+    /// The SQLite database file.
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("screenpop.db")
+    }
+}
+
+impl Settings {
+    /// Loads defaults → file (if it exists) → environment, then validates.
+    pub fn load(paths: &Paths) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(&paths.config_file) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: paths.config_file.clone(),
+                    source,
+                })
+            }
+        };
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_parts(&paths.config_file, text.as_deref(), &env)
+    }
+
+    /// The pure core of [`Settings::load`]: file text and environment pairs in, settings out.
+    pub fn from_parts(
+        path: &Path,
+        text: Option<&str>,
+        env: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        let file_error = |e: toml::de::Error| ConfigError::File {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        };
+        let mut table: toml::Table = match text {
+            Some(t) => {
+                // Deserialize once from the text so errors carry line, column and field.
+                let _: Settings = toml::from_str(t).map_err(file_error)?;
+                toml::from_str(t).map_err(file_error)?
+            }
+            None => toml::Table::new(),
+        };
+        let mut applied = Vec::new();
+        for (var, value) in env {
+            let Some(key) = var.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let Some((section, field)) = key.split_once("__") else {
+                continue;
+            };
+            let (section, field) = (section.to_ascii_lowercase(), field.to_ascii_lowercase());
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let toml::Value::Table(section_table) = entry else {
+                return Err(ConfigError::Env {
+                    var: var.clone(),
+                    message: format!("[{section}] is not a table"),
+                });
+            };
+            section_table.insert(field, env_value(value));
+            applied.push(var.clone());
+        }
+        let settings: Settings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Env {
+                    var: applied.join(", "),
+                    message: e.message().to_string(),
+                })?;
+        settings.validate(path, text)?;
+        Ok(settings)
+    }
+
+    /// Checks what serde cannot: known region, sane numbers.
+    fn validate(&self, path: &Path, text: Option<&str>) -> Result<(), ConfigError> {
+        let invalid = |section: &str, key: &str, message: String| ConfigError::Invalid {
+            path: path.display().to_string(),
+            line: text
+                .and_then(|t| line_of(t, section, key))
+                .map(|l| format!(" line {l}"))
+                .unwrap_or_default(),
+            field: format!("{section}.{key}"),
+            message,
+        };
+        if let Err(e) = self.phone_rules() {
+            return Err(invalid("phone", "default_region", e.to_string()));
+        }
+        if !(4..=15).contains(&self.phone.match_last_digits) {
+            return Err(invalid(
+                "phone",
+                "match_last_digits",
+                "must be between 4 and 15".into(),
+            ));
+        }
+        if self.webhook.enabled && self.webhook.port == 0 {
+            return Err(invalid("webhook", "port", "must not be 0".into()));
+        }
+        if self.lookup.budget_ms == 0 || self.lookup.budget_ms > 60_000 {
+            return Err(invalid(
+                "lookup",
+                "budget_ms",
+                "must be between 1 and 60000".into(),
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for d in &self.directories {
+            if !names.insert(d.name()) {
+                return Err(invalid(
+                    "directory",
+                    "name",
+                    format!(
+                        "two directories are named {:?}; names must be unique",
+                        d.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The number rules these settings describe.
+    pub fn phone_rules(&self) -> Result<PhoneRules, crate::phone::UnknownRegion> {
+        PhoneRules::new(&self.phone.default_region, self.phone.match_last_digits)
+    }
+
+    /// The directory chain, defaulting to the local directory alone.
+    pub fn directory_chain(&self) -> Vec<DirectoryConfig> {
+        if self.directories.is_empty() {
+            vec![DirectoryConfig::Local {
+                name: None,
+                create_contact_url: None,
+            }]
+        } else {
+            self.directories.clone()
+        }
+    }
+}
+
+/// Env values are TOML scalars when they parse as one (`true`, `17321`), else plain strings.
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+/// The 1-based line where `key` is set inside `[section]` (or `[[section]]`), if any.
+fn line_of(text: &str, section: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        } else if current == section {
+            if let Some((k, _)) = t.split_once('=') {
+                if k.trim() == key {
+                    return Some(i + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: Vec<_> = env
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        Settings::from_parts(Path::new("/etc/screenpop.toml"), Some(text), &env)
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let s = Settings::from_parts(Path::new("x"), None, &[]).unwrap();
+        assert_eq!(s.phone.default_region, "US");
+        assert_eq!(s.webhook.port, 17321);
+        assert_eq!(s.notify.pop_on, PopOn::Ringing);
+        assert_eq!(s.lookup.budget_ms, 800);
+        assert_eq!(s.directory_chain().len(), 1);
+    }
+
+    #[test]
+    fn file_then_env_override() {
+        let s = parse(
+            "[phone]\ndefault_region = \"DE\"\n[notify]\nauto_open = true\n",
+            &[
+                ("SCREENPOP_WEBHOOK__PORT", "4000"),
+                ("SCREENPOP_PHONE__DEFAULT_REGION", "FR"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.phone.default_region, "FR");
+        assert_eq!(s.webhook.port, 4000);
+        assert!(s.notify.auto_open);
+    }
+
+    #[test]
+    fn broken_file_names_line_and_field() {
+        let err = parse("[phone]\n\ndefault_region = 5\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("default_region"), "{err}");
+        let err = parse("[notify]\npop_on = \"sometimes\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && err.contains("sometimes"), "{err}");
+        let err = parse("[phone]\nregion = \"DE\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `region`"), "{err}");
+    }
+
+    #[test]
+    fn invalid_region_is_caught_with_its_line() {
+        let err = parse("\n[phone]\ndefault_region = \"XX\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("phone.default_region"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_env_value_names_the_variable() {
+        let err = parse("", &[("SCREENPOP_WEBHOOK__PORT", "lots")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SCREENPOP_WEBHOOK__PORT"), "{err}");
+    }
+}

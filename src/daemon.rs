@@ -1,0 +1,208 @@
+//! The assembled application: store, directory chain, engine, presenter and sources, as
+//! `screenpop run` and the desktop shell both start it (one code path).
+//!
+//! [`App::open`] wires everything from [`Settings`]; [`App::run`] serves until the shutdown
+//! future resolves, then stops sources, lets live calls close and be logged, and returns.
+
+use crate::config::{Paths, Settings};
+use crate::directory::chain::Chain;
+use crate::engine::{Engine, Input};
+use crate::event::SourceId;
+use crate::phone::PhoneRules;
+use crate::present::notify::DesktopNotifier;
+use crate::present::{self, Intent, Policy, Switches};
+use crate::secrets::{self, SecretStore};
+use crate::source::webhook::{self, WebhookState};
+use crate::store::cache::LookupCache;
+use crate::store::calls::CallLog;
+use crate::store::contacts::Contacts;
+use crate::store::Store;
+use serde_json::json;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Why the daemon could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Region(#[from] crate::phone::UnknownRegion),
+    #[error("webhook token: {0}")]
+    Secret(#[from] crate::secrets::SecretError),
+    #[error("cannot listen on 127.0.0.1:{port}: {source} (is another screenpop running? change [webhook] port)")]
+    Listen { port: u16, source: std::io::Error },
+}
+
+/// Everything a running screenpop holds.
+pub struct App {
+    pub settings: Settings,
+    pub paths: Paths,
+    pub store: Store,
+    pub rules: PhoneRules,
+    pub engine: Arc<Engine>,
+    pub switches: Arc<Switches>,
+    pub secrets: Arc<dyn SecretStore>,
+    /// Clicks the daemon cannot carry out itself (dial, create contact without a page).
+    pub intents: broadcast::Sender<Intent>,
+}
+
+impl App {
+    /// Opens the store and builds the chain and engine from `settings`.
+    pub async fn open(
+        paths: Paths,
+        settings: Settings,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<Self, DaemonError> {
+        let store = Store::open(&paths.database()).await?;
+        let rules = settings.phone_rules()?;
+        let reindexed = Contacts::new(store.clone())
+            .reindex(&rules, &settings.phone.default_region)
+            .await?;
+        if reindexed > 0 {
+            tracing::info!(phones = reindexed, "recomputed phone match keys");
+        }
+        let chain = Arc::new(Chain::new(
+            crate::directory::build(&settings.directory_chain(), &store),
+            LookupCache::new(store.clone()),
+            settings.lookup.cache_ttl_s,
+            settings.lookup.miss_ttl_s,
+        ));
+        let engine = Engine::new(
+            rules.clone(),
+            chain,
+            CallLog::new(store.clone()),
+            Duration::from_millis(settings.lookup.budget_ms),
+        );
+        let (intents, _) = broadcast::channel(64);
+        Ok(Self {
+            settings,
+            paths,
+            store,
+            rules,
+            engine,
+            switches: Arc::default(),
+            secrets,
+            intents,
+        })
+    }
+
+    /// Runs sources, engine and presenter until `shutdown` resolves.
+    pub async fn run(
+        &self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), DaemonError> {
+        let (input, engine_task) = self.engine.start();
+        let (click_tx, mut click_rx) = present::intents();
+        let policy = Policy::new(self.settings.notify.clone(), Arc::clone(&self.switches));
+        let presenter = present::spawn(
+            self.engine.subscribe(),
+            policy,
+            Box::new(DesktopNotifier::new(click_tx)),
+        );
+        let unhandled = self.intents.clone();
+        let clicks = tokio::spawn(async move {
+            while let Some(intent) = click_rx.recv().await {
+                if let Some(rest) = present::handle_intent(intent) {
+                    if unhandled.send(rest.clone()).is_err() {
+                        tracing::info!(intent = ?rest, "nothing here can carry this out (no call control or contact form)");
+                    }
+                }
+            }
+        });
+
+        let (stop_tx, _) = broadcast::channel::<()>(1);
+        let mut sources = tokio::task::JoinSet::new();
+        if self.settings.webhook.enabled {
+            let port = self.settings.webhook.port;
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|source| DaemonError::Listen { port, source })?;
+            let token = secrets::get_or_create(
+                self.secrets.as_ref(),
+                &self.settings.webhook.token_secret,
+                secrets::random_token,
+            )?;
+            let state = Arc::new(WebhookState {
+                input: input.clone(),
+                token,
+                engine: Arc::clone(&self.engine),
+                source: SourceId("webhook".into()),
+            });
+            let mut stop = stop_tx.subscribe();
+            tracing::info!(port, "webhook listening on 127.0.0.1");
+            sources.spawn(async move {
+                let stopped = async move {
+                    let _ = stop.recv().await;
+                };
+                if let Err(e) = webhook::serve(listener, state, stopped).await {
+                    tracing::error!(error = %e, "webhook stopped");
+                }
+            });
+        }
+        drop(input);
+        tracing::info!("screenpop running");
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(());
+        while sources.join_next().await.is_some() {}
+        if tokio::time::timeout(Duration::from_secs(10), engine_task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("calls still open after 10 s; stopping anyway");
+        }
+        presenter.abort();
+        clicks.abort();
+        Ok(())
+    }
+
+    /// A sender into the engine for extra sources (desktop, tests); valid while [`App::run`] runs.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+}
+
+/// `screenpop status` as JSON: sources, directories, live calls.
+pub fn status_json(engine: &Engine) -> serde_json::Value {
+    let sources: Vec<_> = engine
+        .source_health()
+        .into_iter()
+        .map(|(name, health)| json!({ "name": name, "health": health }))
+        .collect();
+    let directories: Vec<_> = engine
+        .chain()
+        .health()
+        .into_iter()
+        .map(|(name, health)| json!({ "name": name, "health": health }))
+        .collect();
+    json!({ "sources": sources, "directories": directories, "calls": engine.live_calls() })
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn signals() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Keeps the engine input type reachable for shells that add sources.
+pub type EngineInput = tokio::sync::mpsc::Sender<Input>;

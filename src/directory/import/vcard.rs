@@ -1,0 +1,461 @@
+//! vCard contacts (`.vcf`, versions 2.1, 3.0 and 4.0): reading address-book exports into
+//! [`NewContact`]s, and writing the directory back out as vCard 4.0.
+//!
+//! This module owns a small line-based vCard reader: it unfolds continuation lines (a line
+//! starting with a space or tab) byte-wise, tracks physical line numbers, splits
+//! `group.NAME;PARAMS:value` case-insensitively and unescapes text values. The `ical` crate
+//! is deliberately not used: its reader trims the space at a fold, stops silently at the first
+//! line that is not UTF-8, loses the card after one without `END:VCARD`, keeps property names
+//! as written (so `tel` is not `TEL`), does not unescape and gives no card line numbers.
+//! A card without a name or phone number becomes a [`RowProblem`] at its `BEGIN:VCARD` line.
+
+use std::io::{self, Read, Write};
+
+use super::csv::{is_web_url, parse_flag, preview, PROGRESS_EVERY};
+use super::{ImportError, Parsed, RowProblem};
+use crate::directory::customer::{Customer, NewContact};
+
+/// Reads every vCard in `reader` (the whole file is read into memory first; address books
+/// are small). `progress` receives the bytes parsed so far every ~1000 cards and at the end.
+/// Only an I/O error is fatal; text outside cards is reported once per stretch and skipped.
+pub fn parse<R: Read>(mut reader: R, progress: &mut dyn FnMut(u64)) -> Result<Parsed, ImportError> {
+    let mut data = Vec::new();
+    reader.read_to_end(&mut data)?;
+    let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
+    let mut done = (data.len() - body.len()) as u64;
+    let mut physical = body.split_inclusive(|&b| b == b'\n').zip(1u64..).peekable();
+    let is_folded = |(line, _): &(&[u8], u64)| matches!(line.first(), Some(b' ' | b'\t'));
+    let (mut parsed, mut card, mut in_junk, mut cards) = (Parsed::default(), None, false, 0u64);
+    while let Some((first, number)) = physical.next() {
+        done += first.len() as u64;
+        let mut bytes = without_eol(first).to_vec();
+        while let Some((more, _)) = physical.next_if(is_folded) {
+            done += more.len() as u64;
+            bytes.extend_from_slice(without_eol(more).get(1..).unwrap_or_default());
+        }
+        let property = std::str::from_utf8(&bytes).ok().and_then(Property::split);
+        let Some(card_now) = card.as_mut() else {
+            match property {
+                Some(p) if p.name == "BEGIN" && p.value.trim().eq_ignore_ascii_case("VCARD") => {
+                    card = Some(Card::new(number));
+                    in_junk = false;
+                }
+                _ if bytes.trim_ascii().is_empty() || in_junk => {}
+                _ => {
+                    in_junk = true;
+                    parsed.problems.push(RowProblem {
+                        line: number,
+                        reason: "text outside any BEGIN:VCARD … END:VCARD".into(),
+                    });
+                }
+            }
+            continue;
+        };
+        let Some(p) = property else {
+            if std::str::from_utf8(&bytes).is_err() {
+                card_now.not_utf8.get_or_insert(number);
+            }
+            continue;
+        };
+        let is_vcard = p.value.trim().eq_ignore_ascii_case("VCARD");
+        match p.name.as_str() {
+            "END" if is_vcard => {
+                if let Some(finished) = card.take() {
+                    finished.finish(&mut parsed);
+                }
+                cards += 1;
+                if cards % PROGRESS_EVERY == 0 {
+                    progress(done);
+                }
+            }
+            "BEGIN" if is_vcard => {
+                let unfinished = std::mem::replace(card_now, Card::new(number));
+                parsed
+                    .problems
+                    .push(unfinished.problem("the card has no END:VCARD"));
+            }
+            _ => card_now.add(&p),
+        }
+    }
+    if let Some(unfinished) = card {
+        let reason = "the file ends inside this card (no END:VCARD)";
+        parsed.problems.push(unfinished.problem(reason));
+    }
+    progress(done);
+    Ok(parsed)
+}
+
+/// Writes `contacts` as vCard 4.0 (CRLF lines, folded at 75 bytes), readable by [`parse`].
+pub fn write<W: Write>(mut w: W, contacts: &[Customer]) -> io::Result<()> {
+    for c in contacts {
+        let (given, family) = match c.name.trim().rsplit_once(char::is_whitespace) {
+            Some((given, family)) => (given.trim(), family),
+            None => (c.name.trim(), ""),
+        };
+        let mut lines = vec!["BEGIN:VCARD".into(), "VERSION:4.0".into()];
+        if !c.id.is_empty() {
+            lines.push(format!("UID:{}", escape(&c.id)));
+        }
+        lines.push(format!("FN:{}", escape(&c.name)));
+        lines.push(format!("N:{};{};;;", escape(family), escape(given)));
+        for phone in &c.phones {
+            // A tel: URI cannot hold spaces and the like; such numbers stay text (4.0 allows it).
+            let uri_safe = |b: u8| b.is_ascii_alphanumeric() || b"+-.()*#".contains(&b);
+            lines.push(if phone.bytes().all(uri_safe) && !phone.is_empty() {
+                format!("TEL;VALUE=uri:tel:{phone}")
+            } else {
+                format!("TEL:{}", escape(phone))
+            });
+        }
+        if let Some(company) = &c.company {
+            lines.push(format!("ORG:{}", escape(company)));
+        }
+        if let Some(note) = &c.note {
+            lines.push(format!("NOTE:{}", escape(note)));
+        }
+        if let Some(url) = &c.url {
+            // A URI value: only backslashes and line breaks need escaping.
+            let url = escape_line_breaks(&url.replace('\\', "\\\\"));
+            lines.push(format!("URL:{url}"));
+        }
+        if c.vip {
+            lines.push("CATEGORIES:VIP".to_string());
+        }
+        lines.push("END:VCARD".to_string());
+        for line in &lines {
+            write_folded(&mut w, line)?;
+        }
+    }
+    w.flush()
+}
+
+/// One unfolded content line, split up. `name` is upper-cased and without its group.
+struct Property<'a> {
+    name: String,
+    value: &'a str,
+}
+
+impl<'a> Property<'a> {
+    /// Splits `[group.]NAME[;PARAM=…]:value`; `None` for a line without a name or colon.
+    fn split(line: &'a str) -> Option<Self> {
+        let mut in_quotes = false;
+        let colon = line.char_indices().find_map(|(i, c)| match c {
+            '"' => {
+                in_quotes = !in_quotes;
+                None
+            }
+            ':' if !in_quotes => Some(i),
+            _ => None,
+        })?;
+        let head = &line[..colon];
+        let name = head.split(';').next().unwrap_or(head);
+        let name = name.rsplit('.').next().unwrap_or(name).trim();
+        (!name.is_empty()).then(|| Property {
+            name: name.to_ascii_uppercase(),
+            value: &line[colon + 1..],
+        })
+    }
+}
+
+/// What one card has said so far.
+#[derive(Default)]
+struct Card {
+    begin: u64,
+    full_name: Option<String>,
+    structured_name: Option<String>,
+    contact: NewContact,
+    notes: Vec<String>,
+    urls: Vec<String>,
+    /// First line inside the card that is not UTF-8.
+    not_utf8: Option<u64>,
+}
+
+impl Card {
+    fn new(begin: u64) -> Self {
+        Self {
+            begin,
+            ..Self::default()
+        }
+    }
+
+    fn add(&mut self, p: &Property) {
+        let text = || unescape(p.value).trim().to_string();
+        let c = &mut self.contact;
+        match p.name.as_str() {
+            "FN" if self.full_name.is_none() => {
+                self.full_name = Some(text()).filter(|n| !n.is_empty())
+            }
+            "N" => {
+                let parts = split_unescaped(p.value, ';');
+                let part = |i: usize| parts.get(i).map_or("", |s| s.trim()).replace(',', " ");
+                let name = format!("{} {}", part(1), part(0)).trim().to_string();
+                self.structured_name = Some(name).filter(|n| !n.is_empty());
+            }
+            "TEL" => {
+                let value = p.value.trim();
+                let phone = match value.get(..4).filter(|s| s.eq_ignore_ascii_case("tel:")) {
+                    Some(_) => value[4..].replace("%20", " "),
+                    None => unescape(value),
+                };
+                let phone = phone.trim();
+                if !phone.is_empty() && !c.phones.iter().any(|p| p == phone) {
+                    c.phones.push(phone.to_string());
+                }
+            }
+            "ORG" if c.company.is_none() => {
+                let parts = split_unescaped(p.value, ';');
+                let first = parts.first().map_or("", |o| o.trim());
+                c.company = Some(first.to_string()).filter(|o| !o.is_empty());
+            }
+            "NOTE" => self.notes.push(text()),
+            "UID" if c.id.is_none() => c.id = Some(text()).filter(|u| !u.is_empty()),
+            "URL" => self.urls.push(text()),
+            "CATEGORIES" => {
+                let mut categories = split_unescaped(p.value, ',').into_iter();
+                c.vip |= categories.any(|k| k.trim().eq_ignore_ascii_case("vip"));
+            }
+            "X-SCREENPOP-VIP" => c.vip |= parse_flag(p.value).unwrap_or(false),
+            _ => {}
+        }
+    }
+
+    fn problem(&self, reason: &str) -> RowProblem {
+        RowProblem {
+            line: self.begin,
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Files the card as a contact or as a problem (or both, for a bad URL).
+    fn finish(mut self, parsed: &mut Parsed) {
+        let mut reasons = Vec::new();
+        if let Some(line) = self.not_utf8 {
+            reasons.push(format!(
+                "line {line} is not UTF-8 text (save the file as UTF-8)"
+            ));
+        }
+        match self.full_name.take().or(self.structured_name.take()) {
+            Some(name) => self.contact.name = name,
+            None => reasons.push("the card has no name (FN or N)".to_string()),
+        }
+        if self.contact.phones.is_empty() {
+            reasons.push("the card has no phone number (TEL)".to_string());
+        }
+        if !reasons.is_empty() {
+            parsed.problems.push(self.problem(&reasons.join("; ")));
+            return;
+        }
+        let notes: Vec<String> = self.notes.drain(..).filter(|n| !n.is_empty()).collect();
+        self.contact.note = Some(notes.join("\n")).filter(|n| !n.is_empty());
+        let urls: Vec<&String> = self.urls.iter().filter(|u| !u.is_empty()).collect();
+        self.contact.url = urls.iter().find(|u| is_web_url(u)).map(|u| u.to_string());
+        if let (None, Some(bad)) = (&self.contact.url, urls.first()) {
+            let bad = preview(bad);
+            let reason = format!("imported without its URL: `{bad}` is not an http(s) link");
+            parsed.problems.push(self.problem(&reason));
+        }
+        parsed.contacts.push(self.contact);
+    }
+}
+
+/// A physical line without its `\n` or `\r\n`.
+fn without_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Resolves `\n`/`\N` to a line break and `\x` to `x` (covers `\,` `\;` `\\` `\:`).
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        let escaped = if c == '\\' { chars.next() } else { None };
+        out.push(match escaped {
+            Some('n' | 'N') => '\n',
+            Some(other) => other,
+            None => c,
+        });
+    }
+    out
+}
+
+/// Splits a structured value on unescaped `sep`, unescaping each part.
+fn split_unescaped(value: &str, sep: char) -> Vec<String> {
+    let (mut parts, mut current, mut escaped) = (Vec::new(), String::new(), false);
+    for c in value.chars() {
+        if c == sep && !escaped {
+            parts.push(unescape(&std::mem::take(&mut current)));
+        } else {
+            current.push(c);
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    parts.push(unescape(&current));
+    parts
+}
+
+/// Escapes a text value: `\` `,` `;` and line breaks.
+fn escape(text: &str) -> String {
+    let escaped = text.replace('\\', r"\\").replace(',', r"\,");
+    escape_line_breaks(&escaped.replace(';', r"\;"))
+}
+
+fn escape_line_breaks(text: &str) -> String {
+    text.replace("\r\n", "\\n").replace(['\r', '\n'], "\\n")
+}
+
+/// Writes one content line with CRLF, folded so no physical line exceeds 75 bytes and no
+/// UTF-8 character is split.
+fn write_folded<W: Write>(w: &mut W, line: &str) -> io::Result<()> {
+    let mut rest = line;
+    let mut limit = 75;
+    loop {
+        let mut cut = rest.len().min(limit);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        w.write_all(&rest.as_bytes()[..cut])?;
+        w.write_all(b"\r\n")?;
+        rest = &rest[cut..];
+        if rest.is_empty() {
+            return Ok(());
+        }
+        w.write_all(b" ")?;
+        limit = 74;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::import::csv::tests::{customers, expected};
+    use proptest::prelude::*;
+
+    fn run(text: impl AsRef<[u8]>) -> Parsed {
+        parse(text.as_ref(), &mut |_| {}).unwrap_or_default()
+    }
+
+    #[test]
+    fn vcard3_and_vcard4_both_import() {
+        let parsed = run(include_bytes!("../../../fixtures/demo-contacts.vcf"));
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let [lisa, uter, hans] = &parsed.contacts[..] else {
+            panic!("three contacts expected: {:?}", parsed.contacts);
+        };
+        assert_eq!(
+            (lisa.name.as_str(), lisa.id.as_deref()),
+            ("Lisa Simpson", Some("lisa"))
+        );
+        assert_eq!(lisa.phones, ["555-1234", "(555) 123-9876"]);
+        assert_eq!(lisa.company.as_deref(), Some("Springfield Elementary"));
+        let note = "Last order: 2 pepperoni pizzas\nAllergic to nothing, loves jazz";
+        assert_eq!(lisa.note.as_deref(), Some(note));
+        let url = "https://crm.example.com/customers/lisa";
+        assert_eq!((lisa.url.as_deref(), lisa.vip), (Some(url), true));
+        assert_eq!((uter.name.as_str(), uter.vip), ("Uter Zörker", true));
+        assert_eq!(uter.phones, ["+49-30-123456"]);
+        let note = uter.note.as_deref().unwrap_or_default();
+        assert!(note.starts_with("Calls from Berlin, speaks German; last order: 1 calzone"));
+        assert!(
+            note.ends_with("with extra cheese and a large lemonade"),
+            "{note}"
+        );
+        assert_eq!((hans.name.as_str(), hans.vip), ("Hans Moleman", false));
+        assert_eq!(hans.phones, ["0049-89-1234567"]);
+    }
+
+    #[test]
+    fn folded_lines_are_unfolded() {
+        // A fold may split a word, keep the space before it, use a tab, or split a UTF-8 char.
+        let mut card = b"BEGIN:VCARD\r\nFN:Lisa Sim\r\n pson\r\nTEL:555-\r\n\t1234\r\n".to_vec();
+        card.extend_from_slice(b"NOTE:2 \r\n pepperoni\r\nORG:Z\xc3\r\n \xb6\r\nEND:VCARD\r\n");
+        let parsed = run(card);
+        let lisa = &parsed.contacts[0];
+        assert_eq!(
+            (lisa.name.as_str(), lisa.phones[0].as_str()),
+            ("Lisa Simpson", "555-1234")
+        );
+        assert_eq!(lisa.note.as_deref(), Some("2 pepperoni"));
+        assert_eq!(lisa.company.as_deref(), Some("Zö"));
+    }
+
+    #[test]
+    fn bad_cards_are_reported_at_their_begin_line_and_the_rest_import() {
+        let parsed = run(b"junk before\nmore junk\n\
+            BEGIN:VCARD\nFN:No Phone\nEND:VCARD\n\
+            BEGIN:VCARD\nTEL:555-1\nNOTE:no name\nEND:VCARD\n\
+            BEGIN:VCARD\nFN:No End\nTEL:555-2\n\
+            BEGIN:VCARD\nFN:Bad Url\nTEL:555-3\nURL:javascript:alert(1)\nEND:VCARD\n\
+            BEGIN:VCARD\nFN:M\xfcller\nTEL:555-4\nEND:VCARD\n\
+            BEGIN:VCARD\nFN:Trailing\nTEL:555-5\n");
+        assert_eq!(parsed.contacts.len(), 1);
+        assert_eq!(
+            (parsed.contacts[0].name.as_str(), &parsed.contacts[0].url),
+            ("Bad Url", &None)
+        );
+        let lines: Vec<u64> = parsed.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [1, 3, 6, 10, 13, 18, 22]);
+        let wanted = "outside|no phone|no name|no END|without its URL|line 19|ends".split('|');
+        for (problem, wanted) in parsed.problems.iter().zip(wanted) {
+            assert!(
+                problem.reason.contains(wanted),
+                "{problem:?} should say {wanted:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_fall_back_to_n_and_properties_are_case_insensitive() {
+        let parsed = run(b"begin:vcard\nversion:3.0\nn:Simpson;Bart;Jojo;;\n\
+            item1.tel;type=CELL:+1 555 0199\nTel;VALUE=uri:TEL:+1-555-0100;ext=7\ntel:+1 555 0199\n\
+            org:Springfield\\; Elementary;4th\nuid:bart\ncategories:kids,vip\n\
+            note:eat my\\nshorts\\, man\\\\\nurl;type=work:HTTPS://crm.example.com/b\nend:vcard\n");
+        let bart = &parsed.contacts[0];
+        assert_eq!(
+            (bart.name.as_str(), bart.id.as_deref(), bart.vip),
+            ("Bart Simpson", Some("bart"), true)
+        );
+        assert_eq!(bart.phones, ["+1 555 0199", "+1-555-0100;ext=7"]);
+        assert_eq!(bart.company.as_deref(), Some("Springfield; Elementary"));
+        assert_eq!(bart.note.as_deref(), Some("eat my\nshorts, man\\"));
+        assert_eq!(bart.url.as_deref(), Some("HTTPS://crm.example.com/b"));
+    }
+
+    #[test]
+    fn progress_reports_every_thousand_cards_and_the_total_at_the_end() {
+        let card = "BEGIN:VCARD\nFN:Caller\nTEL:555\nEND:VCARD\n";
+        let mut seen = Vec::new();
+        let parsed = parse(card.repeat(2100).as_bytes(), &mut |n| seen.push(n));
+        assert_eq!(parsed.map(|p| p.contacts.len()).ok(), Some(2100));
+        let len = card.len() as u64;
+        assert_eq!(seen, [1000 * len, 2000 * len, 2100 * len]);
+    }
+
+    proptest! {
+        #[test]
+        fn export_round_trips(customers in customers()) {
+            let mut out = Vec::new();
+            write(&mut out, &customers).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let folded = out.split(|&b| b == b'\n').all(|line| line.len() <= 76); // 75 + '\r'
+            prop_assert!(folded, "{}", String::from_utf8_lossy(&out));
+            let parsed = run(&out);
+            prop_assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+            prop_assert_eq!(parsed.contacts, customers.iter().map(expected).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = run(&bytes);
+        }
+
+        #[test]
+        fn arbitrary_vcardish_text_never_panics(lines in prop::collection::vec(
+            r#"(BEGIN:VCARD|END:VCARD|FN:|TEL:|tel;x="a:b":tel:|URL:| |\t)[a-z;:,\\"é0-9 ]{0,9}"#,
+            0..40,
+        )) {
+            let parsed = run(lines.join("\r\n"));
+            let count = lines.len() as u64;
+            prop_assert!(parsed.problems.iter().all(|p| (1..=count).contains(&p.line)));
+        }
+    }
+}

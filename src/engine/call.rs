@@ -1,0 +1,188 @@
+//! One call's life: ringing → (lookup within the budget) → answered → ended → logged.
+//!
+//! The task owns the call's [`CallView`], publishes it whenever it changes, and writes the
+//! call-log row (plus outbox rows) once when the call ends. A lookup slower than the budget
+//! is published as `Pending` first ("Looking up…") and replaced when it lands.
+
+use super::{CallKey, CallView, Engine, EngineEvent, LookupState};
+use crate::directory::chain::LookupOutcome;
+use crate::event::{CallEvent, CallEventKind, CallState, Direction, EndReason};
+use crate::phone::Remote;
+use crate::store::calls::CallRecord;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// After the call ends, how long a still-running lookup may take to name the log row.
+const LATE_LOOKUP_GRACE: Duration = Duration::from_secs(5);
+
+pub(super) async fn run(
+    engine: Arc<Engine>,
+    first: CallEvent,
+    mut rx: mpsc::UnboundedReceiver<CallEvent>,
+) {
+    let CallEventKind::Ringing {
+        direction,
+        remote,
+        remote_name,
+        line,
+    } = first.kind
+    else {
+        return;
+    };
+    let parsed = engine.rules.normalise(&remote.0);
+    let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> =
+        parsed.number().cloned().map(|n| {
+            let chain = Arc::clone(&engine.chain);
+            async move { chain.lookup(&n).await }.boxed()
+        });
+    let mut view = CallView {
+        key: CallKey {
+            source: first.source.0.clone(),
+            call_id: first.call.0.clone(),
+        },
+        direction,
+        state: CallState::Ringing,
+        number: remote.0.clone(),
+        remote: parsed,
+        remote_name: remote_name.filter(|n| !n.trim().is_empty()),
+        line,
+        lookup: if lookup.is_some() {
+            LookupState::Pending
+        } else {
+            LookupState::NotApplicable
+        },
+        started_at: first.at,
+        answered_at: None,
+        ended_at: None,
+        missed: false,
+        end_reason: None,
+    };
+    tracing::info!(call_id = %view.key.call_id, source = %view.key.source, direction = direction.as_str(), "call ringing");
+    let budget = tokio::time::sleep(engine.budget);
+    tokio::pin!(budget);
+    let mut published = lookup.is_none();
+    if published {
+        engine.publish(view.clone());
+    }
+    let reason = loop {
+        tokio::select! {
+            outcome = async { lookup.as_mut().expect("guarded").await }, if lookup.is_some() => {
+                lookup = None;
+                view.lookup = done(&outcome);
+                published = true;
+                engine.publish(view.clone());
+            }
+            () = &mut budget, if !published => {
+                published = true;
+                tracing::info!(call_id = %view.key.call_id, budget_ms = engine.budget.as_millis() as u64, "lookup past budget; popping without it");
+                engine.publish(view.clone());
+            }
+            event = rx.recv() => match event.map(|e| (e.at, e.kind)) {
+                Some((_, CallEventKind::Ringing { remote_name, .. })) => {
+                    if view.remote_name.is_none() {
+                        view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
+                    }
+                }
+                Some((at, CallEventKind::Answered)) => {
+                    if view.state == CallState::Ringing {
+                        view.state = CallState::Answered;
+                        view.answered_at = Some(at);
+                        published = true;
+                        tracing::info!(call_id = %view.key.call_id, "call answered");
+                        engine.publish(view.clone());
+                    }
+                }
+                Some((at, CallEventKind::Ended { reason })) => {
+                    view.ended_at = Some(at);
+                    break reason;
+                }
+                None => {
+                    view.ended_at = Some(chrono::Utc::now());
+                    break EndReason::Stopped;
+                }
+            },
+        }
+    };
+    if let Some(pending) = lookup.take() {
+        if let Ok(outcome) = tokio::time::timeout(LATE_LOOKUP_GRACE, pending).await {
+            view.lookup = done(&outcome);
+        }
+    }
+    view.state = CallState::Ended;
+    view.missed = view.direction == Direction::Inbound
+        && view.answered_at.is_none()
+        && !matches!(
+            reason,
+            EndReason::AnsweredElsewhere
+                | EndReason::Transferred
+                | EndReason::SourceLost
+                | EndReason::Stopped
+        );
+    view.end_reason = Some(reason.label());
+    tracing::info!(call_id = %view.key.call_id, missed = view.missed, reason = %reason.label(), "call ended");
+    engine.publish(view.clone());
+    let record = record_of(&view);
+    match engine.log.record(&record, &engine.journal_to).await {
+        Ok(id) => {
+            let record = CallRecord { id, ..record };
+            let _ = engine.events.send(EngineEvent::Logged {
+                record: Arc::new(record),
+            });
+        }
+        Err(e) => {
+            tracing::error!(call_id = %view.key.call_id, error = %e, "call could not be logged")
+        }
+    }
+}
+
+fn done(outcome: &LookupOutcome) -> LookupState {
+    LookupState::Done {
+        matches: outcome.matches.clone(),
+        directory: outcome.directory.clone(),
+        create_contact_url: outcome.create_contact_url.clone(),
+    }
+}
+
+/// The call-log row for a finished call.
+pub(super) fn record_of(view: &CallView) -> CallRecord {
+    let ended_at = view.ended_at.unwrap_or(view.started_at);
+    let customer = view.customer();
+    let (e164, display) = match &view.remote {
+        Remote::Number(n) => (n.e164.clone(), n.display.clone()),
+        other => (None, other.display()),
+    };
+    CallRecord {
+        id: 0,
+        call_id: view.key.call_id.clone(),
+        source: view.key.source.clone(),
+        direction: view.direction.as_str().to_string(),
+        number: view.number.clone(),
+        number_e164: e164,
+        number_display: display,
+        remote_name: view.remote_name.clone(),
+        name: customer
+            .map(|c| c.name.clone())
+            .or_else(|| view.remote_name.clone()),
+        customer_id: customer.map(|c| c.id.clone()),
+        directory: customer.map(|c| c.directory.clone()),
+        matches: view.match_count() as i64,
+        vip: customer.is_some_and(|c| c.vip),
+        note: customer.and_then(|c| c.note.clone()),
+        profile_url: customer.and_then(|c| c.url.clone()),
+        started_at: view.started_at,
+        answered_at: view.answered_at,
+        ended_at,
+        duration_s: view
+            .answered_at
+            .map_or(0, |a| (ended_at - a).num_seconds().max(0)),
+        ring_s: (view.answered_at.unwrap_or(ended_at) - view.started_at)
+            .num_seconds()
+            .max(0),
+        missed: view.missed,
+        end_reason: view.end_reason.clone().unwrap_or_default(),
+        tags: String::new(),
+    }
+}

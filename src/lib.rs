@@ -1,0 +1,28 @@
+//! screenpop's core: caller recognition, greetings and call journaling for softphones.
+//!
+//! A map for newcomers (data flows top to bottom):
+//! - [`event`] — the one event model sources speak (`CallEvent`, `Ringing`/`Answered`/`Ended`).
+//! - [`source`] — sources turning wire formats into events (webhook; softphones and PBXs later).
+//! - [`engine`] — per-call state machines; publishes `EngineEvent`s and writes the call log.
+//! - [`phone`] — number normalisation (E.164 + last-N-digits match keys).
+//! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, and the
+//!   chain (order, cache, coalescing, health).
+//! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
+//! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
+//! - [`config`] — settings from defaults, TOML file and environment.
+//! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
+//! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it.
+//!
+//! The core knows no window: shells subscribe to [`engine::Engine::subscribe`].
+
+pub mod config;
+pub mod control;
+pub mod daemon;
+pub mod directory;
+pub mod engine;
+pub mod event;
+pub mod phone;
+pub mod present;
+pub mod secrets;
+pub mod source;
+pub mod store;

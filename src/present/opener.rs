@@ -1,0 +1,102 @@
+//! The URL opener: the only way screenpop opens anything, and only `http`/`https`.
+//!
+//! Profile URLs come from CRMs and contact files, so they are untrusted: other schemes
+//! (`javascript:`, `file:`, `data:` …) are refused and logged. When `BROWSER` is set it is
+//! used (xdg-open's convention: `prog` or `prog %s`, first of a `:`-separated list);
+//! otherwise the desktop's default handler via the `open` crate.
+
+use std::process::{Command, Stdio};
+
+/// Why a URL was not opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("refused to open {url:?}: only http and https URLs are opened")]
+    Refused { url: String },
+    #[error("not a valid URL {url:?}: {reason}")]
+    Invalid { url: String, reason: String },
+    #[error("could not start the browser: {0}")]
+    Launch(String),
+}
+
+/// Checks that `url` is an absolute http(s) URL with a host; returns it normalised.
+pub fn check(url: &str) -> Result<String, OpenError> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| OpenError::Invalid {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })?;
+    match parsed.scheme() {
+        "http" | "https" if parsed.host_str().is_some_and(|h| !h.is_empty()) => {
+            Ok(parsed.to_string())
+        }
+        _ => Err(OpenError::Refused {
+            url: url.to_string(),
+        }),
+    }
+}
+
+/// Opens `url` in the browser if it passes [`check`]; never blocks on the browser.
+pub fn open_url(url: &str) -> Result<(), OpenError> {
+    let url = match check(url) {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(error = %e, "URL not opened");
+            return Err(e);
+        }
+    };
+    let browser = std::env::var("BROWSER").ok().and_then(|b| {
+        b.split(':')
+            .map(str::trim)
+            .find(|s| !s.is_empty())
+            .map(str::to_string)
+    });
+    match browser {
+        Some(command) => launch(&command, &url),
+        None => open::that_detached(&url).map_err(|e| OpenError::Launch(e.to_string())),
+    }?;
+    tracing::info!(url = %url, "opened");
+    Ok(())
+}
+
+fn launch(command: &str, url: &str) -> Result<(), OpenError> {
+    let mut parts = command.split_whitespace();
+    let program = parts
+        .next()
+        .ok_or_else(|| OpenError::Launch("BROWSER is empty".into()))?;
+    let mut args: Vec<String> = parts.map(str::to_string).collect();
+    if let Some(slot) = args.iter_mut().find(|a| a.contains("%s")) {
+        *slot = slot.replace("%s", url);
+    } else {
+        args.push(url.to_string());
+    }
+    let mut child = Command::new(program)
+        .args(&args)
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| OpenError::Launch(format!("{program}: {e}")))?;
+    // Reap the browser when it exits so it never lingers as a zombie.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_and_https_pass() {
+        assert!(check("https://crm.example.com/customers/lisa").is_ok());
+        assert!(check("http://127.0.0.1:8080/x?y=1").is_ok());
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,x",
+            "ftp://x",
+            "https://",
+            "crm.example.com",
+        ] {
+            assert!(check(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Pop policy: when notifications appear, get replaced, close, and auto-open.
+
+use super::*;
+use crate::directory::Customer;
+use crate::engine::LookupState;
+use crate::event::Direction;
+use crate::phone::PhoneRules;
+
+fn settings(pop_on: PopOn, auto_open: bool) -> NotifySettings {
+    NotifySettings {
+        pop_on,
+        auto_open,
+        ..NotifySettings::default()
+    }
+}
+
+fn view(state: CallState, known: bool) -> CallView {
+    let matches = if known {
+        vec![Customer {
+            id: "lisa".into(),
+            name: "Lisa Simpson".into(),
+            company: None,
+            phones: vec![],
+            vip: false,
+            note: None,
+            url: Some("https://crm.example.com/customers/lisa".into()),
+            directory: "local".into(),
+        }]
+    } else {
+        vec![]
+    };
+    CallView {
+        key: CallKey {
+            source: "webhook".into(),
+            call_id: "c1".into(),
+        },
+        direction: Direction::Inbound,
+        state,
+        number: "555-1234".into(),
+        remote: PhoneRules::new("US", 8).unwrap().normalise("555-1234"),
+        remote_name: None,
+        line: None,
+        lookup: LookupState::Done {
+            matches,
+            directory: None,
+            create_contact_url: None,
+        },
+        started_at: chrono::Utc::now(),
+        answered_at: None,
+        ended_at: None,
+        missed: false,
+        end_reason: None,
+    }
+}
+
+fn kinds(effects: &[Effect]) -> Vec<&'static str> {
+    effects
+        .iter()
+        .map(|e| match e {
+            Effect::Show { .. } => "show",
+            Effect::Close { .. } => "close",
+            Effect::Open { .. } => "open",
+        })
+        .collect()
+}
+
+#[test]
+fn pops_on_ringing_closes_on_answer() {
+    let mut p = Policy::new(settings(PopOn::Ringing, false), Arc::default());
+    assert_eq!(kinds(&p.on_view(&view(CallState::Ringing, true))), ["show"]);
+    assert_eq!(
+        kinds(&p.on_view(&view(CallState::Answered, true))),
+        ["close"]
+    );
+    assert!(p.on_view(&view(CallState::Ended, true)).is_empty());
+}
+
+#[test]
+fn missed_call_replaces_the_ringing_pop() {
+    let mut p = Policy::new(settings(PopOn::Ringing, false), Arc::default());
+    p.on_view(&view(CallState::Ringing, false));
+    let mut ended = view(CallState::Ended, false);
+    ended.missed = true;
+    let effects = p.on_view(&ended);
+    assert!(
+        matches!(&effects[..], [Effect::Show { greeting, .. }] if greeting.summary.starts_with("Missed call"))
+    );
+}
+
+#[test]
+fn pop_on_answer_waits_for_the_answer() {
+    let mut p = Policy::new(settings(PopOn::Answered, false), Arc::default());
+    assert!(p.on_view(&view(CallState::Ringing, true)).is_empty());
+    assert_eq!(
+        kinds(&p.on_view(&view(CallState::Answered, true))),
+        ["show"]
+    );
+    assert_eq!(kinds(&p.on_view(&view(CallState::Ended, true))), ["close"]);
+}
+
+#[test]
+fn manual_mode_never_pops() {
+    let mut p = Policy::new(settings(PopOn::Manual, true), Arc::default());
+    assert!(p.on_view(&view(CallState::Ringing, true)).is_empty());
+    let mut ended = view(CallState::Ended, true);
+    ended.missed = true;
+    assert!(p.on_view(&ended).is_empty());
+}
+
+#[test]
+fn auto_open_opens_a_known_profile_once() {
+    let mut p = Policy::new(settings(PopOn::Ringing, true), Arc::default());
+    assert_eq!(
+        kinds(&p.on_view(&view(CallState::Ringing, true))),
+        ["show", "open"]
+    );
+    assert_eq!(kinds(&p.on_view(&view(CallState::Ringing, true))), ["show"]);
+    let mut p = Policy::new(settings(PopOn::Ringing, true), Arc::default());
+    assert_eq!(
+        kinds(&p.on_view(&view(CallState::Ringing, false))),
+        ["show"]
+    );
+}
+
+#[test]
+fn do_not_disturb_suppresses_pops() {
+    let switches = Arc::new(Switches::default());
+    switches.do_not_disturb.store(true, Ordering::Relaxed);
+    let mut p = Policy::new(settings(PopOn::Ringing, false), switches);
+    assert!(p.on_view(&view(CallState::Ringing, true)).is_empty());
+}

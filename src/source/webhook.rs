@@ -1,0 +1,131 @@
+//! The webhook source: HTTP on 127.0.0.1, bearer token required, JSON events in.
+//!
+//! `POST /v1/events` takes one event in screenpop's schema ([`super::schema`]), at most
+//! 16 KiB; `GET /v1/status` reports sources, directories and live calls; `GET /v1/health`
+//! (no token) says the daemon is up. Errors are JSON `{"error": "..."}` with a 4xx status
+//! that says what to fix. The token is generated on first run and kept in the keyring.
+
+use super::schema;
+use crate::engine::{Engine, Input};
+use crate::event::{Health, SourceId};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// What the handlers share.
+pub struct WebhookState {
+    pub input: mpsc::Sender<Input>,
+    pub token: String,
+    pub engine: Arc<Engine>,
+    pub source: SourceId,
+}
+
+/// An HTTP error with a JSON body.
+pub struct ApiError(pub StatusCode, pub String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+/// The webhook's routes over `state`.
+pub fn router(state: Arc<WebhookState>) -> Router {
+    Router::new()
+        .route(
+            "/v1/health",
+            get(|| async { Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") })) }),
+        )
+        .route("/v1/events", post(post_event))
+        .route("/v1/status", get(status))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<WebhookState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let _ = state
+        .input
+        .send(Input::Health {
+            source: state.source.clone(),
+            health: Health::Up,
+        })
+        .await;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Checks the bearer token (constant time).
+pub fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "missing bearer token: send `Authorization: Bearer <token>` (see `screenpop webhook token`)".into()))?;
+    let same = given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "wrong bearer token".into(),
+        ))
+    }
+}
+
+async fn post_event(
+    State(state): State<Arc<WebhookState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&headers, &state.token)?;
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("event larger than {BODY_LIMIT} bytes"),
+        ),
+        status => ApiError(status, e.body_text()),
+    })?;
+    let event = schema::parse(&body, &state.source).map_err(|e| {
+        tracing::info!(error = %e, "webhook event refused");
+        ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+    })?;
+    let call_id = event.call.0.clone();
+    state.input.send(Input::Event(event)).await.map_err(|_| {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "screenpop is shutting down".into(),
+        )
+    })?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "call_id": call_id }))))
+}
+
+async fn status(
+    State(state): State<Arc<WebhookState>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&headers, &state.token)?;
+    Ok(Json(crate::daemon::status_json(&state.engine)))
+}

@@ -1,0 +1,138 @@
+//! The real `screenpop run` daemon inside a test [`Desktop`]: its own config file, data dir
+//! and log in a temp dir, started once its webhook answers `/v1/health`, stopped on drop.
+//! [`Daemon::cli`] runs further `screenpop` commands against it with the same environment.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Child, Output};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use super::desktop::{command_in, Desktop};
+use super::http;
+use super::process::{spawn, terminate};
+
+/// The binary under test, built by cargo for integration tests.
+const SCREENPOP: &str = env!("CARGO_BIN_EXE_screenpop");
+/// A debug build opening its database and binding the webhook is well under this.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running `screenpop run`; see the module docs.
+pub struct Daemon {
+    child: Child,
+    env: Vec<(String, String)>,
+    port: u16,
+    log_path: PathBuf,
+    dir: TempDir,
+}
+
+impl Daemon {
+    /// Writes `config_toml` to a temp file and starts `screenpop run` in `desktop` with
+    /// `SCREENPOP_CONFIG`, `SCREENPOP_DATA_DIR` and `RUST_LOG=screenpop=debug` set, then
+    /// `extra_env` (which may override them). `port` must be the config's `[webhook] port`.
+    ///
+    /// Panics with the daemon's log if it exits or its health check does not answer 200.
+    pub fn start(
+        desktop: &Desktop,
+        config_toml: &str,
+        port: u16,
+        extra_env: &[(&str, &str)],
+    ) -> Daemon {
+        let dir = tempfile::Builder::new()
+            .prefix("screenpop-daemon-")
+            .tempdir()
+            .expect("create the daemon's temp dir");
+        let config = dir.path().join("config.toml");
+        let data_dir = dir.path().join("data");
+        fs::write(&config, config_toml).expect("write the daemon's config");
+        fs::create_dir_all(&data_dir).expect("create the daemon's data dir");
+        let log_path = dir.path().join("daemon.log");
+
+        let mut env = desktop.env();
+        env.push(("SCREENPOP_CONFIG".into(), config.display().to_string()));
+        env.push(("SCREENPOP_DATA_DIR".into(), data_dir.display().to_string()));
+        env.push(("RUST_LOG".into(), "screenpop=debug".into()));
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+
+        let log = fs::File::create(&log_path).expect("create the daemon's log");
+        let mut command = command_in(&env, SCREENPOP);
+        command
+            .arg("run")
+            .stdout(log.try_clone().expect("clone the log file handle"))
+            .stderr(log);
+        let child = spawn(&mut command).expect("start screenpop run");
+        let mut daemon = Daemon {
+            child,
+            env,
+            port,
+            log_path,
+            dir,
+        };
+        daemon.wait_healthy();
+        daemon
+    }
+
+    /// Runs `screenpop args…` with the daemon's environment and waits for it.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        command_in(&self.env, SCREENPOP)
+            .args(args)
+            .output()
+            .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
+    }
+
+    /// Everything the daemon wrote to stdout and stderr so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The webhook port the daemon was started with.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The daemon's `SCREENPOP_DATA_DIR` (its database lives here).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn wait_healthy(&mut self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "screenpop run exited with {status} before it was healthy; log:\n{}",
+                    self.log()
+                );
+            }
+            match http::get(self.port, "/v1/health") {
+                Ok((200, _)) => return,
+                _ if started.elapsed() < START_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                answer => panic!(
+                    "screenpop run not healthy on port {} after {START_TIMEOUT:?} ({answer:?}); log:\n{}",
+                    self.port,
+                    self.log()
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        terminate(&mut self.child, Duration::from_secs(5));
+        // The temp dir and the log in it go away with us: show the log when a test failed.
+        if std::thread::panicking() {
+            eprintln!(
+                "--- screenpop run log ---\n{}--- end of log ---",
+                self.log()
+            );
+        }
+    }
+}

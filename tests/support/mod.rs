@@ -1,0 +1,22 @@
+//! Test support shared by the integration tests (`mod support;` in each test file): a private
+//! headless desktop per test ([`Desktop`]), the screenpop daemon running inside it
+//! ([`Daemon`]), a browser stand-in ([`BrowserCapture`]), free ports and a tiny HTTP GET.
+//!
+//! Every process started here is stopped when its owner is dropped, so a failing test leaves
+//! nothing running. Nothing here mocks a component: the desktop is Xvfb, dbus-daemon,
+//! gnome-keyring and dunst, the daemon is the real `screenpop` binary.
+
+// Each test crate compiles this module anew and uses only part of it.
+#![allow(dead_code, unused_imports)]
+
+pub mod browser;
+pub mod daemon;
+pub mod desktop;
+pub mod http;
+pub mod ports;
+pub mod process;
+
+pub use browser::BrowserCapture;
+pub use daemon::Daemon;
+pub use desktop::Desktop;
+pub use ports::free_port;
