@@ -12,6 +12,7 @@ use crate::phone::PhoneRules;
 use crate::present::notify::DesktopNotifier;
 use crate::present::{self, Intent, Policy, Switches};
 use crate::secrets::{self, SecretStore};
+use crate::source::supervisor::supervise;
 use crate::source::webhook::{self, WebhookState};
 use crate::store::cache::LookupCache;
 use crate::store::calls::CallLog;
@@ -142,11 +143,21 @@ impl App {
                 }
             });
         }
+        let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
+        for feed in crate::source::build(&self.settings.sources).feeds {
+            let supervised = supervise(feed, input.clone(), feeds_stop.clone());
+            sources.spawn(async move {
+                if let Err(e) = supervised.await {
+                    tracing::error!(error = %e, "source supervisor failed");
+                }
+            });
+        }
         drop(input);
         tracing::info!("screenpop running");
         shutdown.await;
         tracing::info!("shutting down");
         let _ = stop_tx.send(());
+        let _ = stop_feeds.send(true);
         while sources.join_next().await.is_some() {}
         if tokio::time::timeout(Duration::from_secs(10), engine_task)
             .await
