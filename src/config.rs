@@ -5,6 +5,10 @@
 //! database (default: XDG data dir `screenpop/`). A broken file is reported with its line and
 //! the offending field. Secrets never live here: config refers to keyring entries by name.
 
+mod sources;
+
+pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
+
 use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -111,7 +115,29 @@ impl DirectoryConfig {
 /// One `[[source]]` entry (softphones, brokers, PBXs arrive here).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum SourceConfig {}
+pub enum SourceConfig {
+    /// A baresip softphone's `ctrl_tcp` module (events and call control).
+    Baresip(BaresipConfig),
+    /// An MQTT broker topic (one per agent extension).
+    Mqtt(MqttConfig),
+}
+
+impl SourceConfig {
+    /// The source's name in health reports and the call log.
+    pub fn name(&self) -> String {
+        match self {
+            SourceConfig::Baresip(c) => c.name(),
+            SourceConfig::Mqtt(c) => c.name(),
+        }
+    }
+
+    fn check(&self) -> Result<(), SourceProblem> {
+        match self {
+            SourceConfig::Baresip(c) => c.check(),
+            SourceConfig::Mqtt(c) => c.check(),
+        }
+    }
+}
 
 impl Default for PhoneSettings {
     fn default() -> Self {
@@ -319,6 +345,22 @@ impl Settings {
                     format!(
                         "two directories are named {:?}; names must be unique",
                         d.name()
+                    ),
+                ));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for source in &self.sources {
+            source
+                .check()
+                .map_err(|p| invalid("source", p.key, p.message))?;
+            if !names.insert(source.name()) {
+                return Err(invalid(
+                    "source",
+                    "name",
+                    format!(
+                        "two sources are named {:?}; names must be unique",
+                        source.name()
                     ),
                 ));
             }

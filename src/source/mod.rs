@@ -2,14 +2,18 @@
 //! engine and nothing else.
 //!
 //! `supervisor` keeps sources connected and reports health; `schema` is screenpop's own
-//! versioned JSON event format (webhook, MQTT); `webhook` is the local HTTP source `screenpop event …` posts to.
+//! versioned JSON event format (webhook, MQTT); `webhook` is the local HTTP source `screenpop event …` posts to;
+//! `baresip` a softphone over ctrl_tcp (events and call control); `mqtt` a broker topic.
 
+pub mod baresip;
+pub mod mqtt;
 pub mod schema;
 pub mod supervisor;
 pub mod webhook;
 
 use crate::config::SourceConfig;
 use crate::control::CallControl;
+use crate::secrets::SecretStore;
 use std::sync::Arc;
 use supervisor::Source;
 
@@ -20,13 +24,26 @@ pub struct Sources {
     pub controls: Vec<Arc<dyn CallControl>>,
 }
 
-/// Builds every `[[source]]` entry (one match arm per kind).
-// No `[[source]]` kinds are registered yet, so the loop cannot run; it will with the first.
-#[allow(clippy::never_loop)]
-pub fn build(configs: &[SourceConfig]) -> Sources {
-    let sources = Sources::default();
+impl Sources {
+    fn add<S: Source + CallControl>(&mut self, source: S) {
+        let source = Arc::new(source);
+        self.feeds.push(Arc::clone(&source) as Arc<dyn Source>);
+        self.controls.push(source);
+    }
+}
+
+/// Builds every `[[source]]` entry (one match arm per kind); `secrets` holds passwords
+/// the sources read when they connect.
+pub fn build(configs: &[SourceConfig], secrets: &Arc<dyn SecretStore>) -> Sources {
+    let mut sources = Sources::default();
     for config in configs {
-        match *config {}
+        match config {
+            SourceConfig::Baresip(c) => sources.add(baresip::Baresip::new(c)),
+            SourceConfig::Mqtt(c) => match mqtt::Mqtt::new(c, Arc::clone(secrets)) {
+                Ok(source) => sources.add(source),
+                Err(e) => tracing::error!(source = %c.name(), error = %e, "source not started"),
+            },
+        }
     }
     sources
 }
