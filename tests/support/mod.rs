@@ -9,10 +9,12 @@
 // Each test crate compiles this module anew and uses only part of it.
 #![allow(dead_code, unused_imports)]
 
+pub mod baresip;
 pub mod browser;
 pub mod daemon;
 pub mod desktop;
 pub mod http;
+pub mod mosquitto;
 pub mod ports;
 pub mod process;
 
