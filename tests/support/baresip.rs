@@ -45,6 +45,16 @@ impl Softphone {
     /// Starts a phone for account `user` (e.g. `+4930123456` or `201`), sending
     /// `display_name` when it calls.
     pub fn start(user: &str, display_name: Option<&str>, answer: Answer) -> Softphone {
+        Softphone::start_with(user, display_name, answer, "")
+    }
+
+    /// [`Softphone::start`] with extra config lines (e.g. the mqtt module's).
+    pub fn start_with(
+        user: &str,
+        display_name: Option<&str>,
+        answer: Answer,
+        extra_config: &str,
+    ) -> Softphone {
         let dir = tempfile::Builder::new()
             .prefix("screenpop-baresip-")
             .tempdir()
@@ -52,11 +62,8 @@ impl Softphone {
         let sip_port = free_sip_port();
         let ctrl_port = super::ports::free_port();
         write_tone(&dir.path().join("tone8k.wav")).expect("write tone8k.wav");
-        fs::write(
-            dir.path().join("config"),
-            config(dir.path(), sip_port, ctrl_port),
-        )
-        .expect("write the baresip config");
+        let text = config(dir.path(), sip_port, ctrl_port) + extra_config;
+        fs::write(dir.path().join("config"), text).expect("write the baresip config");
         let name = display_name
             .map(|n| format!("\"{n}\" "))
             .unwrap_or_default();

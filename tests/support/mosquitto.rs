@@ -30,10 +30,17 @@ impl Broker {
             .tempdir()
             .expect("create the broker's dir");
         let port = super::ports::free_port();
+        // Started as root, mosquitto drops to user `mosquitto`, which cannot write our temp
+        // dir (log, persistence): tell it to stay who we are.
+        let user = Command::new("id")
+            .arg("-un")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
         fs::write(
             dir.path().join("mosquitto.conf"),
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
+                "user {user}\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
                  persistence_location {}/\nautosave_interval 1\nlog_dest file {}/mosquitto.log\n\
                  log_type all\n",
                 dir.path().display(),
