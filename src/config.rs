@@ -336,34 +336,24 @@ impl Settings {
                 "must be between 1 and 60000".into(),
             ));
         }
-        let mut names = std::collections::HashSet::new();
-        for d in &self.directories {
-            if !names.insert(d.name()) {
-                return Err(invalid(
-                    "directory",
-                    "name",
-                    format!(
-                        "two directories are named {:?}; names must be unique",
-                        d.name()
-                    ),
-                ));
-            }
+        if let Some(name) = first_duplicate(self.directories.iter().map(|d| d.name())) {
+            return Err(invalid(
+                "directory",
+                "name",
+                format!("two directories are named {name:?}; names must be unique"),
+            ));
         }
-        let mut names = std::collections::HashSet::new();
         for source in &self.sources {
             source
                 .check()
                 .map_err(|p| invalid("source", p.key, p.message))?;
-            if !names.insert(source.name()) {
-                return Err(invalid(
-                    "source",
-                    "name",
-                    format!(
-                        "two sources are named {:?}; names must be unique",
-                        source.name()
-                    ),
-                ));
-            }
+        }
+        if let Some(name) = first_duplicate(self.sources.iter().map(|s| s.name())) {
+            return Err(invalid(
+                "source",
+                "name",
+                format!("two sources are named {name:?}; names must be unique"),
+            ));
         }
         Ok(())
     }
@@ -384,6 +374,12 @@ impl Settings {
             self.directories.clone()
         }
     }
+}
+
+/// The first name that occurs twice.
+fn first_duplicate(names: impl Iterator<Item = String>) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.into_iter().find(|n| !seen.insert(n.clone()))
 }
 
 /// Env values are TOML scalars when they parse as one (`true`, `17321`), else plain strings.

@@ -228,17 +228,13 @@ impl Source for Mqtt {
                     tracing::info!(source = %self.id, broker = %self.address(), topic = %self.topic, client_id = %self.client_id, session_present = ack.session_present, "connected to MQTT broker");
                     sink.up().await;
                 }
-                Event::Incoming(Packet::SubAck(ack)) => {
-                    if ack
-                        .return_codes
-                        .iter()
-                        .any(|c| *c == SubscribeReasonCode::Failure)
-                    {
-                        return Err(SourceError::Login(format!(
-                            "the broker refused the subscription to {:?}",
-                            self.topic
-                        )));
-                    }
+                Event::Incoming(Packet::SubAck(ack))
+                    if ack.return_codes.contains(&SubscribeReasonCode::Failure) =>
+                {
+                    return Err(SourceError::Login(format!(
+                        "the broker refused the subscription to {:?}",
+                        self.topic
+                    )));
                 }
                 Event::Incoming(Packet::Publish(publish)) => {
                     if !self.deliver(&publish, sink).await {
