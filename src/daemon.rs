@@ -128,7 +128,7 @@ impl App {
             )?;
             let state = Arc::new(WebhookState {
                 input: input.clone(),
-                token,
+                token: Some(token),
                 engine: Arc::clone(&self.engine),
                 source: SourceId("webhook".into()),
             });
@@ -142,6 +142,28 @@ impl App {
                     tracing::error!(error = %e, "webhook stopped");
                 }
             });
+        }
+        match bind_local(&self.paths.socket()) {
+            Ok(listener) => {
+                let state = Arc::new(WebhookState {
+                    input: input.clone(),
+                    token: None,
+                    engine: Arc::clone(&self.engine),
+                    source: SourceId("webhook".into()),
+                });
+                let mut stop = stop_tx.subscribe();
+                sources.spawn(async move {
+                    let stopped = async move {
+                        let _ = stop.recv().await;
+                    };
+                    if let Err(e) = webhook::serve_local(listener, state, stopped).await {
+                        tracing::error!(error = %e, "local socket stopped");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no local control socket; the CLI will use the webhook")
+            }
         }
         let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
         for feed in crate::source::build(&self.settings.sources).feeds {
@@ -159,6 +181,7 @@ impl App {
         let _ = stop_tx.send(());
         let _ = stop_feeds.send(true);
         while sources.join_next().await.is_some() {}
+        let _ = std::fs::remove_file(self.paths.socket());
         if tokio::time::timeout(Duration::from_secs(10), engine_task)
             .await
             .is_err()
@@ -174,6 +197,21 @@ impl App {
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }
+}
+
+/// Binds the owner-only Unix socket, replacing a stale one left by a crashed daemon.
+fn bind_local(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!("{} is in use by another screenpop", path.display()),
+        ));
+    }
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
 }
 
 /// `screenpop status` as JSON: sources, directories, live calls.

@@ -127,12 +127,12 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             run(paths, settings).await
         }
         Command::Event { kind } => {
-            let (_, settings) = load()?;
-            client::post_event(&settings, kind).await
+            let (paths, settings) = load()?;
+            client::post_event(&paths, &settings, kind).await
         }
         Command::Status { json } => {
-            let (_, settings) = load()?;
-            client::status(&settings, json).await
+            let (paths, settings) = load()?;
+            client::status(&paths, &settings, json).await
         }
         Command::Lookup(args) => {
             let (paths, settings) = load()?;
