@@ -116,16 +116,27 @@ impl App {
 
         let (stop_tx, _) = broadcast::channel::<()>(1);
         let mut sources = tokio::task::JoinSet::new();
-        if self.settings.webhook.enabled {
+        let token = match self.settings.webhook.enabled {
+            false => None,
+            true => match secrets::get_or_create(
+                self.secrets.as_ref(),
+                &self.settings.webhook.token_secret,
+                secrets::random_token,
+            ) {
+                Ok(token) => Some(token),
+                Err(e) => {
+                    // Without a token the TCP webhook would be open to every local user: keep
+                    // it closed, but run on — the owner-only socket still serves the CLI.
+                    tracing::error!(error = %e, "webhook on 127.0.0.1 disabled: no keyring for its token; `screenpop event` still works");
+                    None
+                }
+            },
+        };
+        if let Some(token) = token {
             let port = self.settings.webhook.port;
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                 .await
                 .map_err(|source| DaemonError::Listen { port, source })?;
-            let token = secrets::get_or_create(
-                self.secrets.as_ref(),
-                &self.settings.webhook.token_secret,
-                secrets::random_token,
-            )?;
             let state = Arc::new(WebhookState {
                 input: input.clone(),
                 token: Some(token),
