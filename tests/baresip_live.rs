@@ -215,11 +215,17 @@ fn control_errors_are_clear_and_exit_non_zero() {
     let (code, err) = cli_fails(&rig.daemon, &["call", "bob smith"], &[]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot dial"), "{err}");
+    // No daemon: neither its socket (another data dir) nor its port answers.
     let nobody = free_port().to_string();
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let elsewhere = elsewhere.path().display().to_string();
     let (code, err) = cli_fails(
         &rig.daemon,
         &["call", "202"],
-        &[("SCREENPOP_WEBHOOK__PORT", &nobody)],
+        &[
+            ("SCREENPOP_WEBHOOK__PORT", &nobody),
+            ("SCREENPOP_DATA_DIR", &elsewhere),
+        ],
     );
     assert_eq!(code, 1);
     assert!(err.contains("no screenpop daemon is listening"), "{err}");

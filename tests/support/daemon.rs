@@ -85,11 +85,11 @@ impl Daemon {
             .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
     }
 
-    /// Runs `screenpop args…` with the daemon's environment plus `extra_env`.
-    pub fn cli_with_env(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+    /// Like [`Daemon::cli`], with some environment variables overridden.
+    pub fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         command_in(&self.env, SCREENPOP)
             .args(args)
-            .envs(extra_env.iter().copied())
+            .envs(env.iter().copied())
             .output()
             .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
     }
