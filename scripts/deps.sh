@@ -5,14 +5,14 @@
 #   scripts/deps.sh [run|test|desktop]...   (default: run)
 #
 #   run      build and run the daemon: D-Bus headers, SQLite, dunst, gnome-keyring, xdg-utils
-#   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp
+#   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp, openssl
 #   desktop  the Tauri shell: WebKitGTK, appindicator, rsvg, WebKitWebDriver
 set -euo pipefail
 
 run=(libdbus-1-dev pkg-config sqlite3 dunst libnotify-bin gnome-keyring libsecret-tools
   dbus-x11 xdg-utils)
 test=("${run[@]}" xvfb xauth imagemagick x11-utils procps baresip-core mosquitto
-  mosquitto-clients sip-tester)
+  mosquitto-clients sip-tester openssl)
 desktop=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver)
 

@@ -170,3 +170,58 @@ fn baresip_mqtt_module_events_pop_and_answer_goes_back_through_the_broker() {
     assert_eq!(rows[0]["source"], "mqtt:201");
     assert_eq!(rows[0]["end_reason"], "hangup");
 }
+
+#[test]
+fn tls_and_a_password_from_the_keyring_reach_a_locked_down_broker() {
+    let desktop = Desktop::start().expect("start a headless desktop");
+    let broker = Broker::start_secure("agent201", "s3cret pass");
+    let port = free_port();
+    let config = format!(
+        "[webhook]\nport = {port}\n[[source]]\nkind = \"mqtt\"\nurl = \"mqtts://127.0.0.1:{}\"\n\
+         extension = \"201\"\nusername = \"agent201\"\nsecret = \"mqtt-pw\"\nca_file = \"{}\"\n",
+        broker.port,
+        broker.ca_file().display()
+    );
+    let daemon = Daemon::start(&desktop, &config, port, &[]);
+    // No password in the keyring yet: the source is down and says what to do.
+    let status = daemon.wait_status("mqtt down without a password", WAIT, |s| {
+        Daemon::source_state(s, "mqtt:201") == "down"
+    });
+    let reason = status["sources"].to_string();
+    assert!(reason.contains("screenpop secret set mqtt-pw"), "{reason}");
+    let out = daemon.cli_with_stdin(&["secret", "set", "mqtt-pw"], "s3cret pass");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    daemon.wait_status("mqtt up over TLS", Duration::from_secs(40), |s| {
+        Daemon::source_state(s, "mqtt:201") == "up"
+    });
+    assert!(
+        !daemon.log().contains("s3cret"),
+        "the password must never be logged"
+    );
+    let publish = std::process::Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &broker.port.to_string(), "-q", "1"])
+        .args(["--cafile", &broker.ca_file().display().to_string()])
+        .args([
+            "-u",
+            "agent201",
+            "-P",
+            "s3cret pass",
+            "-t",
+            "screenpop/201/events",
+        ])
+        .args(["-m", &ringing("tls-1", "+1 555 0142", "Over TLS")])
+        .output()
+        .expect("run mosquitto_pub");
+    assert!(
+        publish.status.success(),
+        "{}",
+        String::from_utf8_lossy(&publish.stderr)
+    );
+    daemon.wait_status("the call over TLS", WAIT, |s| {
+        s["calls"][0]["key"]["call_id"] == "tls-1"
+    });
+}

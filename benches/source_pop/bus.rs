@@ -43,7 +43,10 @@ impl Monitor {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let line = line.trim();
                 if let Some(rest) = line.strip_prefix("method call time=") {
-                    at = rest.split_whitespace().next().and_then(|t| t.parse::<f64>().ok());
+                    at = rest
+                        .split_whitespace()
+                        .next()
+                        .and_then(|t| t.parse::<f64>().ok());
                     strings = 0;
                 } else if let (Some(time), Some(text)) = (at, line.strip_prefix("string \"")) {
                     // app_name, app_icon, summary: the summary is the third string.
@@ -65,7 +68,10 @@ impl Monitor {
                 .command("notify-send")
                 .args(["warm-up", &attempt.to_string()])
                 .status();
-            if monitor.next(|n| n.summary == "warm-up", Duration::from_millis(200)).is_some() {
+            if monitor
+                .next(|n| n.summary == "warm-up", Duration::from_millis(200))
+                .is_some()
+            {
                 break;
             }
         }

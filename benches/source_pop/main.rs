@@ -68,17 +68,27 @@ fn main() {
         println!("source_pop: a benchmark; run `cargo bench --bench source_pop` (nothing to do under cargo test)");
         return;
     }
-    let missing: Vec<&str> = ["baresip", "mosquitto", "dunst", "Xvfb", "dbus-monitor", "notify-send"]
-        .into_iter()
-        .filter(|p| {
-            std::process::Command::new("sh")
-                .args(["-c", &format!("command -v {p}")])
-                .output()
-                .map_or(true, |o| !o.status.success())
-        })
-        .collect();
+    let missing: Vec<&str> = [
+        "baresip",
+        "mosquitto",
+        "dunst",
+        "Xvfb",
+        "dbus-monitor",
+        "notify-send",
+    ]
+    .into_iter()
+    .filter(|p| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {p}")])
+            .output()
+            .map_or(true, |o| !o.status.success())
+    })
+    .collect();
     if !missing.is_empty() {
-        println!("source_pop: skipped, not installed: {} (run `scripts/deps.sh test`)", missing.join(", "));
+        println!(
+            "source_pop: skipped, not installed: {} (run `scripts/deps.sh test`)",
+            missing.join(", ")
+        );
         return;
     }
     let calls = std::env::var("SCREENPOP_BENCH_CALLS")
@@ -123,7 +133,7 @@ fn baresip(calls: usize) {
         dialled.push((pop.at - started) * 1000.0);
         busy.push(pop.at);
         ctrl.command("hangup", None);
-        daemon.wait_rows(i + 1, Duration::from_secs(10));
+        wait_idle(&daemon);
     }
     let reads = event_reads(&daemon.log());
     assert_eq!(reads.len(), calls, "one CALL_INCOMING read per call");
@@ -132,9 +142,28 @@ fn baresip(calls: usize) {
         .zip(&busy)
         .map(|(read, bus)| (bus - read) * 1000.0)
         .collect();
-    println!("{}", summary("baresip: CALL_INCOMING read → Notify on the bus", pipeline));
-    println!("{}", summary("baresip: dial (SIP on loopback) → Notify on the bus", dialled));
-    println!("{}", summary("floor: notify-send → Notify on the bus", floor));
+    println!(
+        "{}",
+        summary("baresip: CALL_INCOMING read → Notify on the bus", pipeline)
+    );
+    println!(
+        "{}",
+        summary(
+            "baresip: dial (SIP on loopback) → Notify on the bus",
+            dialled
+        )
+    );
+    println!(
+        "{}",
+        summary("floor: notify-send → Notify on the bus", floor)
+    );
+}
+
+/// Waits until the daemon has no live call (the last one ended).
+pub fn wait_idle(daemon: &Daemon) {
+    daemon.wait_status("no live call", Duration::from_secs(10), |s| {
+        s["calls"].as_array().is_some_and(Vec::is_empty)
+    });
 }
 
 /// When the daemon read each `CALL_INCOMING` (its debug log, UTC timestamps), in order.

@@ -14,7 +14,7 @@ use crate::support::daemon::Daemon;
 use crate::support::desktop::Desktop;
 use crate::support::mosquitto::Broker;
 use crate::support::ports::free_port;
-use crate::{bus, floor_once, now, summary};
+use crate::{bus, floor_once, now, summary, wait_idle};
 
 const AGENTS: usize = 100;
 const REAL: usize = 201;
@@ -38,7 +38,12 @@ pub fn run(rounds: usize) {
     let fanout = Arc::new(Mutex::new(Vec::new()));
     let extensions: Vec<usize> = (REAL..REAL + AGENTS).collect();
     for ext in extensions.iter().copied().filter(|e| *e != REAL) {
-        runtime.spawn(simulated_agent(broker.port, ext, Arc::clone(&received), Arc::clone(&fanout)));
+        runtime.spawn(simulated_agent(
+            broker.port,
+            ext,
+            Arc::clone(&received),
+            Arc::clone(&fanout),
+        ));
     }
     let mut options = MqttOptions::new("bench-publisher", "127.0.0.1", broker.port);
     options.set_max_packet_size(64 * 1024, 64 * 1024);
@@ -48,7 +53,12 @@ pub fn run(rounds: usize) {
     let subscribed = crate::support::process::wait_until(Duration::from_secs(20), || {
         let probe = json!({"type": "ended", "call_id": "probe"}).to_string();
         for ext in &extensions {
-            let _ = publisher.try_publish(format!("screenpop/{ext}/events"), QoS::AtLeastOnce, false, probe.clone());
+            let _ = publisher.try_publish(
+                format!("screenpop/{ext}/events"),
+                QoS::AtLeastOnce,
+                false,
+                probe.clone(),
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
         received.swap(0, Ordering::SeqCst) >= AGENTS - 1
@@ -56,6 +66,16 @@ pub fn run(rounds: usize) {
     assert!(subscribed, "the simulated agents did not subscribe");
     fanout.lock().unwrap_or_else(|p| p.into_inner()).clear();
 
+    let publish = |ext: usize, event: &serde_json::Value| {
+        runtime
+            .block_on(publisher.publish(
+                format!("screenpop/{ext}/events"),
+                QoS::AtLeastOnce,
+                false,
+                event.to_string(),
+            ))
+            .expect("publish");
+    };
     let (mut pops, mut floor) = (Vec::new(), Vec::new());
     let mut order = extensions.clone();
     for round in 0..rounds {
@@ -69,39 +89,58 @@ pub fn run(rounds: usize) {
             if *ext == REAL {
                 published_real = now();
             }
-            runtime
-                .block_on(publisher.publish(format!("screenpop/{ext}/events"), QoS::AtLeastOnce, false, event.to_string()))
-                .expect("publish");
+            publish(*ext, &event);
         }
         let pop = monitor
             .next(|n| !n.summary.starts_with("floor"), Duration::from_secs(10))
             .unwrap_or_else(|| panic!("no pop in round {round}\n{}", daemon.log()));
         pops.push((pop.at - published_real) * 1000.0);
         for ext in &order {
-            let event = json!({"version": 1, "type": "ended", "call_id": format!("r{round}-{ext}")});
-            runtime
-                .block_on(publisher.publish(format!("screenpop/{ext}/events"), QoS::AtLeastOnce, false, event.to_string()))
-                .expect("publish");
+            let event =
+                json!({"version": 1, "type": "ended", "call_id": format!("r{round}-{ext}")});
+            publish(*ext, &event);
         }
-        daemon.wait_rows(round + 1, Duration::from_secs(10));
+        wait_idle(&daemon);
     }
     let fanout = std::mem::take(&mut *fanout.lock().unwrap_or_else(|p| p.into_inner()));
-    println!("{}", summary("mqtt, 100 agents: publish → Notify on the bus (real daemon, ext 201)", pops));
-    println!("{}", summary("mqtt, 100 agents: publish → received (99 simulated agents)", fanout));
-    println!("{}", summary("floor: notify-send → Notify on the bus", floor));
+    println!(
+        "{}",
+        summary(
+            "mqtt, 100 agents: publish → Notify on the bus (real daemon, ext 201)",
+            pops
+        )
+    );
+    println!(
+        "{}",
+        summary(
+            "mqtt, 100 agents: publish → received (99 simulated agents)",
+            fanout
+        )
+    );
+    println!(
+        "{}",
+        summary("floor: notify-send → Notify on the bus", floor)
+    );
     runtime.shutdown_timeout(Duration::from_secs(1));
 }
 
 /// An agent desk that only receives: subscribes like screenpop and records how long each
 /// ringing event took from its `at` to arrival.
-async fn simulated_agent(port: u16, ext: usize, received: Arc<AtomicUsize>, fanout: Arc<Mutex<Vec<f64>>>) {
+async fn simulated_agent(
+    port: u16,
+    ext: usize,
+    received: Arc<AtomicUsize>,
+    fanout: Arc<Mutex<Vec<f64>>>,
+) {
     let mut options = MqttOptions::new(format!("bench-agent-{ext}"), "127.0.0.1", port);
     options.set_clean_session(false).set_manual_acks(true);
     let (client, mut eventloop) = AsyncClient::new(options, 64);
     loop {
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                let _ = client.subscribe(format!("screenpop/{ext}/events"), QoS::AtLeastOnce).await;
+                let _ = client
+                    .subscribe(format!("screenpop/{ext}/events"), QoS::AtLeastOnce)
+                    .await;
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 received.fetch_add(1, Ordering::SeqCst);

@@ -94,6 +94,26 @@ impl Daemon {
             .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
     }
 
+    /// Runs `screenpop args…` with `input` on its stdin (e.g. `secret set`), and waits.
+    pub fn cli_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = command_in(&self.env, SCREENPOP)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(input.as_bytes())
+                .expect("write to screenpop's stdin");
+        }
+        child
+            .wait_with_output()
+            .unwrap_or_else(|error| panic!("wait for screenpop {args:?}: {error}"))
+    }
+
     /// Runs `screenpop args…`, panics (with the daemon's log) unless it succeeds, and returns
     /// its trimmed stdout.
     pub fn cli_ok(&self, args: &[&str]) -> String {
