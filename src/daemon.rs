@@ -48,6 +48,9 @@ pub struct App {
     pub secrets: Arc<dyn SecretStore>,
     /// Clicks the daemon cannot carry out itself (dial, create contact without a page).
     pub intents: broadcast::Sender<Intent>,
+    /// The `[[source]]`s: feeds [`App::run`] supervises, and call controls (the first one
+    /// dials "Call back" clicks and serves `/v1/control/…`; shells may use it for `tel:` links).
+    pub sources: crate::source::Sources,
 }
 
 impl App {
@@ -78,6 +81,7 @@ impl App {
             Duration::from_millis(settings.lookup.budget_ms),
         );
         let (intents, _) = broadcast::channel(64);
+        let sources = crate::source::build(&settings.sources, &secrets);
         Ok(Self {
             settings,
             paths,
@@ -87,6 +91,7 @@ impl App {
             switches: Arc::default(),
             secrets,
             intents,
+            sources,
         })
     }
 
@@ -103,9 +108,8 @@ impl App {
             policy,
             Box::new(DesktopNotifier::new(click_tx)),
         );
-        let built = crate::source::build(&self.settings.sources, &self.secrets);
         let unhandled = self.intents.clone();
-        let dialler = built.controls.first().cloned();
+        let dialler = self.sources.controls.first().cloned();
         let clicks = tokio::spawn(async move {
             while let Some(intent) = click_rx.recv().await {
                 if let (Some(control), Intent::Dial { number }) = (&dialler, &intent) {
@@ -156,7 +160,7 @@ impl App {
                 token: Some(token),
                 engine: Arc::clone(&self.engine),
                 source: SourceId("webhook".into()),
-                controls: built.controls.clone(),
+                controls: self.sources.controls.clone(),
             });
             let mut stop = stop_tx.subscribe();
             tracing::info!(port, "webhook listening on 127.0.0.1");
@@ -176,7 +180,7 @@ impl App {
                     token: None,
                     engine: Arc::clone(&self.engine),
                     source: SourceId("webhook".into()),
-                    controls: built.controls.clone(),
+                    controls: self.sources.controls.clone(),
                 });
                 let mut stop = stop_tx.subscribe();
                 sources.spawn(async move {
@@ -193,7 +197,7 @@ impl App {
             }
         }
         let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
-        for feed in built.feeds {
+        for feed in self.sources.feeds.iter().cloned() {
             let supervised = supervise(feed, input.clone(), feeds_stop.clone());
             sources.spawn(async move {
                 if let Err(e) = supervised.await {

@@ -2,7 +2,8 @@
 //!
 //! A map for newcomers (data flows top to bottom):
 //! - [`event`] — the one event model sources speak (`CallEvent`, `Ringing`/`Answered`/`Ended`).
-//! - [`source`] — sources turning wire formats into events (webhook; softphones and PBXs later).
+//! - [`source`] — sources turning wire formats into events (webhook, baresip
+//!   softphone over ctrl_tcp, MQTT broker; PBXs later) under a reconnecting supervisor.
 //! - [`engine`] — per-call state machines; publishes `EngineEvent`s and writes the call log.
 //! - [`phone`] — number normalisation (E.164 + last-N-digits match keys).
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, and the

@@ -217,8 +217,7 @@ impl Source for Mqtt {
                     }
                     // Subscribing again on a kept session is harmless and heals a lost one.
                     client
-                        .subscribe(self.topic.clone(), QoS::AtLeastOnce)
-                        .await
+                        .try_subscribe(self.topic.clone(), QoS::AtLeastOnce)
                         .map_err(|e| SourceError::Lost(e.to_string()))?;
                     if self.config.format == MqttFormat::Baresip {
                         *self.tracker() = CallTracker::default();
