@@ -264,7 +264,14 @@ fn a_softphone_crash_mid_call_logs_source_lost_and_screenpop_reconnects_when_it_
     assert_eq!(rows[0]["end_reason"], "source lost", "{:#}", rows[0]);
     assert_eq!(rows[0]["missed"], false);
     let human = rig.daemon.cli_ok(&["status"]);
-    assert!(human.contains("baresip"), "{human}");
+    let line = human
+        .lines()
+        .find(|l| l.starts_with("source") && l.contains("baresip"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("DOWN: ") || line.contains("connecting"),
+        "status should show baresip down:\n{human}"
+    );
     let (code, err) = cli_fails(&rig.daemon, &["call", "202"], &[]);
     assert_eq!(code, 1);
     assert!(err.contains("not connected"), "{err}");
@@ -275,6 +282,8 @@ fn a_softphone_crash_mid_call_logs_source_lost_and_screenpop_reconnects_when_it_
         .wait_status("baresip up again", Duration::from_secs(40), |s| {
             Daemon::source_state(s, "baresip") == "up"
         });
+    let human = rig.daemon.cli_ok(&["status"]);
+    assert!(human.contains("control    baresip"), "{human}");
     assert!(
         rig.daemon.log().contains("source down"),
         "{}",
