@@ -5,6 +5,10 @@
 //! database (default: XDG data dir `screenpop/`). A broken file is reported with its line and
 //! the offending field. Secrets never live here: config refers to keyring entries by name.
 
+mod directories;
+
+pub use directories::*;
+
 use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -97,6 +101,12 @@ pub enum DirectoryConfig {
         #[serde(default)]
         create_contact_url: Option<String>,
     },
+    /// A CRM or JSON API over HTTP(S): a `preset` and/or a full template.
+    Http(HttpSettings),
+    /// An LDAP directory (`telephoneNumber`, `mobile`, `homePhone`).
+    Ldap(LdapSettings),
+    /// A CardDAV address book.
+    Carddav(CarddavSettings),
 }
 
 impl DirectoryConfig {
@@ -104,6 +114,14 @@ impl DirectoryConfig {
     pub fn name(&self) -> String {
         match self {
             DirectoryConfig::Local { name, .. } => name.clone().unwrap_or_else(|| "local".into()),
+            DirectoryConfig::Http(h) => h.name.clone().unwrap_or_else(|| {
+                h.preset
+                    .and_then(|p| serde_json::to_value(p).ok())
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_else(|| "http".into())
+            }),
+            DirectoryConfig::Ldap(l) => l.name.clone().unwrap_or_else(|| "ldap".into()),
+            DirectoryConfig::Carddav(c) => c.name.clone().unwrap_or_else(|| "carddav".into()),
         }
     }
 }
@@ -312,6 +330,13 @@ impl Settings {
         }
         let mut names = std::collections::HashSet::new();
         for d in &self.directories {
+            if let Err(message) = crate::directory::check(d) {
+                return Err(invalid(
+                    "directory",
+                    "kind",
+                    format!("{}: {message}", d.name()),
+                ));
+            }
             if !names.insert(d.name()) {
                 return Err(invalid(
                     "directory",

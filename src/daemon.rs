@@ -65,7 +65,14 @@ impl App {
             tracing::info!(phones = reindexed, "recomputed phone match keys");
         }
         let chain = Arc::new(Chain::new(
-            crate::directory::build(&settings.directory_chain(), &store),
+            crate::directory::build(
+                &settings.directory_chain(),
+                &crate::directory::BuildContext {
+                    store: store.clone(),
+                    secrets: Arc::clone(&secrets),
+                    rules: rules.clone(),
+                },
+            ),
             LookupCache::new(store.clone()),
             settings.lookup.cache_ttl_s,
             settings.lookup.miss_ttl_s,

@@ -85,7 +85,14 @@ pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Resul
         )));
     };
     let chain = Arc::new(Chain::new(
-        screenpop::directory::build(&settings.directory_chain(), &store),
+        screenpop::directory::build(
+            &settings.directory_chain(),
+            &screenpop::directory::BuildContext {
+                store: store.clone(),
+                secrets: Arc::new(Keyring),
+                rules: rules.clone(),
+            },
+        ),
         LookupCache::new(store),
         settings.lookup.cache_ttl_s,
         settings.lookup.miss_ttl_s,
