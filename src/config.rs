@@ -27,6 +27,8 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     pub notify: NotifySettings,
     pub lookup: LookupSettings,
+    /// The journaling outbox's retry policy.
+    pub journal: JournalSettings,
     /// Directories in chain order (`[[directory]]`); default: the local directory only.
     #[serde(rename = "directory")]
     pub directories: Vec<DirectoryConfig>,

@@ -121,6 +121,14 @@ impl App {
         });
 
         let (stop_tx, _) = broadcast::channel::<()>(1);
+        let mut journal = tokio::spawn(
+            crate::journal::JournalWorker::new(
+                self.store.clone(),
+                self.engine.chain().directories(),
+                self.settings.journal.clone(),
+            )
+            .run(self.engine.subscribe(), stop_tx.subscribe()),
+        );
         let mut sources = tokio::task::JoinSet::new();
         if self.settings.webhook.enabled {
             let port = self.settings.webhook.port;
@@ -160,6 +168,14 @@ impl App {
             .is_err()
         {
             tracing::warn!("calls still open after 10 s; stopping anyway");
+        }
+        // Undelivered rows stay in the outbox for the next start.
+        if tokio::time::timeout(Duration::from_secs(2), &mut journal)
+            .await
+            .is_err()
+        {
+            journal.abort();
+            tracing::info!("journal deliveries still in flight; they resume at the next start");
         }
         presenter.abort();
         clicks.abort();

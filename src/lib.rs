@@ -8,6 +8,7 @@
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, and the
 //!   chain (order, cache, coalescing, health).
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
+//! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment.
 //! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
@@ -21,6 +22,7 @@ pub mod daemon;
 pub mod directory;
 pub mod engine;
 pub mod event;
+pub mod journal;
 pub mod phone;
 pub mod present;
 pub mod secrets;

@@ -205,3 +205,28 @@ impl Default for LdapAttributes {
         }
     }
 }
+
+/// `[journal]`: how the outbox worker retries deliveries to journaling directories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JournalSettings {
+    /// First retry after this many milliseconds; doubled per failed attempt.
+    pub retry_base_ms: u64,
+    /// Retries are never further apart than this.
+    pub retry_max_s: u64,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// Rows read per pass.
+    pub batch: usize,
+}
+
+impl Default for JournalSettings {
+    fn default() -> Self {
+        Self {
+            retry_base_ms: 2000,
+            retry_max_s: 3600,
+            concurrency: 4,
+            batch: 32,
+        }
+    }
+}

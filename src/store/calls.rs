@@ -137,6 +137,15 @@ impl CallLog {
         Ok(id)
     }
 
+    /// One logged call by row id.
+    pub async fn get(&self, id: i64) -> Result<Option<CallRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM calls WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
     /// Newest first, filtered as asked.
     pub async fn list(&self, q: &LogQuery) -> Result<Vec<CallRecord>, StoreError> {
         let limit = if q.limit <= 0 { 100 } else { q.limit };
