@@ -330,12 +330,13 @@ pub fn select<'a>(doc: &'a Value, path: &str) -> Vec<&'a Value> {
     current
 }
 
-/// A scalar as text (`null`, empty strings, arrays and objects give none).
+/// A scalar as text (`null`, `false`, empty strings, arrays and objects give none).
 pub fn text_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        // Odoo answers `false` for an empty field: that is no value, not the word "false".
+        Value::Bool(true) => Some("true".into()),
         _ => None,
     }
 }
