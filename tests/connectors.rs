@@ -44,9 +44,16 @@ async fn chain(toml: &str, secret: &str) -> Setup {
     secrets.set("crm-token", secret).unwrap();
     let store = Store::in_memory().await.unwrap();
     let rules = settings.phone_rules().unwrap();
-    let ctx = BuildContext { store: store.clone(), secrets, rules: rules.clone() };
+    let ctx = BuildContext {
+        store: store.clone(),
+        secrets,
+        rules: rules.clone(),
+    };
     let dirs = screenpop::directory::build(&settings.directory_chain(), &ctx);
-    Setup { chain: Arc::new(Chain::new(dirs, LookupCache::new(store), 3600, 300)), rules }
+    Setup {
+        chain: Arc::new(Chain::new(dirs, LookupCache::new(store), 3600, 300)),
+        rules,
+    }
 }
 
 fn http_config(preset: &str, base_url: &str, extra: &str) -> String {
@@ -79,12 +86,22 @@ async fn preset_answers_every_case(preset: &str, shape: Shape) {
     assert_eq!(known[0].name, "Lisa Simpson", "{preset}");
     assert_eq!(known[0].id, "101", "{preset}");
     let url = s.dir().profile_url(&known[0]);
-    assert!(url.as_deref().is_none_or(|u| u.starts_with("http") && u.contains("101")), "{preset}: {url:?}");
-    if matches!(shape, Shape::Seed | Shape::Hubspot | Shape::Zoho | Shape::Freshsales) {
+    assert!(
+        url.as_deref()
+            .is_none_or(|u| u.starts_with("http") && u.contains("101")),
+        "{preset}: {url:?}"
+    );
+    if matches!(
+        shape,
+        Shape::Seed | Shape::Hubspot | Shape::Zoho | Shape::Freshsales
+    ) {
         assert!(known[0].vip, "{preset}: VIP not recognised");
     }
 
-    assert!(s.lookup("+1 555 000 1111").await.unwrap().is_empty(), "{preset}: unknown");
+    assert!(
+        s.lookup("+1 555 000 1111").await.unwrap().is_empty(),
+        "{preset}: unknown"
+    );
     let several = s.lookup("5559876543").await.unwrap();
     let mut names: Vec<_> = several.iter().map(|c| c.name.as_str()).collect();
     names.sort();
@@ -92,11 +109,17 @@ async fn preset_answers_every_case(preset: &str, shape: Shape) {
 
     crm.set_mode(Mode::Malformed);
     let err = s.lookup("5551234567").await.unwrap_err();
-    assert!(matches!(&err, LookupError::BadResponse(m) if m.contains("malformed JSON")), "{preset}: {err}");
+    assert!(
+        matches!(&err, LookupError::BadResponse(m) if m.contains("malformed JSON")),
+        "{preset}: {err}"
+    );
 
     crm.set_mode(Mode::HtmlError);
     let err = s.lookup("5551234567").await.unwrap_err().to_string();
-    assert!(err.contains("502") && err.contains("HTML"), "{preset}: {err}");
+    assert!(
+        err.contains("502") && err.contains("HTML"),
+        "{preset}: {err}"
+    );
 
     crm.set_mode(Mode::Slow(Duration::from_millis(1500)));
     let err = s.lookup("5551234567").await.unwrap_err();
@@ -105,22 +128,46 @@ async fn preset_answers_every_case(preset: &str, shape: Shape) {
     crm.set_mode(Mode::RateLimited(30));
     let limited = chain(&http_config(preset, &crm.base_url(), ""), TOKEN).await;
     let err = limited.lookup("5551234567").await.unwrap_err().to_string();
-    assert!(err.contains("rate limited") && err.contains("30 s"), "{preset}: {err}");
+    assert!(
+        err.contains("rate limited") && err.contains("30 s"),
+        "{preset}: {err}"
+    );
     // Retry-After is honoured: the next lookup does not even reach the server.
     let before = crm.with(|st| st.lookups);
     crm.set_mode(Mode::Normal);
     let err = limited.lookup("5551234567").await.unwrap_err().to_string();
     assert!(err.contains("rate limited"), "{preset}: {err}");
-    assert_eq!(crm.with(|st| st.lookups), before, "{preset}: request sent during the pause");
+    assert_eq!(
+        crm.with(|st| st.lookups),
+        before,
+        "{preset}: request sent during the pause"
+    );
 
     let wrong = chain(&http_config(preset, &crm.base_url(), ""), "not-the-token").await;
     let err = wrong.lookup("5551234567").await.unwrap_err();
-    assert!(matches!(&err, LookupError::Rejected(m) if m.contains("401") || m.contains("login refused")), "{preset}: {err}");
-    assert!(!err.to_string().contains("not-the-token"), "{preset}: secret in {err}");
+    assert!(
+        matches!(&err, LookupError::Rejected(m) if m.contains("401") || m.contains("login refused")),
+        "{preset}: {err}"
+    );
+    assert!(
+        !err.to_string().contains("not-the-token"),
+        "{preset}: secret in {err}"
+    );
 
-    let refused = chain(&http_config(preset, &format!("http://127.0.0.1:{}", support::free_port()), ""), TOKEN).await;
+    let refused = chain(
+        &http_config(
+            preset,
+            &format!("http://127.0.0.1:{}", support::free_port()),
+            "",
+        ),
+        TOKEN,
+    )
+    .await;
     let err = refused.lookup("5551234567").await.unwrap_err();
-    assert!(matches!(&err, LookupError::Unreachable(m) if m.contains("refused")), "{preset}: {err}");
+    assert!(
+        matches!(&err, LookupError::Unreachable(m) if m.contains("refused")),
+        "{preset}: {err}"
+    );
 
     journal_and_create(&s, &crm, preset).await;
 }
@@ -129,24 +176,48 @@ async fn preset_answers_every_case(preset: &str, shape: Shape) {
 /// from screenpop greets its next call at once even though the CRM's search lags.
 async fn journal_and_create(s: &Setup, crm: &Crm, preset: &str) {
     let record = support::calls::record("call-77", "+15551234567", Some(("crm", "101")));
-    s.dir().journal(&record).await.unwrap_or_else(|e| panic!("{preset}: {e}"));
+    s.dir()
+        .journal(&record)
+        .await
+        .unwrap_or_else(|e| panic!("{preset}: {e}"));
     s.dir().journal(&record).await.unwrap();
     crm.with(|st| {
         assert_eq!(st.journal_requests.get("call-77"), Some(&2), "{preset}");
         assert_eq!(st.journal_applied.len(), 1, "{preset}");
         let body = st.journal_applied[0].to_string();
-        assert!(body.contains("call-77") || body.contains("+15551234567"), "{preset}: {body}");
+        assert!(
+            body.contains("call-77") || body.contains("+15551234567"),
+            "{preset}: {body}"
+        );
     });
 
     crm.with(|st| st.search_lags_writes = true);
-    let contact = NewContact { name: "Maggie Simpson".into(), phones: vec!["555 222 3333".into()], ..Default::default() };
+    let contact = NewContact {
+        name: "Maggie Simpson".into(),
+        phones: vec!["555 222 3333".into()],
+        ..Default::default()
+    };
     let number = s.number("5552223333");
-    let created = s.chain.create_contact("crm", &contact, std::slice::from_ref(&number)).await.unwrap();
+    let created = s
+        .chain
+        .create_contact("crm", &contact, std::slice::from_ref(&number))
+        .await
+        .unwrap();
     assert!(created.id.starts_with("900"), "{preset}: {created:?}");
-    assert!(s.lookup("5552223333").await.unwrap().is_empty(), "{preset}: the CRM should still be indexing");
+    assert!(
+        s.lookup("5552223333").await.unwrap().is_empty(),
+        "{preset}: the CRM should still be indexing"
+    );
     let outcome = s.chain.lookup(&number).await;
-    assert_eq!(outcome.matches.first().map(|c| c.name.as_str()), Some("Maggie Simpson"), "{preset}");
-    assert!(matches!(outcome.steps[0].result, StepResult::CachedHit { .. }), "{preset}");
+    assert_eq!(
+        outcome.matches.first().map(|c| c.name.as_str()),
+        Some("Maggie Simpson"),
+        "{preset}"
+    );
+    assert!(
+        matches!(outcome.steps[0].result, StepResult::CachedHit { .. }),
+        "{preset}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,15 +262,26 @@ async fn a_failing_crm_is_reported_and_the_next_directory_answers() {
     let s = chain(&toml, TOKEN).await;
     let outcome = s.chain.lookup(&s.number("5551234567")).await;
     assert_eq!(outcome.directory.as_deref(), Some("backup"));
-    assert!(matches!(&outcome.steps[0].result, StepResult::Failed(m) if m.contains("refused")), "{:?}", outcome.steps);
+    assert!(
+        matches!(&outcome.steps[0].result, StepResult::Failed(m) if m.contains("refused")),
+        "{:?}",
+        outcome.steps
+    );
     let health = s.chain.health();
-    assert!(matches!(health[0].1, screenpop::event::Health::Down(_)), "{health:?}");
+    assert!(
+        matches!(health[0].1, screenpop::event::Health::Down(_)),
+        "{health:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipedrive_short_terms_are_not_sent() {
     let crm = Crm::start(Shape::Pipedrive, TOKEN, people());
-    let s = chain(&http_config("pipedrive", &crm.base_url(), "min_digits = 5\n"), TOKEN).await;
+    let s = chain(
+        &http_config("pipedrive", &crm.base_url(), "min_digits = 5\n"),
+        TOKEN,
+    )
+    .await;
     assert!(s.lookup("12").await.unwrap().is_empty());
     assert_eq!(crm.with(|st| st.lookups), 0);
 }
@@ -207,13 +289,21 @@ async fn pipedrive_short_terms_are_not_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hubspot_rate_limit_spaces_requests() {
     let crm = Crm::start(Shape::Hubspot, TOKEN, people());
-    let s = chain(&http_config("hubspot", &crm.base_url(), "rate_limit_per_s = 10.0\n"), TOKEN).await;
+    let s = chain(
+        &http_config("hubspot", &crm.base_url(), "rate_limit_per_s = 10.0\n"),
+        TOKEN,
+    )
+    .await;
     let started = std::time::Instant::now();
     for _ in 0..4 {
         s.lookup("5551234567").await.unwrap();
     }
     // Four requests at 10/s need at least three intervals of 100 ms.
-    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 const LDAP_PEOPLE: &str = "dn: uid=lisa,ou=people,dc=example,dc=com
@@ -262,12 +352,18 @@ async fn ldap_finds_people_by_any_phone_attribute_in_any_format() {
     assert_eq!(lisa[0].id, "lisa");
     assert_eq!(lisa[0].name, "Lisa Simpson");
     assert_eq!(lisa[0].company.as_deref(), Some("Springfield Pizza"));
-    assert_eq!(lisa[0].note.as_deref(), Some("Last order: 2 pepperoni pizzas"));
+    assert_eq!(
+        lisa[0].note.as_deref(),
+        Some("Last order: 2 pepperoni pizzas")
+    );
     assert!(lisa[0].vip);
 
     // Ned shares the last four digits with Lisa but only his own numbers match.
     let ned = s.lookup("5557774567").await.unwrap();
-    assert_eq!(ned.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["ned"]);
+    assert_eq!(
+        ned.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        vec!["ned"]
+    );
     let ned = s.lookup("+49 30 12344567").await.unwrap();
     assert_eq!(ned.len(), 1, "homePhone in international format");
     assert!(!ned[0].vip);
@@ -278,12 +374,26 @@ async fn ldap_finds_people_by_any_phone_attribute_in_any_format() {
     assert!(err.contains("bind") && err.contains("49"), "{err}");
     assert!(!err.contains("wrong"), "{err}");
 
-    let starttls = chain(&ldap_config(&slapd.url(), "").replace("timeout_ms", "starttls = true\ntimeout_ms"), "bind-pw-81").await;
+    let starttls = chain(
+        &ldap_config(&slapd.url(), "").replace("timeout_ms", "starttls = true\ntimeout_ms"),
+        "bind-pw-81",
+    )
+    .await;
     let err = starttls.lookup("5551234567").await.unwrap_err();
-    assert!(matches!(err, LookupError::Unreachable(_)), "StartTLS against a plain server must fail: {err}");
+    assert!(
+        matches!(err, LookupError::Unreachable(_)),
+        "StartTLS against a plain server must fail: {err}"
+    );
 
-    let down = chain(&ldap_config(&format!("ldap://127.0.0.1:{}", support::free_port()), ""), "x").await;
-    assert!(matches!(down.lookup("5551234567").await.unwrap_err(), LookupError::Unreachable(_)));
+    let down = chain(
+        &ldap_config(&format!("ldap://127.0.0.1:{}", support::free_port()), ""),
+        "x",
+    )
+    .await;
+    assert!(matches!(
+        down.lookup("5551234567").await.unwrap_err(),
+        LookupError::Unreachable(_)
+    ));
 }
 
 fn vcard(uid: &str, name: &str, tel: &str, extra: &str) -> String {
@@ -292,9 +402,18 @@ fn vcard(uid: &str, name: &str, tel: &str, extra: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn carddav_matches_vcard_numbers_and_sees_new_cards() {
-    let lisa = vcard("lisa-1", "Lisa Simpson", "+1 (555) 123-4567", "ORG:Springfield Pizza\r\nURL:https://crm.example.com/lisa\r\n");
+    let lisa = vcard(
+        "lisa-1",
+        "Lisa Simpson",
+        "+1 (555) 123-4567",
+        "ORG:Springfield Pizza\r\nURL:https://crm.example.com/lisa\r\n",
+    );
     let ned = vcard("ned-1", "Ned Flanders", "555.777.0000", "");
-    let dav = support::radicale::Radicale::start("alice", "dav-pw-33", &[("lisa.vcf", &lisa), ("ned.vcf", &ned)]);
+    let dav = support::radicale::Radicale::start(
+        "alice",
+        "dav-pw-33",
+        &[("lisa.vcf", &lisa), ("ned.vcf", &ned)],
+    );
     let toml = format!(
         "[[directory]]\nkind = \"carddav\"\nname = \"book\"\nurl = \"{}\"\nusername = \"alice\"\nsecret = \"crm-token\"\nrefresh_s = 0\n",
         dav.book_url()
@@ -304,12 +423,21 @@ async fn carddav_matches_vcard_numbers_and_sees_new_cards() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].id, "lisa-1");
     assert_eq!(found[0].company.as_deref(), Some("Springfield Pizza"));
-    assert_eq!(s.dir().profile_url(&found[0]).as_deref(), Some("https://crm.example.com/lisa"));
+    assert_eq!(
+        s.dir().profile_url(&found[0]).as_deref(),
+        Some("https://crm.example.com/lisa")
+    );
     assert!(s.lookup("5559990000").await.unwrap().is_empty());
 
-    dav.add_card("maggie.vcf", &vcard("maggie-1", "Maggie Simpson", "555 999 0000", ""));
+    dav.add_card(
+        "maggie.vcf",
+        &vcard("maggie-1", "Maggie Simpson", "555 999 0000", ""),
+    );
     let found = s.lookup("5559990000").await.unwrap();
-    assert_eq!(found.first().map(|c| c.name.as_str()), Some("Maggie Simpson"));
+    assert_eq!(
+        found.first().map(|c| c.name.as_str()),
+        Some("Maggie Simpson")
+    );
 
     let wrong = chain(&toml, "nope").await;
     let err = wrong.lookup("5551234567").await.unwrap_err().to_string();

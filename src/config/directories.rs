@@ -123,6 +123,9 @@ pub struct HttpSettings {
     /// The request that writes a finished call (`journal = true`).
     #[serde(rename = "journal_request")]
     pub journal_request: RequestTemplate,
+    /// Journal calls from callers this CRM does not know (default true; CRM presets that
+    /// attach calls to a contact record say false).
+    pub journal_unknown: Option<bool>,
     /// The request that creates a contact from screenpop (`result` = the new record's id).
     pub create: RequestTemplate,
     /// A request run once before the others; its `result` becomes `{login}`.

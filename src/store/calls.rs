@@ -75,7 +75,9 @@ impl CallLog {
         call: &CallRecord,
         journal_to: &[String],
     ) -> Result<i64, StoreError> {
-        let mut tx = self.store.pool().begin().await?;
+        // IMMEDIATE: take the write lock up front. A deferred transaction that reads first can
+        // fail with SQLITE_BUSY (no busy wait) when the journal worker writes in between.
+        let mut tx = self.store.pool().begin_with("BEGIN IMMEDIATE").await?;
         let inserted = sqlx::query(
             "INSERT INTO calls(call_id, source, direction, number, number_e164, number_display, remote_name, \
              name, customer_id, directory, matches, vip, note, profile_url, started_at, answered_at, ended_at, \

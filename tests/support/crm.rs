@@ -76,8 +76,10 @@ pub struct CrmState {
     pub journal_requests: HashMap<String, usize>,
     /// Journal bodies applied: one per distinct idempotency key (repeats are acknowledged, not applied).
     pub journal_applied: Vec<serde_json::Value>,
-    /// Delay before answering a journal request.
+    /// Delay between applying a journal request and answering it.
     pub journal_delay: Duration,
+    /// Journal requests applied but not yet answered.
+    pub journal_in_flight: usize,
     /// Contacts created through the API: `(id, body)`.
     pub created: Vec<(String, serde_json::Value)>,
     /// Created contacts stay out of search results (HubSpot's indexing lag).
@@ -111,12 +113,16 @@ impl Crm {
             journal_requests: HashMap::new(),
             journal_applied: Vec::new(),
             journal_delay: Duration::ZERO,
+            journal_in_flight: 0,
             created: Vec::new(),
             search_lags_writes: false,
             auth_seen: Vec::new(),
         }));
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the fake CRM's port");
-        listener.set_nonblocking(true).expect("nonblocking listener");
+        let listener =
+            std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the fake CRM's port");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shared = Arc::clone(&state);
         let thread = std::thread::spawn(move || {
@@ -127,10 +133,12 @@ impl Crm {
                 .expect("fake CRM runtime");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                let app = axum::Router::new().fallback(move |m: Method, u: Uri, h: HeaderMap, b: Bytes| {
-                    let state = Arc::clone(&shared);
-                    async move { answer(state, m, u, h, b).await }
-                });
+                let app = axum::Router::new().fallback(
+                    move |m: Method, u: Uri, h: HeaderMap, b: Bytes| {
+                        let state = Arc::clone(&shared);
+                        async move { answer(state, m, u, h, b).await }
+                    },
+                );
                 let _ = axum::serve(listener, app)
                     .with_graceful_shutdown(async move {
                         let _ = stopped.await;
@@ -174,7 +182,13 @@ impl Drop for Crm {
     }
 }
 
-async fn answer(state: Arc<Mutex<CrmState>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn answer(
+    state: Arc<Mutex<CrmState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (mode, shape) = {
         let mut st = state.lock().unwrap();
         for name in ["authorization", "x-api-token"] {
@@ -202,10 +216,24 @@ async fn answer(state: Arc<Mutex<CrmState>>, method: Method, uri: Uri, headers: 
         }
     }
     let request = super::crm_shapes::Request::read(shape, &method, &uri, &headers, &body);
-    let delay = state.lock().unwrap().journal_delay;
-    if request.is_journal() && !delay.is_zero() {
+    let journal = request.is_journal();
+    let (response, delay) = {
+        let mut st = state.lock().unwrap();
+        if journal {
+            st.journal_in_flight += 1;
+        }
+        (
+            super::crm_shapes::respond(&mut st, request),
+            st.journal_delay,
+        )
+    };
+    // The CRM has written the entry; a client killed while waiting for this answer never
+    // learns it, and must send it again with the same idempotency key.
+    if journal && !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let mut st = state.lock().unwrap();
-    super::crm_shapes::respond(&mut st, request)
+    if journal {
+        state.lock().unwrap().journal_in_flight -= 1;
+    }
+    response
 }

@@ -53,20 +53,41 @@ pub struct Request {
 
 impl Request {
     /// Reads method, path, headers and body as `shape` defines them.
-    pub fn read(shape: Shape, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Request {
-        let q: HashMap<String, String> = Query::try_from_uri(uri).map(|Query(q)| q).unwrap_or_default();
-        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+    pub fn read(
+        shape: Shape,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Request {
+        let q: HashMap<String, String> = Query::try_from_uri(uri)
+            .map(|Query(q)| q)
+            .unwrap_or_default();
+        let header = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let key = header("idempotency-key").unwrap_or_default();
-        let path = uri.path().strip_prefix(shape.base_path()).unwrap_or(uri.path());
+        let path = uri
+            .path()
+            .strip_prefix(shape.base_path())
+            .unwrap_or(uri.path());
         let post = method == Method::POST;
-        let strip = |prefix: &str| header("authorization").and_then(|a| a.strip_prefix(prefix).map(str::to_string));
+        let strip = |prefix: &str| {
+            header("authorization").and_then(|a| a.strip_prefix(prefix).map(str::to_string))
+        };
         let token = match shape {
             Shape::Seed | Shape::Hubspot => strip("Bearer "),
             Shape::Pipedrive => header("x-api-token"),
             Shape::Zoho => strip("Zoho-oauthtoken "),
             Shape::Freshsales => strip("Token token="),
-            Shape::Odoo => json.pointer("/params/args/2").and_then(Value::as_str).map(str::to_string),
+            Shape::Odoo => json
+                .pointer("/params/args/2")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         };
         let q1 = |k: &str| Ask::Lookup(q.get(k).cloned().into_iter().collect());
         let ask = match (shape, post, path) {
@@ -106,14 +127,26 @@ impl Request {
 }
 
 fn odoo_ask(json: Value, key: String) -> Ask {
-    let method = json.pointer("/params/method").and_then(Value::as_str).unwrap_or_default();
+    let method = json
+        .pointer("/params/method")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let args = json.pointer("/params/args").cloned().unwrap_or(Value::Null);
     match (method, args[4].as_str()) {
-        ("login", _) => Ask::Login { password: args[2].as_str().unwrap_or_default().to_string() },
-        ("execute_kw", Some("search_read")) => {
-            Ask::Lookup(args[5][0][0][2].as_str().map(str::to_string).into_iter().collect())
-        }
-        ("execute_kw", Some("create")) if args[3] == "mail.message" => Ask::Journal { key, body: args[5][0].clone() },
+        ("login", _) => Ask::Login {
+            password: args[2].as_str().unwrap_or_default().to_string(),
+        },
+        ("execute_kw", Some("search_read")) => Ask::Lookup(
+            args[5][0][0][2]
+                .as_str()
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+        ),
+        ("execute_kw", Some("create")) if args[3] == "mail.message" => Ask::Journal {
+            key,
+            body: args[5][0].clone(),
+        },
         ("execute_kw", Some("create")) => Ask::Create(args[5][0].clone()),
         _ => Ask::Unknown,
     }
@@ -153,8 +186,14 @@ pub fn respond(st: &mut CrmState, req: Request) -> Response {
             let found: Vec<Person> = st
                 .people
                 .iter()
-                .filter(|p| !(st.search_lags_writes && st.created.iter().any(|(id, _)| *id == p.id)))
-                .filter(|p| p.phones.iter().any(|ph| terms.iter().any(|t| phone_matches(t, ph))))
+                .filter(|p| {
+                    !(st.search_lags_writes && st.created.iter().any(|(id, _)| *id == p.id))
+                })
+                .filter(|p| {
+                    p.phones
+                        .iter()
+                        .any(|ph| terms.iter().any(|t| phone_matches(t, ph)))
+                })
                 .cloned()
                 .collect();
             lookup_answer(shape, &found)
@@ -170,22 +209,41 @@ pub fn respond(st: &mut CrmState, req: Request) -> Response {
         }
         Ask::Create(body) => {
             let id = format!("{}", 9000 + st.created.len());
-            let name = ["/Name", "/name", "/properties/firstname", "/data/0/First_Name", "/contact/first_name"]
-                .iter()
-                .find_map(|p| body.pointer(p).and_then(Value::as_str))
-                .unwrap_or("New")
-                .to_string();
-            let phone = ["/Phones/0", "/phone", "/phone/0/value", "/properties/phone", "/data/0/Phone", "/contact/mobile_number"]
-                .iter()
-                .find_map(|p| body.pointer(p).and_then(Value::as_str))
-                .unwrap_or_default()
-                .to_string();
+            let name = [
+                "/Name",
+                "/name",
+                "/properties/firstname",
+                "/data/0/First_Name",
+                "/contact/first_name",
+            ]
+            .iter()
+            .find_map(|p| body.pointer(p).and_then(Value::as_str))
+            .unwrap_or("New")
+            .to_string();
+            let phone = [
+                "/Phones/0",
+                "/phone",
+                "/phone/0/value",
+                "/properties/phone",
+                "/data/0/Phone",
+                "/contact/mobile_number",
+            ]
+            .iter()
+            .find_map(|p| body.pointer(p).and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_string();
             st.people.push(Person::new(&id, &name, "", &phone));
             st.created.push((id.clone(), body));
             created_answer(shape, &id)
         }
-        Ask::Login { .. } => axum::Json(json!({"jsonrpc": "2.0", "id": 1, "result": 2})).into_response(),
-        Ask::Unknown => (StatusCode::NOT_FOUND, axum::Json(json!({"message": "no such endpoint"}))).into_response(),
+        Ask::Login { .. } => {
+            axum::Json(json!({"jsonrpc": "2.0", "id": 1, "result": 2})).into_response()
+        }
+        Ask::Unknown => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "no such endpoint"})),
+        )
+            .into_response(),
     }
 }
 
@@ -211,32 +269,45 @@ fn or_false(v: &Option<String>) -> Value {
 
 fn lookup_answer(shape: Shape, found: &[Person]) -> Response {
     let doc = match shape {
-        Shape::Seed => json!(found.iter().map(|p| json!({"Id": p.id, "Name": p.full_name(), "Phones": p.phones,
-            "IsVip": p.vip, "Company": p.company, "Note": p.note})).collect::<Vec<_>>()),
-        Shape::Hubspot => json!({"total": found.len(), "results": found.iter().map(|p| json!({"id": p.id,
+        Shape::Seed => json!(found
+            .iter()
+            .map(
+                |p| json!({"Id": p.id, "Name": p.full_name(), "Phones": p.phones,
+            "IsVip": p.vip, "Company": p.company, "Note": p.note})
+            )
+            .collect::<Vec<_>>()),
+        Shape::Hubspot => {
+            json!({"total": found.len(), "results": found.iter().map(|p| json!({"id": p.id,
             "properties": {"createdate": "2024-01-01T00:00:00Z", "hs_object_id": p.id, "firstname": p.first, "lastname": p.last,
                 "phone": p.phones.first(), "mobilephone": p.phones.get(1), "company": p.company, "vip": p.vip.to_string(),
                 "lastmodifieddate": "2024-01-02T00:00:00Z"},
-            "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-02T00:00:00Z", "archived": false})).collect::<Vec<_>>()}),
-        Shape::Pipedrive => json!({"success": true, "data": {"items": found.iter().map(|p| json!({"result_score": 1.0,
+            "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-02T00:00:00Z", "archived": false})).collect::<Vec<_>>()})
+        }
+        Shape::Pipedrive => {
+            json!({"success": true, "data": {"items": found.iter().map(|p| json!({"result_score": 1.0,
             "item": {"id": p.id.parse::<i64>().unwrap_or(0), "type": "person", "name": p.full_name(), "phones": p.phones,
                 "emails": [], "visible_to": 3, "owner": {"id": 1},
                 "organization": p.company.as_ref().map(|c| json!({"id": 1, "name": c, "address": null})),
                 "custom_fields": [], "notes": p.note.iter().collect::<Vec<_>>()}})).collect::<Vec<_>>()},
-            "additional_data": {"pagination": {"start": 0, "limit": 10, "more_items_in_collection": false}}}),
+            "additional_data": {"pagination": {"start": 0, "limit": 10, "more_items_in_collection": false}}})
+        }
         Shape::Zoho if found.is_empty() => return StatusCode::NO_CONTENT.into_response(),
-        Shape::Zoho => json!({"data": found.iter().map(|p| json!({"id": p.id, "Full_Name": p.full_name(),
+        Shape::Zoho => {
+            json!({"data": found.iter().map(|p| json!({"id": p.id, "Full_Name": p.full_name(),
             "First_Name": p.first, "Last_Name": p.last, "Phone": p.phones.first(), "Mobile": p.phones.get(1),
             "Account_Name": p.company.as_ref().map(|c| json!({"name": c, "id": "77"})), "Description": p.note,
             "Tag": if p.vip { json!([{"name": "VIP", "id": "5"}]) } else { json!([]) }})).collect::<Vec<_>>(),
-            "info": {"per_page": 200, "count": found.len(), "page": 1, "more_records": false}}),
+            "info": {"per_page": 200, "count": found.len(), "page": 1, "more_records": false}})
+        }
         Shape::Odoo => json!({"jsonrpc": "2.0", "id": 1, "result": found.iter().map(|p| json!({
             "id": p.id.parse::<i64>().unwrap_or(0), "name": p.full_name(), "parent_name": or_false(&p.company),
             "phone": or_false(&p.phones.first().cloned()), "mobile": or_false(&p.phones.get(1).cloned()),
             "comment": or_false(&p.note), "category_id": []})).collect::<Vec<_>>()}),
-        Shape::Freshsales => json!({"contacts": {"contacts": found.iter().map(|p| json!({"id": p.id.parse::<i64>().unwrap_or(0),
+        Shape::Freshsales => {
+            json!({"contacts": {"contacts": found.iter().map(|p| json!({"id": p.id.parse::<i64>().unwrap_or(0),
             "first_name": p.first, "last_name": p.last, "display_name": p.full_name(), "mobile_number": p.phones.first(),
-            "work_number": p.phones.get(1), "job_title": p.note, "tags": if p.vip { vec!["VIP"] } else { vec![] }})).collect::<Vec<_>>()}}),
+            "work_number": p.phones.get(1), "job_title": p.note, "tags": if p.vip { vec!["VIP"] } else { vec![] }})).collect::<Vec<_>>()}})
+        }
     };
     axum::Json(doc).into_response()
 }
@@ -245,10 +316,16 @@ fn created_answer(shape: Shape, id: &str) -> Response {
     let num = id.parse::<i64>().unwrap_or(0);
     let doc = match shape {
         Shape::Seed => json!({"Id": id}),
-        Shape::Hubspot => json!({"id": id, "properties": {"hs_object_id": id}, "createdAt": "2024-01-01T00:00:00Z", "archived": false}),
+        Shape::Hubspot => {
+            json!({"id": id, "properties": {"hs_object_id": id}, "createdAt": "2024-01-01T00:00:00Z", "archived": false})
+        }
         Shape::Pipedrive => json!({"success": true, "data": {"id": num}}),
-        Shape::Zoho => json!({"data": [{"code": "SUCCESS", "details": {"id": id}, "message": "record added", "status": "success"}]}),
-        Shape::Odoo => return axum::Json(json!({"jsonrpc": "2.0", "id": 1, "result": num})).into_response(),
+        Shape::Zoho => {
+            json!({"data": [{"code": "SUCCESS", "details": {"id": id}, "message": "record added", "status": "success"}]})
+        }
+        Shape::Odoo => {
+            return axum::Json(json!({"jsonrpc": "2.0", "id": 1, "result": num})).into_response()
+        }
         Shape::Freshsales => json!({"contact": {"id": num}, "phone_call": {"id": num}}),
     };
     (StatusCode::CREATED, axum::Json(doc)).into_response()

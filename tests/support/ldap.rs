@@ -27,7 +27,10 @@ impl Slapd {
     /// Starts slapd with `password` as the admin's password and `people_ldif` (entries under
     /// `ou=people,dc=example,dc=com`) loaded.
     pub fn start(password: &str, people_ldif: &str) -> Slapd {
-        let dir = tempfile::Builder::new().prefix("screenpop-slapd-").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("screenpop-slapd-")
+            .tempdir()
+            .expect("temp dir");
         let d = dir.path();
         fs::create_dir_all(d.join("db")).expect("db dir");
         let conf = d.join("slapd.conf");
@@ -59,7 +62,11 @@ impl Slapd {
             .arg(&ldif)
             .output()
             .unwrap_or_else(|e| panic!("slapadd not runnable ({e}): run `scripts/deps.sh test`"));
-        assert!(loaded.status.success(), "slapadd failed: {}", String::from_utf8_lossy(&loaded.stderr));
+        assert!(
+            loaded.status.success(),
+            "slapadd failed: {}",
+            String::from_utf8_lossy(&loaded.stderr)
+        );
         let port = free_port();
         let mut cmd = Command::new("slapd");
         cmd.arg("-f")
@@ -71,7 +78,9 @@ impl Slapd {
             .stderr(log_file(&d.join("slapd.err")).expect("log"));
         let child = spawn(&mut cmd).expect("start slapd");
         let mut slapd = Slapd { port, child, dir };
-        let up = wait_until(Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        let up = wait_until(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
         if !up {
             let err = fs::read_to_string(slapd.dir.path().join("slapd.err")).unwrap_or_default();
             terminate(&mut slapd.child, Duration::from_secs(1));

@@ -38,7 +38,10 @@ impl Radicale {
     /// Starts Radicale for `user`/`password` with `cards` (file name, vCard text) in the
     /// address book.
     pub fn start(user: &str, password: &str, cards: &[(&str, &str)]) -> Radicale {
-        let dir = tempfile::Builder::new().prefix("screenpop-radicale-").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("screenpop-radicale-")
+            .tempdir()
+            .expect("temp dir");
         let d = dir.path();
         let book = d.join("collection-root").join(user).join("contacts");
         fs::create_dir_all(&book).expect("address book dir");
@@ -52,15 +55,26 @@ impl Radicale {
         cmd.arg(format!("--storage-filesystem-folder={}", d.display()))
             .arg(format!("--server-hosts=127.0.0.1:{port}"))
             .arg("--auth-type=htpasswd")
-            .arg(format!("--auth-htpasswd-filename={}", d.join("users").display()))
+            .arg(format!(
+                "--auth-htpasswd-filename={}",
+                d.join("users").display()
+            ))
             .arg("--auth-htpasswd-encryption=plain")
             .stdout(log_file(&d.join("radicale.out")).expect("log"))
             .stderr(log_file(&d.join("radicale.log")).expect("log"));
         let child = spawn(&mut cmd).expect("start radicale (run `scripts/deps.sh test`)");
-        let mut radicale = Radicale { port, user: user.into(), child, dir };
-        let up = wait_until(Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        let mut radicale = Radicale {
+            port,
+            user: user.into(),
+            child,
+            dir,
+        };
+        let up = wait_until(Duration::from_secs(20), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
         if !up {
-            let log = fs::read_to_string(radicale.dir.path().join("radicale.log")).unwrap_or_default();
+            let log =
+                fs::read_to_string(radicale.dir.path().join("radicale.log")).unwrap_or_default();
             terminate(&mut radicale.child, Duration::from_secs(1));
             panic!("radicale did not listen on {port}: {log}");
         }
@@ -74,7 +88,12 @@ impl Radicale {
 
     /// Adds a vCard file to the address book on disk (Radicale sees it on the next request).
     pub fn add_card(&self, name: &str, card: &str) {
-        let book = self.dir.path().join("collection-root").join(&self.user).join("contacts");
+        let book = self
+            .dir
+            .path()
+            .join("collection-root")
+            .join(&self.user)
+            .join("contacts");
         fs::write(book.join(name), card).expect("vcard");
     }
 }

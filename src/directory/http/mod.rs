@@ -150,11 +150,6 @@ impl HttpDirectory {
         *session = Some(got.clone());
         Ok(Some(got))
     }
-
-    fn skips_unknown_callers(&self, req: &Request) -> bool {
-        let uses = |t: &str| placeholder::names(t).iter().any(|n| n == "customer_id");
-        uses(&req.url) || req.body.as_deref().is_some_and(uses)
-    }
 }
 
 /// Whether any part of the template needs the secret.
@@ -261,7 +256,7 @@ impl Directory for HttpDirectory {
         };
         let ours =
             call.directory.as_deref() == Some(self.name.as_str()) && call.customer_id.is_some();
-        if !ours && self.skips_unknown_callers(req) {
+        if !ours && !self.template.journal_unknown {
             tracing::info!(directory = %self.name, call_id = %call.call_id, "not journaled: the caller is not a contact here");
             return Ok(());
         }

@@ -86,6 +86,7 @@ fn seed() -> HttpSettings {
 /// calculated (digits-only, national) phone properties; private-app token as bearer.
 fn hubspot() -> HttpSettings {
     HttpSettings {
+        journal_unknown: Some(false),
         base_url: one("https://api.hubapi.com"),
         auth: Some("bearer".into()),
         rate_limit_per_s: Some(4.0),
@@ -131,6 +132,7 @@ fn hubspot() -> HttpSettings {
 /// `x-api-token` header; the term must have at least 2 characters.
 fn pipedrive() -> HttpSettings {
     HttpSettings {
+        journal_unknown: Some(false),
         auth: Some("header".into()),
         auth_name: Some("x-api-token".into()),
         min_digits: Some(2),
@@ -174,6 +176,7 @@ fn pipedrive() -> HttpSettings {
 /// `Zoho-oauthtoken` header; no match answers 204.
 fn zoho() -> HttpSettings {
     HttpSettings {
+        journal_unknown: Some(false),
         base_url: one("https://www.zohoapis.com"),
         app_url: one("https://crm.zoho.com/crm"),
         headers: headers(&[("Authorization", "Zoho-oauthtoken {secret}")]),
@@ -228,6 +231,7 @@ fn odoo() -> HttpSettings {
         )
     };
     HttpSettings {
+        journal_unknown: Some(false),
         login: req(
             "POST",
             "{base_url}/jsonrpc",
@@ -288,6 +292,7 @@ fn odoo() -> HttpSettings {
 /// `Authorization: Token token=…`; base_url is `https://DOMAIN.myfreshworks.com/crm/sales`.
 fn freshsales() -> HttpSettings {
     HttpSettings {
+        journal_unknown: Some(false),
         headers: headers(&[("Authorization", "Token token={secret}")]),
         lookup: req(
             "GET",
@@ -357,6 +362,7 @@ pub fn merge(preset: HttpSettings, user: &HttpSettings) -> HttpSettings {
         username: over(&user.username, preset.username),
         database: over(&user.database, preset.database),
         journal: user.journal,
+        journal_unknown: over(&user.journal_unknown, preset.journal_unknown),
         timeout_ms: over(&user.timeout_ms, preset.timeout_ms),
         rate_limit_per_s: over(&user.rate_limit_per_s, preset.rate_limit_per_s),
         auth: over(&user.auth, preset.auth),

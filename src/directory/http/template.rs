@@ -62,6 +62,8 @@ pub struct HttpTemplate {
     pub profile_url: Option<String>,
     pub create_contact_url: Option<String>,
     pub journal: Option<Request>,
+    /// Journal calls whose caller is not a record in this CRM.
+    pub journal_unknown: bool,
     pub create: Option<Request>,
     pub login: Option<Request>,
     pub min_digits: usize,
@@ -212,6 +214,7 @@ impl HttpTemplate {
             profile_url: s.profile_url.clone(),
             create_contact_url: s.create_contact_url.clone(),
             journal,
+            journal_unknown: s.journal_unknown.unwrap_or(true),
             create,
             login,
             min_digits: s.min_digits.unwrap_or(1),
