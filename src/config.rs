@@ -104,11 +104,11 @@ pub enum DirectoryConfig {
         create_contact_url: Option<String>,
     },
     /// A CRM or JSON API over HTTP(S): a `preset` and/or a full template.
-    Http(HttpSettings),
+    Http(Box<HttpSettings>),
     /// An LDAP directory (`telephoneNumber`, `mobile`, `homePhone`).
-    Ldap(LdapSettings),
+    Ldap(Box<LdapSettings>),
     /// A CardDAV address book.
-    Carddav(CarddavSettings),
+    Carddav(Box<CarddavSettings>),
 }
 
 impl DirectoryConfig {

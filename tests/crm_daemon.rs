@@ -41,6 +41,16 @@ fn set_secret(daemon: &Daemon, name: &str, value: &str) {
     );
 }
 
+fn wait_drained(daemon: &Daemon) {
+    let drained = wait_until(Duration::from_secs(60), || outbox(daemon).is_empty());
+    assert!(
+        drained,
+        "still pending: {:?}\n{}",
+        outbox(daemon),
+        daemon.log()
+    );
+}
+
 fn outbox(daemon: &Daemon) -> Vec<Value> {
     serde_json::from_str(&ok(daemon, &["outbox", "--json"])).expect("outbox --json is JSON")
 }
@@ -200,13 +210,7 @@ fn a_hundred_calls_during_a_crm_outage_are_journaled_exactly_once_when_it_return
 
     let crm = Crm::start_on(crm_port, Shape::Seed, TOKEN, Vec::new());
     ok(&daemon, &["outbox", "retry"]);
-    let drained = wait_until(Duration::from_secs(60), || outbox(&daemon).is_empty());
-    assert!(
-        drained,
-        "still pending: {:?}\n{}",
-        outbox(&daemon),
-        daemon.log()
-    );
+    wait_drained(&daemon);
     crm.with(|st| {
         assert_eq!(st.journal_requests.len(), 100);
         assert!(
@@ -247,13 +251,7 @@ fn kill_9_mid_delivery_loses_nothing_and_doubles_nothing() {
 
     crm.with(|st| st.journal_delay = Duration::ZERO);
     daemon.restart();
-    let drained = wait_until(Duration::from_secs(60), || outbox(&daemon).is_empty());
-    assert!(
-        drained,
-        "still pending: {:?}\n{}",
-        outbox(&daemon),
-        daemon.log()
-    );
+    wait_drained(&daemon);
     let rows: Vec<Value> =
         serde_json::from_str(&ok(&daemon, &["log", "--json", "--limit", "500"])).unwrap();
     assert_eq!(rows.len(), 100, "calls lost or doubled in the log");

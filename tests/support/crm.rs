@@ -157,7 +157,11 @@ impl Crm {
     /// `http://127.0.0.1:PORT` plus the shape's base path.
     pub fn base_url(&self) -> String {
         let shape = self.state.lock().unwrap().shape;
-        format!("http://127.0.0.1:{}{}", self.port, shape.base_path())
+        format!(
+            "http://127.0.0.1:{}{}",
+            self.port,
+            super::crm_shapes::base_path(shape)
+        )
     }
 
     /// Switches the failure mode.

@@ -13,24 +13,14 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-/// Which CRM the server imitates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    Seed,
-    Hubspot,
-    Pipedrive,
-    Zoho,
-    Odoo,
-    Freshsales,
-}
+/// Which CRM the server imitates: the presets' own names.
+pub use screenpop::config::Preset as Shape;
 
-impl Shape {
-    /// The path prefix the CRM's API lives under (what `base_url` must include).
-    pub fn base_path(self) -> &'static str {
-        match self {
-            Shape::Freshsales => "/crm/sales",
-            _ => "",
-        }
+/// The path prefix a CRM's API lives under (what `base_url` must include).
+pub fn base_path(shape: Shape) -> &'static str {
+    match shape {
+        Shape::Freshsales => "/crm/sales",
+        _ => "",
     }
 }
 
