@@ -59,7 +59,10 @@ impl RateLimit {
             st.next_slot = slot + self.interval.unwrap_or_default();
             slot
         };
-        tokio::time::sleep_until(slot.into()).await;
+        // A timer, even one already due, waits for the next tick of tokio's 1 ms wheel.
+        if slot > Instant::now() {
+            tokio::time::sleep_until(slot.into()).await;
+        }
         Ok(())
     }
 
