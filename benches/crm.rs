@@ -102,6 +102,9 @@ async fn run() {
     }
 
     let (mut bare, mut ours) = (Vec::new(), Vec::new());
+    let (mut direct, mut puts) = (Vec::new(), Vec::new());
+    let connector = Arc::clone(&chain.directories()[0]);
+    let cache = LookupCache::new(store.clone());
     for i in 0..ROUNDS {
         let t = Instant::now();
         let body = client
@@ -121,10 +124,22 @@ async fn run() {
         let outcome = chain.lookup(&n).await;
         ours.push(ms(t.elapsed()));
         assert_eq!(outcome.matches.len(), 1, "{:?}", outcome.steps);
+
+        // Where the time goes: the connector alone, and the cache write alone.
+        let n = rules.keys(&format!("+1 555 400 {i:04}")).expect("number");
+        let t = Instant::now();
+        let found = connector.lookup(&n).await.expect("connector lookup");
+        direct.push(ms(t.elapsed()));
+        let t = Instant::now();
+        let key = format!("bench-{i}");
+        cache
+            .put("shop", &key, &found, 3600)
+            .await
+            .expect("cache put");
+        puts.push(ms(t.elapsed()));
     }
 
     let warm = rules.keys("+1 555 300 0001").expect("number");
-    let cache = LookupCache::new(store.clone());
     let t = Instant::now();
     for _ in 0..WARM_ROUNDS {
         let _ = cache.get("shop", "+15553000001").await.expect("cache read");
@@ -150,6 +165,10 @@ async fn run() {
         o50 - b50,
         o95 - b95
     );
+    let (d50, d95) = (percentile(&mut direct, 0.5), percentile(&mut direct, 0.95));
+    let (p50, p95) = (percentile(&mut puts, 0.5), percentile(&mut puts, 0.95));
+    println!("| of which: HTTP connector alone (no chain, no cache) | {d50:.2} | {d95:.2} |");
+    println!("| of which: SQLite cache write alone | {p50:.2} | {p95:.2} |");
     println!("\nWarm cache ({WARM_ROUNDS} lookups of one number)\n");
     println!("| path | lookups/s |\n|---|---|");
     println!("| bare `LookupCache::get` (baseline) | {bare_rate:.0} |");

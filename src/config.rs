@@ -230,6 +230,11 @@ impl Paths {
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("screenpop.db")
     }
+
+    /// The running daemon's owner-only control socket (the CLI's way in, no token needed).
+    pub fn socket(&self) -> PathBuf {
+        self.data_dir.join("screenpop.sock")
+    }
 }
 
 impl Settings {

@@ -12,6 +12,7 @@ use crate::phone::PhoneRules;
 use crate::present::notify::DesktopNotifier;
 use crate::present::{self, Intent, Policy, Switches};
 use crate::secrets::{self, SecretStore};
+use crate::source::supervisor::supervise;
 use crate::source::webhook::{self, WebhookState};
 use crate::store::cache::LookupCache;
 use crate::store::calls::CallLog;
@@ -130,19 +131,30 @@ impl App {
             .run(self.engine.subscribe(), stop_tx.subscribe()),
         );
         let mut sources = tokio::task::JoinSet::new();
-        if self.settings.webhook.enabled {
+        let token = match self.settings.webhook.enabled {
+            false => None,
+            true => match secrets::get_or_create(
+                self.secrets.as_ref(),
+                &self.settings.webhook.token_secret,
+                secrets::random_token,
+            ) {
+                Ok(token) => Some(token),
+                Err(e) => {
+                    // Without a token the TCP webhook would be open to every local user: keep
+                    // it closed, but run on — the owner-only socket still serves the CLI.
+                    tracing::error!(error = %e, "webhook on 127.0.0.1 disabled: no keyring for its token; `screenpop event` still works");
+                    None
+                }
+            },
+        };
+        if let Some(token) = token {
             let port = self.settings.webhook.port;
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                 .await
                 .map_err(|source| DaemonError::Listen { port, source })?;
-            let token = secrets::get_or_create(
-                self.secrets.as_ref(),
-                &self.settings.webhook.token_secret,
-                secrets::random_token,
-            )?;
             let state = Arc::new(WebhookState {
                 input: input.clone(),
-                token,
+                token: Some(token),
                 engine: Arc::clone(&self.engine),
                 source: SourceId("webhook".into()),
             });
@@ -157,12 +169,45 @@ impl App {
                 }
             });
         }
+        match bind_local(&self.paths.socket()) {
+            Ok(listener) => {
+                let state = Arc::new(WebhookState {
+                    input: input.clone(),
+                    token: None,
+                    engine: Arc::clone(&self.engine),
+                    source: SourceId("webhook".into()),
+                });
+                let mut stop = stop_tx.subscribe();
+                sources.spawn(async move {
+                    let stopped = async move {
+                        let _ = stop.recv().await;
+                    };
+                    if let Err(e) = webhook::serve_local(listener, state, stopped).await {
+                        tracing::error!(error = %e, "local socket stopped");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no local control socket; the CLI will use the webhook")
+            }
+        }
+        let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
+        for feed in crate::source::build(&self.settings.sources).feeds {
+            let supervised = supervise(feed, input.clone(), feeds_stop.clone());
+            sources.spawn(async move {
+                if let Err(e) = supervised.await {
+                    tracing::error!(error = %e, "source supervisor failed");
+                }
+            });
+        }
         drop(input);
         tracing::info!("screenpop running");
         shutdown.await;
         tracing::info!("shutting down");
         let _ = stop_tx.send(());
+        let _ = stop_feeds.send(true);
         while sources.join_next().await.is_some() {}
+        let _ = std::fs::remove_file(self.paths.socket());
         if tokio::time::timeout(Duration::from_secs(10), engine_task)
             .await
             .is_err()
@@ -186,6 +231,21 @@ impl App {
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }
+}
+
+/// Binds the owner-only Unix socket, replacing a stale one left by a crashed daemon.
+fn bind_local(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!("{} is in use by another screenpop", path.display()),
+        ));
+    }
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
 }
 
 /// `screenpop status` as JSON: sources, directories, live calls.

@@ -63,7 +63,7 @@ impl Request {
         let key = header("idempotency-key").unwrap_or_default();
         let path = uri
             .path()
-            .strip_prefix(shape.base_path())
+            .strip_prefix(base_path(shape))
             .unwrap_or(uri.path());
         let post = method == Method::POST;
         let strip = |prefix: &str| {

@@ -130,6 +130,15 @@ impl Daemon {
         self.dir.path().join("config.toml")
     }
 
+    /// Like [`Daemon::cli`], with some environment variables overridden.
+    pub fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        command_in(&self.env, SCREENPOP)
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
+    }
+
     /// Everything the daemon wrote to stdout and stderr so far.
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log_path).unwrap_or_default()

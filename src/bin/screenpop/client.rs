@@ -1,14 +1,18 @@
-//! Talking to the running daemon over its webhook: `screenpop event …` and `screenpop status`.
+//! Talking to the running daemon: `screenpop event …` and `screenpop status`.
 //!
-//! The bearer token is read from the keyring (the daemon created it on first run).
+//! First over the daemon's owner-only Unix socket in the data directory (no token, works
+//! without a keyring); if there is none, over the webhook on 127.0.0.1 with the bearer token
+//! from the keyring (the daemon created it on first run).
 
 use crate::output::{print_json, usage, Unavailable};
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use screenpop::config::Settings;
+use screenpop::config::{Paths, Settings};
 use screenpop::secrets::{Keyring, SecretStore};
 use serde_json::{json, Value};
 use std::process::ExitCode;
+
+mod local;
 
 #[derive(Subcommand)]
 pub enum EventKind {
@@ -58,6 +62,43 @@ fn token(settings: &Settings) -> Result<String> {
         ))))
 }
 
+/// Sends `method path` with an optional JSON body to the daemon and returns its JSON answer.
+pub async fn request(
+    paths: &Paths,
+    settings: &Settings,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value> {
+    if let Some((status, answer)) = local::request(&paths.socket(), method, path, body).await {
+        return check(status, answer);
+    }
+    let client = reqwest::Client::new();
+    let url = format!("{}{path}", base(settings));
+    let mut builder = if method == "GET" {
+        client.get(url)
+    } else {
+        client.post(url)
+    };
+    if let Some(body) = body {
+        builder = builder.json(body);
+    }
+    send(settings, builder).await
+}
+
+fn check(status: u16, body: Value) -> Result<Value> {
+    if (200..300).contains(&status) {
+        return Ok(body);
+    }
+    let message = body
+        .get("error")
+        .and_then(Value::as_str)
+        .unwrap_or("no details");
+    Err(usage(format!(
+        "the daemon refused the request ({status}): {message}"
+    )))
+}
+
 async fn send(settings: &Settings, request: reqwest::RequestBuilder) -> Result<Value> {
     let url = base(settings);
     let response = request
@@ -89,7 +130,7 @@ async fn send(settings: &Settings, request: reqwest::RequestBuilder) -> Result<V
 }
 
 /// `screenpop event …`
-pub async fn post_event(settings: &Settings, kind: EventKind) -> Result<ExitCode> {
+pub async fn post_event(paths: &Paths, settings: &Settings, kind: EventKind) -> Result<ExitCode> {
     let body = match &kind {
         EventKind::Ringing {
             from,
@@ -108,14 +149,7 @@ pub async fn post_event(settings: &Settings, kind: EventKind) -> Result<ExitCode
             json!({ "version": 1, "type": "ended", "call_id": call_id, "reason": reason })
         }
     };
-    let client = reqwest::Client::new();
-    let answer = send(
-        settings,
-        client
-            .post(format!("{}/v1/events", base(settings)))
-            .json(&body),
-    )
-    .await?;
+    let answer = request(paths, settings, "POST", "/v1/events", Some(&body)).await?;
     if let Some(id) = answer.get("call_id").and_then(Value::as_str) {
         println!("{id}");
     }
@@ -123,13 +157,8 @@ pub async fn post_event(settings: &Settings, kind: EventKind) -> Result<ExitCode
 }
 
 /// `screenpop status`
-pub async fn status(settings: &Settings, json: bool) -> Result<ExitCode> {
-    let client = reqwest::Client::new();
-    let status = send(
-        settings,
-        client.get(format!("{}/v1/status", base(settings))),
-    )
-    .await?;
+pub async fn status(paths: &Paths, settings: &Settings, json: bool) -> Result<ExitCode> {
+    let status = request(paths, settings, "GET", "/v1/status", None).await?;
     if json {
         print_json(&status)?;
         return Ok(ExitCode::SUCCESS);

@@ -32,6 +32,7 @@ pub struct LookupArgs {
 }
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct LogArgs {
     /// Only missed calls.
     #[arg(long)]
@@ -47,6 +48,19 @@ pub struct LogArgs {
     /// Skip this many rows (paging).
     #[arg(long, default_value_t = 0)]
     offset: i64,
+    #[command(subcommand)]
+    command: Option<LogCommand>,
+}
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Attribute a logged call to a local contact (when several matched, or none did).
+    Pick {
+        /// The call's row id (`id` in `screenpop log --json`).
+        row: i64,
+        /// The local contact's id (`screenpop contacts list`).
+        contact: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -164,6 +178,18 @@ pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Resul
 /// `screenpop log`
 pub async fn log(paths: Paths, args: LogArgs) -> Result<ExitCode> {
     let store = open(&paths).await?;
+    if let Some(LogCommand::Pick { row, contact }) = args.command {
+        let mut customer = Contacts::new(store.clone())
+            .get(&contact)
+            .await?
+            .ok_or_else(|| usage(format!("no contact with id {contact:?}")))?;
+        customer.directory = "local".into();
+        if !CallLog::new(store).assign(row, &customer).await? {
+            return Err(usage(format!("no call with row id {row}")));
+        }
+        println!("call {row} is now {}", customer.name);
+        return Ok(ExitCode::SUCCESS);
+    }
     let rows = CallLog::new(store)
         .list(&LogQuery {
             missed_only: args.missed,
