@@ -267,3 +267,44 @@ fn kill_9_mid_delivery_loses_nothing_and_doubles_nothing() {
         assert!(resent <= 2, "{resent} calls sent again");
     });
 }
+
+#[test]
+fn crm_slower_than_budget_pops_then_updates_in_place() {
+    let desktop = Desktop::start().expect("desktop");
+    let crm = Crm::start(Shape::Seed, TOKEN, vec![lisa()]);
+    crm.set_mode(support::crm::Mode::Slow(Duration::from_millis(1500)));
+    let port = free_port();
+    let config = format!(
+        "[webhook]\nport = {port}\n[lookup]\nbudget_ms = 200\n\n[[directory]]\nkind = \"http\"\nname = \"shop\"\n\
+         preset = \"seed\"\nbase_url = \"{}\"\ntimeout_ms = 5000\n",
+        crm.base_url()
+    );
+    let daemon = Daemon::start(&desktop, &config, port, &[]);
+    set_secret(&daemon, "shop", TOKEN);
+    ok(
+        &daemon,
+        &[
+            "event",
+            "ringing",
+            "--from",
+            "555-123-4567",
+            "--call-id",
+            "slow-1",
+        ],
+    );
+    assert!(
+        desktop.wait_displayed(1, Duration::from_secs(10)),
+        "no pop\n{}",
+        daemon.log()
+    );
+    assert_eq!(crm.with(|st| st.lookups), 0, "the pop waited for the CRM");
+    assert!(wait_until(Duration::from_secs(10), || crm
+        .with(|st| st.lookups)
+        == 1));
+    // The answer lands in the same notification: one bubble, now the greeting.
+    std::thread::sleep(Duration::from_millis(500));
+    desktop.dunstctl(&["close-all"]).ok();
+    let shown = desktop.history_summaries();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0].0, "Welcome back Lisa", "{shown:?}");
+}
