@@ -5,8 +5,9 @@
 //! - [`source`] — sources turning wire formats into events (webhook; softphones and PBXs later).
 //! - [`engine`] — per-call state machines; publishes `EngineEvent`s and writes the call log.
 //! - [`phone`] — number normalisation (E.164 + last-N-digits match keys).
-//! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, and the
-//!   chain (order, cache, coalescing, health).
+//! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, the CRM
+//!   connectors (templated HTTP with presets, LDAP, CardDAV), and the chain (order, cache,
+//!   coalescing, health).
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
 //! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.

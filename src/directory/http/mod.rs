@@ -109,10 +109,17 @@ impl HttpDirectory {
             idempotency_key,
         };
         let answer = exchange.send(req, deadline).await;
-        if let Err(Failure::Auth(_) | Failure::Rejected(_)) = &answer {
-            // A refused token may have been replaced in the keyring; an expired session redone.
-            self.secret.forget();
-            *self.session.lock().await = None;
+        match &answer {
+            Err(Failure::Auth(_)) => {
+                // The token may have been replaced in the keyring since; the session is void.
+                self.secret.forget();
+                *self.session.lock().await = None;
+            }
+            // A JSON-RPC session (Odoo's uid) may have expired: log in again next time.
+            Err(Failure::Rejected(_)) if self.template.login.is_some() => {
+                *self.session.lock().await = None;
+            }
+            _ => {}
         }
         answer
     }
