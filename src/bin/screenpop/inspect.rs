@@ -243,9 +243,16 @@ pub async fn outbox(paths: Paths, json: bool, command: Option<OutboxCommand>) ->
     } else if pending.is_empty() {
         println!("outbox empty: every call has been journaled");
     } else {
+        let now = chrono::Utc::now().timestamp_millis();
         for e in &pending {
+            let wait_s = (e.next_attempt_at - now).max(0) / 1000;
+            let next = if wait_s == 0 {
+                "due now".to_string()
+            } else {
+                format!("next try in {}", duration(wait_s))
+            };
             println!(
-                "{:<24} {:<12} attempts {:<3} {}",
+                "{:<24} {:<12} attempts {:<3} {next:<18} {}",
                 e.call_id,
                 e.directory,
                 e.attempts,
