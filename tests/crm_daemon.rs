@@ -51,6 +51,21 @@ fn wait_drained(daemon: &Daemon) {
     );
 }
 
+/// Lisa's number rings through the CLI; waits until the pop is on screen.
+fn ring_lisa(desktop: &Desktop, daemon: &Daemon, call_id: &str) {
+    let args = [
+        "event",
+        "ringing",
+        "--from",
+        "555-123-4567",
+        "--call-id",
+        call_id,
+    ];
+    ok(daemon, &args);
+    let shown = desktop.wait_displayed(1, Duration::from_secs(10));
+    assert!(shown, "no pop\n{}", daemon.log());
+}
+
 fn outbox(daemon: &Daemon) -> Vec<Value> {
     serde_json::from_str(&ok(daemon, &["outbox", "--json"])).expect("outbox --json is JSON")
 }
@@ -128,22 +143,7 @@ fn hubspot_from_the_readme_finds_the_contact_and_no_secret_leaks() {
     assert_eq!(doc["steps"][0]["result"]["kind"], "cached_hit", "{doc}");
 
     // The running daemon greets the caller from HubSpot.
-    ok(
-        &daemon,
-        &[
-            "event",
-            "ringing",
-            "--from",
-            "555-123-4567",
-            "--call-id",
-            "hs-1",
-        ],
-    );
-    assert!(
-        desktop.wait_displayed(1, Duration::from_secs(10)),
-        "no pop\n{}",
-        daemon.log()
-    );
+    ring_lisa(&desktop, &daemon, "hs-1");
     desktop.dunstctl(&["close-all"]).ok();
     assert!(
         desktop
@@ -281,22 +281,7 @@ fn crm_slower_than_budget_pops_then_updates_in_place() {
     );
     let daemon = Daemon::start(&desktop, &config, port, &[]);
     set_secret(&daemon, "shop", TOKEN);
-    ok(
-        &daemon,
-        &[
-            "event",
-            "ringing",
-            "--from",
-            "555-123-4567",
-            "--call-id",
-            "slow-1",
-        ],
-    );
-    assert!(
-        desktop.wait_displayed(1, Duration::from_secs(10)),
-        "no pop\n{}",
-        daemon.log()
-    );
+    ring_lisa(&desktop, &daemon, "slow-1");
     assert_eq!(crm.with(|st| st.lookups), 0, "the pop waited for the CRM");
     assert!(wait_until(Duration::from_secs(10), || crm
         .with(|st| st.lookups)
