@@ -5,8 +5,10 @@
 //! database (default: XDG data dir `screenpop/`). A broken file is reported with its line and
 //! the offending field. Secrets never live here: config refers to keyring entries by name.
 
+mod directories;
 mod sources;
 
+pub use directories::*;
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
 
 use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
@@ -27,6 +29,8 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     pub notify: NotifySettings,
     pub lookup: LookupSettings,
+    /// The journaling outbox's retry policy.
+    pub journal: JournalSettings,
     /// Directories in chain order (`[[directory]]`); default: the local directory only.
     #[serde(rename = "directory")]
     pub directories: Vec<DirectoryConfig>,
@@ -101,6 +105,12 @@ pub enum DirectoryConfig {
         #[serde(default)]
         create_contact_url: Option<String>,
     },
+    /// A CRM or JSON API over HTTP(S): a `preset` and/or a full template.
+    Http(Box<HttpSettings>),
+    /// An LDAP directory (`telephoneNumber`, `mobile`, `homePhone`).
+    Ldap(Box<LdapSettings>),
+    /// A CardDAV address book.
+    Carddav(Box<CarddavSettings>),
 }
 
 impl DirectoryConfig {
@@ -108,6 +118,14 @@ impl DirectoryConfig {
     pub fn name(&self) -> String {
         match self {
             DirectoryConfig::Local { name, .. } => name.clone().unwrap_or_else(|| "local".into()),
+            DirectoryConfig::Http(h) => h.name.clone().unwrap_or_else(|| {
+                h.preset
+                    .and_then(|p| serde_json::to_value(p).ok())
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_else(|| "http".into())
+            }),
+            DirectoryConfig::Ldap(l) => l.name.clone().unwrap_or_else(|| "ldap".into()),
+            DirectoryConfig::Carddav(c) => c.name.clone().unwrap_or_else(|| "carddav".into()),
         }
     }
 }
@@ -340,6 +358,15 @@ impl Settings {
                 "budget_ms",
                 "must be between 1 and 60000".into(),
             ));
+        }
+        for d in &self.directories {
+            if let Err(message) = crate::directory::check(d) {
+                return Err(invalid(
+                    "directory",
+                    "kind",
+                    format!("{}: {message}", d.name()),
+                ));
+            }
         }
         if let Some(name) = first_duplicate(self.directories.iter().map(|d| d.name())) {
             return Err(invalid(

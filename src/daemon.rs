@@ -69,7 +69,14 @@ impl App {
             tracing::info!(phones = reindexed, "recomputed phone match keys");
         }
         let chain = Arc::new(Chain::new(
-            crate::directory::build(&settings.directory_chain(), &store),
+            crate::directory::build(
+                &settings.directory_chain(),
+                &crate::directory::BuildContext {
+                    store: store.clone(),
+                    secrets: Arc::clone(&secrets),
+                    rules: rules.clone(),
+                },
+            ),
             LookupCache::new(store.clone()),
             settings.lookup.cache_ttl_s,
             settings.lookup.miss_ttl_s,
@@ -133,6 +140,14 @@ impl App {
         });
 
         let (stop_tx, _) = broadcast::channel::<()>(1);
+        let mut journal = tokio::spawn(
+            crate::journal::JournalWorker::new(
+                self.store.clone(),
+                self.engine.chain().directories(),
+                self.settings.journal.clone(),
+            )
+            .run(self.engine.subscribe(), stop_tx.subscribe()),
+        );
         let mut sources = tokio::task::JoinSet::new();
         let token = match self.settings.webhook.enabled {
             false => None,
@@ -218,6 +233,14 @@ impl App {
             .is_err()
         {
             tracing::warn!("calls still open after 10 s; stopping anyway");
+        }
+        // Undelivered rows stay in the outbox for the next start.
+        if tokio::time::timeout(Duration::from_secs(2), &mut journal)
+            .await
+            .is_err()
+        {
+            journal.abort();
+            tracing::info!("journal deliveries still in flight; they resume at the next start");
         }
         presenter.abort();
         clicks.abort();

@@ -6,9 +6,11 @@
 //!   softphone over ctrl_tcp, MQTT broker; PBXs later) under a reconnecting supervisor.
 //! - [`engine`] — per-call state machines; publishes `EngineEvent`s and writes the call log.
 //! - [`phone`] — number normalisation (E.164 + last-N-digits match keys).
-//! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, and the
-//!   chain (order, cache, coalescing, health).
+//! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, the CRM
+//!   connectors (templated HTTP with presets, LDAP, CardDAV), and the chain (order, cache,
+//!   coalescing, health).
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
+//! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment.
 //! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
@@ -22,6 +24,7 @@ pub mod daemon;
 pub mod directory;
 pub mod engine;
 pub mod event;
+pub mod journal;
 pub mod phone;
 pub mod present;
 pub mod secrets;

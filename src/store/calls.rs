@@ -75,7 +75,9 @@ impl CallLog {
         call: &CallRecord,
         journal_to: &[String],
     ) -> Result<i64, StoreError> {
-        let mut tx = self.store.pool().begin().await?;
+        // IMMEDIATE: take the write lock up front. A deferred transaction that reads first can
+        // fail with SQLITE_BUSY (no busy wait) when the journal worker writes in between.
+        let mut tx = self.store.pool().begin_with("BEGIN IMMEDIATE").await?;
         let inserted = sqlx::query(
             "INSERT INTO calls(call_id, source, direction, number, number_e164, number_display, remote_name, \
              name, customer_id, directory, matches, vip, note, profile_url, started_at, answered_at, ended_at, \
@@ -135,6 +137,15 @@ impl CallLog {
         }
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// One logged call by row id.
+    pub async fn get(&self, id: i64) -> Result<Option<CallRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM calls WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
     }
 
     /// Newest first, filtered as asked.

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use screenpop::config::{Paths, Settings};
 use screenpop::directory::chain::{Chain, StepResult};
-use screenpop::phone::Remote;
+use screenpop::phone::{PhoneRules, Remote};
 use screenpop::secrets::{Keyring, SecretStore};
 use screenpop::store::cache::LookupCache;
 use screenpop::store::calls::{CallLog, LogQuery};
@@ -83,6 +83,21 @@ async fn open(paths: &Paths) -> Result<Store> {
         .with_context(|| format!("cannot open the database in {}", paths.data_dir.display()))
 }
 
+/// The configured directory chain, with secrets from the OS keyring.
+pub fn chain(settings: &Settings, store: &Store, rules: &PhoneRules) -> Arc<Chain> {
+    let ctx = screenpop::directory::BuildContext {
+        store: store.clone(),
+        secrets: Arc::new(Keyring),
+        rules: rules.clone(),
+    };
+    Arc::new(Chain::new(
+        screenpop::directory::build(&settings.directory_chain(), &ctx),
+        LookupCache::new(store.clone()),
+        settings.lookup.cache_ttl_s,
+        settings.lookup.miss_ttl_s,
+    ))
+}
+
 /// `screenpop lookup NUMBER`
 pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Result<ExitCode> {
     let store = open(&paths).await?;
@@ -98,12 +113,7 @@ pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Resul
             remote.display()
         )));
     };
-    let chain = Arc::new(Chain::new(
-        screenpop::directory::build(&settings.directory_chain(), &store),
-        LookupCache::new(store),
-        settings.lookup.cache_ttl_s,
-        settings.lookup.miss_ttl_s,
-    ));
+    let chain = chain(&settings, &store, &rules);
     let outcome = match &args.via {
         Some(via) => chain.lookup_via(number, via).await.ok_or_else(|| {
             usage(format!(
@@ -233,9 +243,16 @@ pub async fn outbox(paths: Paths, json: bool, command: Option<OutboxCommand>) ->
     } else if pending.is_empty() {
         println!("outbox empty: every call has been journaled");
     } else {
+        let now = chrono::Utc::now().timestamp_millis();
         for e in &pending {
+            let wait_s = (e.next_attempt_at - now).max(0) / 1000;
+            let next = if wait_s == 0 {
+                "due now".to_string()
+            } else {
+                format!("next try in {}", duration(wait_s))
+            };
             println!(
-                "{:<24} {:<12} attempts {:<3} {}",
+                "{:<24} {:<12} attempts {:<3} {next:<18} {}",
                 e.call_id,
                 e.directory,
                 e.attempts,
