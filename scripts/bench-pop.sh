@@ -289,6 +289,7 @@ ring_floor() {
   fi
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "measuring $CALLS calls each (+$WARMUP warm-up), screenpop and notify-send alternating"
 for ((n = 0; n < WARMUP + CALLS; n++)); do
   if ((n % 2 == 0)); then
@@ -303,6 +304,7 @@ for ((n = 0; n < WARMUP + CALLS; n++)); do
   if (((n + 1) % 50 == 0)); then say "$((n + 1)) / $((WARMUP + CALLS))"; fi
 done
 after_rss=$(rss)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report ---------------------------------------------------------------------------------
 # Nearest-rank percentiles of a file of µs values: "count p50_ms p99_ms mean_ms max_ms".
@@ -323,7 +325,8 @@ rss_verdict=$(awk -v m="$idle_rss_mb" 'BEGIN { print (m < 15 ? "met" : "MISSED")
 
 cat <<EOF
 
-ring -> Notify on the bus, local hit ($LISA, Lisa), $(nproc) cores, $pop_n / $floor_n calls
+ring -> Notify on the bus, local hit ($LISA, Lisa), $pop_n / $floor_n calls
+$(nproc) cores, load average $load_before before, $load_after after
                          p50 ms   p99 ms   mean ms   max ms
   notify-send (floor)  $(printf '%8s %8s %9s %8s' "$floor_p50" "$floor_p99" "$floor_mean" "$floor_max")
   screenpop run        $(printf '%8s %8s %9s %8s' "$pop_p50" "$pop_p99" "$pop_mean" "$pop_max")

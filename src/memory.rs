@@ -38,7 +38,10 @@ mod glibc {
     pub fn set_arena_max(arenas: c_int) {
         // SAFETY: mallopt only changes allocator tuning and is safe to call at any time.
         if unsafe { mallopt(M_ARENA_MAX, arenas) } == 0 {
-            tracing::debug!(arenas, "mallopt(M_ARENA_MAX) refused; keeping glibc's default");
+            tracing::debug!(
+                arenas,
+                "mallopt(M_ARENA_MAX) refused; keeping glibc's default"
+            );
         }
     }
 
