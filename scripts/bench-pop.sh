@@ -46,7 +46,7 @@ dir=$(mktemp -d -t screenpop-bench-pop-XXXXXX)
 pids=()
 cleanup() {
   local status=$?
-  exec 4<&- 2>/dev/null || true
+  exec 4<&-
   # Reverse start order: screenpop and the monitor first, Xvfb last.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     kill -TERM "${pids[i]}" 2>/dev/null || true
@@ -59,7 +59,7 @@ cleanup() {
     kill -KILL "${pids[i]}" 2>/dev/null || true
     wait "${pids[i]}" 2>/dev/null || true
   done
-  if [[ $status -ne 0 && -d $dir/logs ]]; then
+  if [[ $status -ne 0 && $status -ne 130 && $status -ne 143 && -d $dir/logs ]]; then
     for log in "$dir"/logs/*.log; do
       say "--- $(basename "$log") (last lines) ---"
       tail -n 15 "$log" >&2 || true
