@@ -221,6 +221,8 @@ impl App {
             });
         }
         drop(input);
+        // Start-up is over: give its transient heap (metadata parsing, migrations) back.
+        crate::memory::release_free_heap();
         tracing::info!("screenpop running");
         shutdown.await;
         tracing::info!("shutting down");

@@ -14,7 +14,8 @@
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment.
 //! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
-//! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it.
+//! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
+//!   [`memory`] — allocator settings that keep the idle daemon small.
 //!
 //! The core knows no window: shells subscribe to [`engine::Engine::subscribe`].
 
@@ -25,6 +26,7 @@ pub mod directory;
 pub mod engine;
 pub mod event;
 pub mod journal;
+pub mod memory;
 pub mod phone;
 pub mod present;
 pub mod secrets;

@@ -97,6 +97,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if daemon {
+        // Before the runtime's threads exist: they would each get an arena otherwise.
+        screenpop::memory::limit_arenas();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
