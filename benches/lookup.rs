@@ -160,7 +160,14 @@ fn directory(runtime: &Runtime, dir: &std::path::Path) -> (Store, Arc<Chain>) {
             create_contact_url: None,
         }];
         let chain = Arc::new(Chain::new(
-            screenpop::directory::build(&configs, &store),
+            screenpop::directory::build(
+                &configs,
+                &screenpop::directory::BuildContext {
+                    store: store.clone(),
+                    secrets: Arc::new(screenpop::secrets::MemoryStore::default()),
+                    rules: rules(),
+                },
+            ),
             LookupCache::new(store.clone()),
             3600,
             300,
