@@ -4,6 +4,7 @@
 //! `supervisor` keeps sources connected and reports health; `schema` is screenpop's own
 //! versioned JSON event format (webhook, MQTT); `webhook` is the local HTTP source `screenpop event …` posts to.
 
+pub mod ami;
 pub mod schema;
 pub mod supervisor;
 pub mod webhook;
