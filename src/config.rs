@@ -29,6 +29,11 @@ pub struct Settings {
     /// Extra event sources (`[[source]]`); the webhook is configured under `[webhook]`.
     #[serde(rename = "source")]
     pub sources: Vec<SourceConfig>,
+    /// `[rules]`: first match or all matches, and the built-in VIP rule's manager.
+    pub rules: crate::rules::RulesSettings,
+    /// Routing rules in order (`[[rule]]`); none = the built-in VIP rule.
+    #[serde(rename = "rule")]
+    pub rule_list: Vec<crate::rules::RuleConfig>,
 }
 
 /// `[phone]`: how numbers are read.
@@ -111,7 +116,36 @@ impl DirectoryConfig {
 /// One `[[source]]` entry (softphones, brokers, PBXs arrive here).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum SourceConfig {}
+pub enum SourceConfig {
+    /// Asterisk Manager Interface: one agent's extension on an Asterisk PBX.
+    Ami {
+        /// `host` or `host:port` of the manager interface (port 5038 when left out).
+        address: String,
+        /// The manager user (`manager.conf`).
+        username: String,
+        /// Keyring entry holding that user's password (`screenpop secret set NAME`).
+        secret: String,
+        /// The agent's extension (`201`, or `PJSIP/201` to pin the technology).
+        extension: String,
+        /// Source name in the call log and status (default `ami:<extension>`).
+        #[serde(default)]
+        name: Option<String>,
+        /// Dialplan context for click-to-dial and transfers (default `from-internal`).
+        #[serde(default)]
+        context: Option<String>,
+    },
+    /// Fritz!Box call monitor (enable it by dialling `#96*5*`).
+    Fritz {
+        /// `host` or `host:port` of the router (port 1012 when left out).
+        address: String,
+        /// Only calls to or from these numbers are shown; empty = every call.
+        #[serde(default)]
+        own_numbers: Vec<String>,
+        /// Source name in the call log and status (default `fritz`).
+        #[serde(default)]
+        name: Option<String>,
+    },
+}
 
 impl Default for PhoneSettings {
     fn default() -> Self {
@@ -309,6 +343,9 @@ impl Settings {
                 "budget_ms",
                 "must be between 1 and 60000".into(),
             ));
+        }
+        if let Err((key, message)) = crate::rules::validate(&self.rule_list) {
+            return Err(invalid("rule", &key, message));
         }
         let mut names = std::collections::HashSet::new();
         for d in &self.directories {

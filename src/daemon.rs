@@ -77,6 +77,10 @@ impl App {
             CallLog::new(store.clone()),
             Duration::from_millis(settings.lookup.budget_ms),
         );
+        engine.set_rules(crate::rules::Rulebook::new(
+            &settings.rules,
+            &settings.rule_list,
+        ));
         let (intents, _) = broadcast::channel(64);
         Ok(Self {
             settings,
@@ -144,7 +148,11 @@ impl App {
             });
         }
         let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
-        for feed in crate::source::build(&self.settings.sources).feeds {
+        let built = crate::source::build(&self.settings.sources, &self.secrets);
+        for control in built.controls {
+            self.engine.add_control(control);
+        }
+        for feed in built.feeds {
             let supervised = supervise(feed, input.clone(), feeds_stop.clone());
             sources.spawn(async move {
                 if let Err(e) = supervised.await {

@@ -7,6 +7,7 @@
 //! - [`phone`] — number normalisation (E.164 + last-N-digits match keys).
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, and the
 //!   chain (order, cache, coalescing, health).
+//! - [`rules`] — routing rules (VIP → transfer, urgent, auto-open, silent, tag) and their explanation.
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment.
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod event;
 pub mod phone;
 pub mod present;
+pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod store;

@@ -89,17 +89,23 @@ impl Policy {
             (self.settings.pop_on, view.state),
             (PopOn::Ringing, CallState::Ringing) | (PopOn::Answered, CallState::Answered)
         );
+        // A rule said `silent`: no pop for this call (one already up from before the
+        // lookup landed is taken down).
+        let silent = view.routing.silent;
         let shown = self.calls.entry(key.clone()).or_default();
         if pops_now {
-            if !dnd {
+            if !dnd && !silent {
                 shown.notified = true;
                 effects.push(Effect::Show {
                     key: key.clone(),
                     greeting: greeting::greeting(view),
                 });
+            } else if silent && shown.notified {
+                shown.notified = false;
+                effects.push(Effect::Close { key: key.clone() });
             }
-            let auto =
-                self.settings.auto_open && !self.switches.pause_auto_open.load(Ordering::Relaxed);
+            let auto = (self.settings.auto_open || view.routing.auto_open)
+                && !self.switches.pause_auto_open.load(Ordering::Relaxed);
             if let (true, false, Some(url)) = (
                 auto,
                 shown.auto_opened,
@@ -113,6 +119,7 @@ impl Policy {
         if view.state == CallState::Ended {
             let shown = self.calls.remove(&key).unwrap_or_default();
             let leave_missed = view.missed
+                && !silent
                 && self.settings.missed
                 && self.settings.pop_on != PopOn::Manual
                 && !dnd;

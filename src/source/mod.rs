@@ -5,12 +5,14 @@
 //! versioned JSON event format (webhook, MQTT); `webhook` is the local HTTP source `screenpop event …` posts to.
 
 pub mod ami;
+pub mod fritz;
 pub mod schema;
 pub mod supervisor;
 pub mod webhook;
 
 use crate::config::SourceConfig;
 use crate::control::CallControl;
+use crate::secrets::SecretStore;
 use std::sync::Arc;
 use supervisor::Source;
 
@@ -21,13 +23,44 @@ pub struct Sources {
     pub controls: Vec<Arc<dyn CallControl>>,
 }
 
-/// Builds every `[[source]]` entry (one match arm per kind).
-// No `[[source]]` kinds are registered yet, so the loop cannot run; it will with the first.
-#[allow(clippy::never_loop)]
-pub fn build(configs: &[SourceConfig]) -> Sources {
-    let sources = Sources::default();
+/// Builds every `[[source]]` entry (one match arm per kind); secrets are read at connect time.
+pub fn build(configs: &[SourceConfig], secrets: &Arc<dyn SecretStore>) -> Sources {
+    let mut sources = Sources::default();
     for config in configs {
-        match *config {}
+        match config {
+            SourceConfig::Ami {
+                address,
+                username,
+                secret,
+                extension,
+                name,
+                context,
+            } => {
+                let settings = ami::AmiSettings {
+                    name: name.clone().unwrap_or_else(|| format!("ami:{extension}")),
+                    address: address.clone(),
+                    username: username.clone(),
+                    secret: secret.clone(),
+                    extension: extension.clone(),
+                    context: context.clone().unwrap_or_else(|| "from-internal".into()),
+                };
+                let (feed, control) = ami::AmiSource::new(settings, Arc::clone(secrets));
+                sources.feeds.push(feed);
+                sources.controls.push(control);
+            }
+            SourceConfig::Fritz {
+                address,
+                own_numbers,
+                name,
+            } => {
+                let name = name.clone().unwrap_or_else(|| "fritz".into());
+                sources.feeds.push(Arc::new(fritz::FritzSource::new(
+                    name,
+                    address,
+                    own_numbers.clone(),
+                )));
+            }
+        }
     }
     sources
 }

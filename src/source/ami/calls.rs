@@ -524,7 +524,9 @@ impl Tracker {
             return;
         };
         let talking = !matches!(
-            msg.get("BridgeType").map(str::to_ascii_lowercase).as_deref(),
+            msg.get("BridgeType")
+                .map(str::to_ascii_lowercase)
+                .as_deref(),
             Some("holding" | "parking")
         );
         let Some(channel) = self.channels.get(&uid).cloned() else {

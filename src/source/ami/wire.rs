@@ -228,7 +228,8 @@ pub fn parse_block(block: &[u8]) -> Result<Message, WireError> {
         match line.split_once(':') {
             Some((key, value)) if is_key(key) => {
                 let (key, value) = (key.trim(), value.trim());
-                follows |= key.eq_ignore_ascii_case("Response") && value.eq_ignore_ascii_case("Follows");
+                follows |=
+                    key.eq_ignore_ascii_case("Response") && value.eq_ignore_ascii_case("Follows");
                 fields.push((key.to_string(), value.to_string()));
             }
             _ if follows => fields.push(("Output".to_string(), line.to_string())),

@@ -114,7 +114,10 @@ fn queue_retry_and_local_channels_are_one_call_and_attended_transfer_ends_it() {
             Direction::Inbound
         )]
     );
-    assert!(acts[1].is_empty(), "a queue retry is not a second pop: {acts:?}");
+    assert!(
+        acts[1].is_empty(),
+        "a queue retry is not a second pop: {acts:?}"
+    );
     assert_eq!(acts[2], vec![CallEventKind::Answered]);
     assert_eq!(acts[3], vec![ended(EndReason::Transferred)]);
 }

@@ -15,7 +15,11 @@ fn decode_in_chunks(bytes: &[u8], sizes: &[usize]) -> Vec<Frame> {
     let mut rest = bytes;
     let mut i = 0;
     while !rest.is_empty() {
-        let n = sizes.get(i).copied().unwrap_or(rest.len()).clamp(1, rest.len());
+        let n = sizes
+            .get(i)
+            .copied()
+            .unwrap_or(rest.len())
+            .clamp(1, rest.len());
         decoder.feed(&rest[..n]);
         rest = &rest[n..];
         out.extend(frames(&mut decoder));
