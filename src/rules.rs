@@ -30,6 +30,16 @@ pub enum MatchMode {
     All,
 }
 
+impl MatchMode {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchMode::First => "first",
+            MatchMode::All => "all",
+        }
+    }
+}
+
 /// `[rules]`: how the `[[rule]]` list is applied.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

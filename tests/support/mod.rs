@@ -9,6 +9,7 @@
 // Each test crate compiles this module anew and uses only part of it.
 #![allow(dead_code, unused_imports)]
 
+pub mod ami;
 pub mod browser;
 pub mod daemon;
 pub mod desktop;

@@ -69,13 +69,30 @@ async fn open(paths: &Paths) -> Result<Store> {
         .with_context(|| format!("cannot open the database in {}", paths.data_dir.display()))
 }
 
-/// `screenpop lookup NUMBER`
-pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Result<ExitCode> {
-    let store = open(&paths).await?;
+/// The configured directory chain over `store`, as the daemon builds it.
+pub fn chain(settings: &Settings, store: Store) -> Arc<Chain> {
+    Arc::new(Chain::new(
+        screenpop::directory::build(&settings.directory_chain(), &store),
+        LookupCache::new(store),
+        settings.lookup.cache_ttl_s,
+        settings.lookup.miss_ttl_s,
+    ))
+}
+
+/// Opens the database and brings contact match keys up to the configured region.
+pub async fn open_reindexed(paths: &Paths, settings: &Settings) -> Result<Store> {
+    let store = open(paths).await?;
     let rules = settings.phone_rules().map_err(usage)?;
     Contacts::new(store.clone())
         .reindex(&rules, &settings.phone.default_region)
         .await?;
+    Ok(store)
+}
+
+/// `screenpop lookup NUMBER`
+pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Result<ExitCode> {
+    let store = open_reindexed(&paths, &settings).await?;
+    let rules = settings.phone_rules().map_err(usage)?;
     let remote = rules.normalise(&args.number);
     let Remote::Number(number) = &remote else {
         return Err(usage(format!(
@@ -84,12 +101,7 @@ pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Resul
             remote.display()
         )));
     };
-    let chain = Arc::new(Chain::new(
-        screenpop::directory::build(&settings.directory_chain(), &store),
-        LookupCache::new(store),
-        settings.lookup.cache_ttl_s,
-        settings.lookup.miss_ttl_s,
-    ));
+    let chain = chain(&settings, store);
     let outcome = match &args.via {
         Some(via) => chain.lookup_via(number, via).await.ok_or_else(|| {
             usage(format!(

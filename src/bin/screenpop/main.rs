@@ -8,6 +8,7 @@ mod client;
 mod contacts;
 mod inspect;
 mod output;
+mod rules;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -60,6 +61,11 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Routing rules (VIP transfer, urgent, auto-open, silent, tags).
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
     },
     /// Store or delete secrets in the OS keyring (values are read from stdin, never argv).
     Secret {
@@ -149,6 +155,10 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Outbox { json, command } => {
             let (paths, _) = load()?;
             inspect::outbox(paths, json, command).await
+        }
+        Command::Rules { command } => {
+            let (paths, settings) = load()?;
+            rules::run(paths, settings, command).await
         }
         Command::Secret { command } => inspect::secret(command),
         Command::Config { command } => config(command),
