@@ -78,7 +78,9 @@ impl CallLog {
         call: &CallRecord,
         journal_to: &[String],
     ) -> Result<i64, StoreError> {
-        let mut tx = self.store.pool().begin().await?;
+        // IMMEDIATE takes the write lock up front, so two calls ending at once wait for each
+        // other (busy timeout) instead of failing with "database is locked" on lock upgrade.
+        let mut tx = self.store.pool().begin_with("BEGIN IMMEDIATE").await?;
         let inserted = sqlx::query(
             "INSERT INTO calls(call_id, source, direction, number, number_e164, number_display, remote_name, \
              name, customer_id, directory, matches, vip, note, profile_url, started_at, answered_at, ended_at, \

@@ -13,6 +13,7 @@ pub mod ami;
 pub mod browser;
 pub mod daemon;
 pub mod desktop;
+pub mod fritz;
 pub mod http;
 pub mod ports;
 pub mod process;
