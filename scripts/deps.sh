@@ -7,7 +7,26 @@
 #   run      build and run the daemon: D-Bus headers, SQLite, dunst, gnome-keyring, xdg-utils
 #   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp
 #   desktop  the Tauri shell: WebKitGTK, appindicator, rsvg, WebKitWebDriver
+#   fuzz     the nightly toolchain (minimal) and cargo-fuzz, for scripts/fuzz.sh
 set -euo pipefail
+
+# Rust tools, not Debian packages: installed with rustup and cargo, each only when missing.
+fuzz_tools() {
+  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo "deps.sh: installing the nightly toolchain (for cargo-fuzz)"
+    rustup toolchain install nightly --profile minimal || return 1
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "deps.sh: installing cargo-fuzz"
+    cargo install cargo-fuzz --locked || return 1
+  fi
+}
+
+if [[ " $* " == *" fuzz "* ]]; then
+  fuzz_tools || { echo "deps.sh: could not install the fuzz tools" >&2; exit 1; }
+  set -- $(printf '%s\n' "$@" | grep -vx fuzz)
+  [[ $# -eq 0 ]] && { echo "deps.sh: fuzz tools are installed"; exit 0; }
+fi
 
 run=(libdbus-1-dev pkg-config sqlite3 dunst libnotify-bin gnome-keyring libsecret-tools
   dbus-x11 xdg-utils)

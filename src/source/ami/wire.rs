@@ -121,7 +121,8 @@ impl Decoder {
 
     /// Appends bytes read from the connection.
     pub fn feed(&mut self, bytes: &[u8]) {
-        if self.head > 0 {
+        // Compact only when the consumed part is at least half: amortised O(1) per byte.
+        if self.head > 0 && self.head * 2 >= self.buf.len() {
             self.buf.drain(..self.head);
             self.line_start -= self.head;
             self.scan -= self.head;
