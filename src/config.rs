@@ -5,6 +5,12 @@
 //! database (default: XDG data dir `screenpop/`). A broken file is reported with its line and
 //! the offending field. Secrets never live here: config refers to keyring entries by name.
 
+mod pbx;
+mod sources;
+
+pub use pbx::{AmiConfig, FritzConfig};
+pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
+
 use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -117,34 +123,35 @@ impl DirectoryConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum SourceConfig {
+    /// A baresip softphone's `ctrl_tcp` module (events and call control).
+    Baresip(BaresipConfig),
+    /// An MQTT broker topic (one per agent extension).
+    Mqtt(MqttConfig),
     /// Asterisk Manager Interface: one agent's extension on an Asterisk PBX.
-    Ami {
-        /// `host` or `host:port` of the manager interface (port 5038 when left out).
-        address: String,
-        /// The manager user (`manager.conf`).
-        username: String,
-        /// Keyring entry holding that user's password (`screenpop secret set NAME`).
-        secret: String,
-        /// The agent's extension (`201`, or `PJSIP/201` to pin the technology).
-        extension: String,
-        /// Source name in the call log and status (default `ami:<extension>`).
-        #[serde(default)]
-        name: Option<String>,
-        /// Dialplan context for click-to-dial and transfers (default `from-internal`).
-        #[serde(default)]
-        context: Option<String>,
-    },
-    /// Fritz!Box call monitor (enable it by dialling `#96*5*`).
-    Fritz {
-        /// `host` or `host:port` of the router (port 1012 when left out).
-        address: String,
-        /// Only calls to or from these numbers are shown; empty = every call.
-        #[serde(default)]
-        own_numbers: Vec<String>,
-        /// Source name in the call log and status (default `fritz`).
-        #[serde(default)]
-        name: Option<String>,
-    },
+    Ami(AmiConfig),
+    /// Fritz!Box call monitor.
+    Fritz(FritzConfig),
+}
+
+impl SourceConfig {
+    /// The source's name in health reports and the call log.
+    pub fn name(&self) -> String {
+        match self {
+            SourceConfig::Baresip(c) => c.name(),
+            SourceConfig::Mqtt(c) => c.name(),
+            SourceConfig::Ami(c) => c.name(),
+            SourceConfig::Fritz(c) => c.name(),
+        }
+    }
+
+    fn check(&self) -> Result<(), SourceProblem> {
+        match self {
+            SourceConfig::Baresip(c) => c.check(),
+            SourceConfig::Mqtt(c) => c.check(),
+            SourceConfig::Ami(c) => c.check(),
+            SourceConfig::Fritz(c) => c.check(),
+        }
+    }
 }
 
 impl Default for PhoneSettings {
@@ -356,6 +363,22 @@ impl Settings {
                     format!(
                         "two directories are named {:?}; names must be unique",
                         d.name()
+                    ),
+                ));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for source in &self.sources {
+            source
+                .check()
+                .map_err(|p| invalid("source", p.key, p.message))?;
+            if !names.insert(source.name()) {
+                return Err(invalid(
+                    "source",
+                    "name",
+                    format!(
+                        "two sources are named {:?}; names must be unique",
+                        source.name()
                     ),
                 ));
             }

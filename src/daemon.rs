@@ -107,9 +107,23 @@ impl App {
             policy,
             Box::new(DesktopNotifier::new(click_tx)),
         );
+        let built = crate::source::build(&self.settings.sources, &self.secrets);
         let unhandled = self.intents.clone();
+        let dialler = built.controls.first().cloned();
         let clicks = tokio::spawn(async move {
             while let Some(intent) = click_rx.recv().await {
+                if let (Some(control), Intent::Dial { number }) = (&dialler, &intent) {
+                    let (control, number) = (Arc::clone(control), number.clone());
+                    tokio::spawn(async move {
+                        match control.dial(&number).await {
+                            Ok(()) => tracing::info!(control = control.name(), "calling back"),
+                            Err(e) => {
+                                tracing::warn!(control = control.name(), error = %e, "call back failed")
+                            }
+                        }
+                    });
+                    continue;
+                }
                 if let Some(rest) = present::handle_intent(intent) {
                     if unhandled.send(rest.clone()).is_err() {
                         tracing::info!(intent = ?rest, "nothing here can carry this out (no call control or contact form)");
@@ -135,6 +149,7 @@ impl App {
                 token,
                 engine: Arc::clone(&self.engine),
                 source: SourceId("webhook".into()),
+                controls: built.controls.clone(),
             });
             let mut stop = stop_tx.subscribe();
             tracing::info!(port, "webhook listening on 127.0.0.1");
@@ -148,9 +163,8 @@ impl App {
             });
         }
         let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
-        let built = crate::source::build(&self.settings.sources, &self.secrets);
-        for control in built.controls {
-            self.engine.add_control(control);
+        for control in &built.controls {
+            self.engine.add_control(Arc::clone(control));
         }
         for feed in built.feeds {
             let supervised = supervise(feed, input.clone(), feeds_stop.clone());

@@ -2,10 +2,14 @@
 //! engine and nothing else.
 //!
 //! `supervisor` keeps sources connected and reports health; `schema` is screenpop's own
-//! versioned JSON event format (webhook, MQTT); `webhook` is the local HTTP source `screenpop event …` posts to.
+//! versioned JSON event format (webhook, MQTT); `webhook` is the local HTTP source `screenpop event …` posts to;
+//! `baresip` a softphone over ctrl_tcp (events and call control); `mqtt` a broker topic;
+//! `ami` an Asterisk PBX (events, Originate/Redirect); `fritz` a Fritz!Box call monitor.
 
 pub mod ami;
+pub mod baresip;
 pub mod fritz;
+pub mod mqtt;
 pub mod schema;
 pub mod supervisor;
 pub mod webhook;
@@ -23,43 +27,43 @@ pub struct Sources {
     pub controls: Vec<Arc<dyn CallControl>>,
 }
 
-/// Builds every `[[source]]` entry (one match arm per kind); secrets are read at connect time.
+impl Sources {
+    fn add<S: Source + CallControl>(&mut self, source: S) {
+        let source = Arc::new(source);
+        self.feeds.push(Arc::clone(&source) as Arc<dyn Source>);
+        self.controls.push(source);
+    }
+}
+
+/// Builds every `[[source]]` entry (one match arm per kind); `secrets` holds passwords
+/// the sources read when they connect.
 pub fn build(configs: &[SourceConfig], secrets: &Arc<dyn SecretStore>) -> Sources {
     let mut sources = Sources::default();
     for config in configs {
         match config {
-            SourceConfig::Ami {
-                address,
-                username,
-                secret,
-                extension,
-                name,
-                context,
-            } => {
+            SourceConfig::Baresip(c) => sources.add(baresip::Baresip::new(c)),
+            SourceConfig::Mqtt(c) => match mqtt::Mqtt::new(c, Arc::clone(secrets)) {
+                Ok(source) => sources.add(source),
+                Err(e) => tracing::error!(source = %c.name(), error = %e, "source not started"),
+            },
+            SourceConfig::Ami(c) => {
                 let settings = ami::AmiSettings {
-                    name: name.clone().unwrap_or_else(|| format!("ami:{extension}")),
-                    address: address.clone(),
-                    username: username.clone(),
-                    secret: secret.clone(),
-                    extension: extension.clone(),
-                    context: context.clone().unwrap_or_else(|| "from-internal".into()),
+                    name: c.name(),
+                    address: c.address.clone(),
+                    username: c.username.clone(),
+                    secret: c.secret.clone(),
+                    extension: c.extension.clone(),
+                    context: c.context(),
                 };
                 let (feed, control) = ami::AmiSource::new(settings, Arc::clone(secrets));
                 sources.feeds.push(feed);
                 sources.controls.push(control);
             }
-            SourceConfig::Fritz {
-                address,
-                own_numbers,
-                name,
-            } => {
-                let name = name.clone().unwrap_or_else(|| "fritz".into());
-                sources.feeds.push(Arc::new(fritz::FritzSource::new(
-                    name,
-                    address,
-                    own_numbers.clone(),
-                )));
-            }
+            SourceConfig::Fritz(c) => sources.feeds.push(Arc::new(fritz::FritzSource::new(
+                c.name(),
+                &c.address,
+                c.own_numbers.clone(),
+            ))),
         }
     }
     sources

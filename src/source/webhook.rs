@@ -4,8 +4,12 @@
 //! 16 KiB; `GET /v1/status` reports sources, directories and live calls; `GET /v1/health`
 //! (no token) says the daemon is up. Errors are JSON `{"error": "..."}` with a 4xx status
 //! that says what to fix. The token is generated on first run and kept in the keyring.
+//! `POST /v1/control/…` drives the first call-control source ([`control_api`]).
+
+pub mod control_api;
 
 use super::schema;
+use crate::control::CallControl;
 use crate::engine::{Engine, Input};
 use crate::event::{Health, SourceId};
 use axum::body::Bytes;
@@ -30,6 +34,8 @@ pub struct WebhookState {
     pub token: String,
     pub engine: Arc<Engine>,
     pub source: SourceId,
+    /// Call-control sources in config order; requests go to the first.
+    pub controls: Vec<Arc<dyn CallControl>>,
 }
 
 /// An HTTP error with a JSON body.
@@ -50,6 +56,7 @@ pub fn router(state: Arc<WebhookState>) -> Router {
         )
         .route("/v1/events", post(post_event))
         .route("/v1/status", get(status))
+        .merge(control_api::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -127,5 +134,7 @@ async fn status(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&headers, &state.token)?;
-    Ok(Json(crate::daemon::status_json(&state.engine)))
+    let mut status = crate::daemon::status_json(&state.engine);
+    status["control"] = json!(state.controls.first().map(|c| c.name()));
+    Ok(Json(status))
 }

@@ -1,0 +1,289 @@
+//! The MQTT source: one topic on a broker (by default `screenpop/<extension>/events`), the
+//! call-center path where one broker serves many agent desktops.
+//!
+//! Payloads are screenpop's own versioned schema ([`crate::source::schema`]) or baresip's
+//! mqtt-module events (`format = "baresip"`, meaning shared with the ctrl_tcp source via
+//! [`crate::source::baresip::events`]). Subscriptions are QoS 1 on a persistent session
+//! (`clean_session = false`, a client id that stays the same across restarts), and messages
+//! are acknowledged only after the engine has them, so events published while screenpop or
+//! its link was down arrive once it is back. Control commands are published on the matching
+//! command topic ([`control`]).
+
+mod control;
+mod tls;
+
+use crate::config::{BrokerAddress, MqttConfig, MqttFormat};
+use crate::event::SourceId;
+use crate::secrets::SecretStore;
+use crate::source::baresip::events::CallTracker;
+use crate::source::baresip::wire;
+use crate::source::schema;
+use crate::source::supervisor::{EventSink, Source, SourceError};
+use async_trait::async_trait;
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, Publish, QoS,
+    SubscribeReasonCode, Transport,
+};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Largest MQTT packet accepted or sent.
+const MAX_PACKET: usize = 64 * 1024;
+
+/// An MQTT topic watched for call events.
+pub struct Mqtt {
+    id: SourceId,
+    config: MqttConfig,
+    broker: BrokerAddress,
+    topic: String,
+    command_topic: String,
+    client_id: String,
+    secrets: Arc<dyn SecretStore>,
+    /// The client while connected (control publishes through it).
+    link: Mutex<Option<AsyncClient>>,
+    /// Live calls seen in baresip-format events (for answer/hangup/transfer).
+    calls: Mutex<CallTracker>,
+    tokens: AtomicU64,
+}
+
+impl Mqtt {
+    /// A source for a checked `config`; the password is read from `secrets` at each connect.
+    pub fn new(config: &MqttConfig, secrets: Arc<dyn SecretStore>) -> Result<Self, SourceError> {
+        let invalid =
+            |m: String| SourceError::Protocol(format!("[[source]] {}: {m}", config.name()));
+        let broker = config.broker().map_err(|p| invalid(p.message))?;
+        let topic = config
+            .event_topic()
+            .ok_or_else(|| invalid("no topic".into()))?;
+        let command_topic = config
+            .command_topic()
+            .ok_or_else(|| invalid("no command topic".into()))?;
+        let client_id = config
+            .client_id
+            .clone()
+            .unwrap_or_else(|| default_client_id(config));
+        Ok(Self {
+            id: SourceId(config.name()),
+            config: config.clone(),
+            broker,
+            topic,
+            command_topic,
+            client_id,
+            secrets,
+            link: Mutex::new(None),
+            calls: Mutex::new(CallTracker::default()),
+            tokens: AtomicU64::new(1),
+        })
+    }
+
+    fn options(&self) -> Result<MqttOptions, SourceError> {
+        let mut options = MqttOptions::new(
+            self.client_id.clone(),
+            self.broker.host.clone(),
+            self.broker.port,
+        );
+        options
+            .set_clean_session(false)
+            .set_keep_alive(Duration::from_secs(self.config.keepalive_s))
+            .set_manual_acks(true)
+            .set_max_packet_size(MAX_PACKET, MAX_PACKET);
+        if let Some(user) = &self.config.username {
+            let password = match &self.config.secret {
+                None => String::new(),
+                Some(name) => self
+                    .secrets
+                    .get(name)
+                    .map_err(|e| SourceError::Login(e.to_string()))?
+                    .ok_or_else(|| {
+                        SourceError::Login(format!(
+                            "no password in the keyring under {name:?}: store it with `screenpop secret set {name}`"
+                        ))
+                    })?,
+            };
+            options.set_credentials(user.clone(), password);
+        }
+        if self.broker.tls {
+            let config = tls::client_config(self.config.ca_file.as_deref()).map_err(|e| {
+                SourceError::Connect {
+                    address: self.address(),
+                    reason: e,
+                }
+            })?;
+            options.set_transport(Transport::tls_with_config(config.into()));
+        }
+        Ok(options)
+    }
+
+    fn address(&self) -> String {
+        let scheme = if self.broker.tls { "mqtts" } else { "mqtt" };
+        format!("{scheme}://{}:{}", self.broker.host, self.broker.port)
+    }
+
+    fn set_link(&self, client: Option<AsyncClient>) {
+        *self.link.lock().unwrap_or_else(|p| p.into_inner()) = client;
+    }
+
+    fn tracker(&self) -> std::sync::MutexGuard<'_, CallTracker> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands one message's events to the engine; false if the engine is gone.
+    async fn deliver(&self, publish: &Publish, sink: &EventSink) -> bool {
+        let events = match self.config.format {
+            MqttFormat::Screenpop => match schema::parse(&publish.payload, &self.id) {
+                Ok(event) => vec![event],
+                Err(e) => {
+                    tracing::warn!(source = %self.id, topic = %publish.topic, error = %e, "ignoring an MQTT message");
+                    return true;
+                }
+            },
+            MqttFormat::Baresip => match wire::parse_event(&publish.payload) {
+                Ok(event) if self.for_this_agent(&event) => {
+                    self.tracker()
+                        .on_event(&event, &self.id, chrono::Utc::now())
+                }
+                Ok(_) => Vec::new(),
+                Err(e) => {
+                    tracing::warn!(source = %self.id, topic = %publish.topic, error = %e, "ignoring an MQTT message");
+                    return true;
+                }
+            },
+        };
+        tracing::debug!(source = %self.id, topic = %publish.topic, events = events.len(), "MQTT message read");
+        for event in events {
+            if !sink.send(event).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// With `extension` set, baresip events of other accounts on a shared topic are not ours.
+    fn for_this_agent(&self, event: &wire::Event) -> bool {
+        let Some(ext) = &self.config.extension else {
+            return true;
+        };
+        match &event.account {
+            Some(aor) => {
+                let user = aor
+                    .split_once(':')
+                    .map_or(aor.as_str(), |(_, rest)| rest)
+                    .split('@')
+                    .next()
+                    .unwrap_or_default();
+                user == ext
+            }
+            None => true,
+        }
+    }
+
+    fn lost(&self, e: ConnectionError, connected: bool) -> SourceError {
+        match e {
+            ConnectionError::ConnectionRefused(
+                code @ (ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized),
+            ) => SourceError::Login(format!("the broker refused the login ({code:?})")),
+            other if connected => SourceError::Lost(other.to_string()),
+            other => SourceError::Connect {
+                address: self.address(),
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl Source for Mqtt {
+    fn id(&self) -> SourceId {
+        self.id.clone()
+    }
+
+    async fn run(&self, sink: &mut EventSink) -> Result<(), SourceError> {
+        let (client, mut eventloop) = AsyncClient::new(self.options()?, 64);
+        let _link = LinkGuard(self);
+        let mut connected = false;
+        loop {
+            let event = tokio::select! {
+                event = eventloop.poll() => event,
+                () = sink.stopped() => {
+                    let _ = client.try_disconnect();
+                    return Ok(());
+                }
+            };
+            match event.map_err(|e| self.lost(e, connected))? {
+                Event::Incoming(Packet::ConnAck(ack)) => {
+                    if ack.code != ConnectReturnCode::Success {
+                        return Err(SourceError::Login(format!("{:?}", ack.code)));
+                    }
+                    // Subscribing again on a kept session is harmless and heals a lost one.
+                    client
+                        .subscribe(self.topic.clone(), QoS::AtLeastOnce)
+                        .await
+                        .map_err(|e| SourceError::Lost(e.to_string()))?;
+                    if self.config.format == MqttFormat::Baresip {
+                        *self.tracker() = CallTracker::default();
+                    }
+                    connected = true;
+                    self.set_link(Some(client.clone()));
+                    tracing::info!(source = %self.id, broker = %self.address(), topic = %self.topic, client_id = %self.client_id, session_present = ack.session_present, "connected to MQTT broker");
+                    sink.up().await;
+                }
+                Event::Incoming(Packet::SubAck(ack)) => {
+                    if ack
+                        .return_codes
+                        .iter()
+                        .any(|c| *c == SubscribeReasonCode::Failure)
+                    {
+                        return Err(SourceError::Login(format!(
+                            "the broker refused the subscription to {:?}",
+                            self.topic
+                        )));
+                    }
+                }
+                Event::Incoming(Packet::Publish(publish)) => {
+                    if !self.deliver(&publish, sink).await {
+                        return Ok(());
+                    }
+                    // Acknowledged once the engine has it: unacked messages come again.
+                    if let Err(e) = client.try_ack(&publish) {
+                        tracing::warn!(source = %self.id, error = %e, "cannot acknowledge an MQTT message; it may be delivered again");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Clears the control link however `run` ends.
+struct LinkGuard<'a>(&'a Mqtt);
+
+impl Drop for LinkGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set_link(None);
+    }
+}
+
+/// `screenpop-<extension or name>-<hostname>`: stable across restarts, distinct per desk.
+fn default_client_id(config: &MqttConfig) -> String {
+    let who = config.extension.clone().unwrap_or_else(|| config.name());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default();
+    let clean = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    format!("screenpop-{}-{}", clean(&who), clean(&host))
+}
+
+#[cfg(test)]
+mod tests;
