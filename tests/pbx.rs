@@ -243,3 +243,64 @@ fn fritz_call_monitor_lines_become_calls() {
     assert_eq!(call("3@")["name"], "Moe Szyslak");
     assert!(daemon.log().contains("skipped a call monitor line"));
 }
+
+#[test]
+fn vip_rule_transfers_a_real_baresip_call_to_the_manager_which_rings() {
+    use support::softphone::Softphone;
+    let caller = Softphone::start("5551234", "Lisa Simpson", false);
+    let agent = Softphone::start("agent", "Agent 201", true);
+    let manager = Softphone::start("manager", "Manager", false);
+    let config = format!(
+        "[[source]]\nkind = \"baresip\"\naddress = \"127.0.0.1:{}\"\n[rules]\nmanager = \"{}\"\n",
+        agent.ctrl_port,
+        manager.uri()
+    );
+    let (desktop, daemon) = start(&config);
+    let mut watch_manager = manager.ctrl();
+    let mut dial = caller.ctrl();
+    let up = wait_until(Duration::from_secs(10), || {
+        json(&daemon, &["status", "--json"])["sources"]
+            .as_array()
+            .is_some_and(|s| {
+                s.iter()
+                    .any(|s| s["name"] == "baresip" && s["health"]["state"] == "up")
+            })
+    });
+    assert!(
+        up,
+        "screenpop never connected to the agent's baresip\n{}",
+        daemon.log()
+    );
+
+    dial.command("dial", &agent.uri());
+    let rang = watch_manager.wait_for(Duration::from_secs(20), |m| {
+        m["type"] == "CALL_INCOMING" && m["peeruri"].as_str().is_some_and(|p| p.contains("5551234"))
+    });
+    assert!(
+        rang.is_some(),
+        "the manager never rang\n--- daemon ---\n{}\n--- caller ---\n{}\n--- agent ---\n{}",
+        daemon.log(),
+        caller.log(),
+        agent.log()
+    );
+    // The manager picks up; the blind transfer completes and the agent's leg closes.
+    watch_manager.command("accept", "");
+    let row = &rows(&daemon, 1)[0];
+    assert_eq!(row["name"], "Lisa Simpson");
+    assert_eq!(
+        row["decisions"],
+        format!(
+            "transferred to {} by rule VIP; urgent, tag vip by rule VIP",
+            manager.uri()
+        )
+    );
+    assert_eq!(row["end_reason"], "transferred");
+    assert_eq!(row["missed"], false);
+    desktop.dunstctl(&["close-all"]).ok();
+    let pops = desktop.history_summaries();
+    assert!(
+        pops.iter()
+            .any(|p| p.0 == "Welcome back Lisa" && p.2 == "CRITICAL"),
+        "{pops:?}"
+    );
+}

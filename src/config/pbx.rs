@@ -48,7 +48,10 @@ fn problem(key: &'static str, message: impl Into<String>) -> SourceProblem {
 
 fn word(key: &'static str, value: &str) -> Result<(), SourceProblem> {
     if value.trim().is_empty() || value.trim().contains(char::is_whitespace) {
-        Err(problem(key, format!("{value:?} must be one word, not empty")))
+        Err(problem(
+            key,
+            format!("{value:?} must be one word, not empty"),
+        ))
     } else {
         Ok(())
     }

@@ -138,7 +138,8 @@ pub(super) async fn run(
             ),
         }
     }
-    let reason = if view.routing.transferred() && view.answered_at.is_none() {
+    // A rule handed the call on: however the source words the end, it was a transfer.
+    let reason = if view.routing.transferred() {
         EndReason::Transferred
     } else {
         reason

@@ -156,3 +156,24 @@ fn rules_make_pops_urgent_silent_or_auto_open() {
     missed.routing.silent = true;
     assert!(quiet.on_view(&missed).is_empty());
 }
+
+#[test]
+fn urgent_rule_pop_is_sticky_through_the_answer_and_shows_even_if_answered_first() {
+    let mut policy = Policy::new(NotifySettings::default(), Arc::default());
+    let mut answered = view(CallState::Answered, true);
+    answered.routing.urgent = true;
+    assert!(matches!(
+        policy.on_view(&answered).as_slice(),
+        [Effect::Show { greeting, .. }] if greeting.urgent
+    ));
+    assert!(matches!(
+        policy.on_view(&answered).as_slice(),
+        [Effect::Show { .. }]
+    ));
+    let mut ended = view(CallState::Ended, true);
+    ended.routing.urgent = true;
+    assert!(matches!(
+        policy.on_view(&ended).as_slice(),
+        [Effect::Close { .. }]
+    ));
+}

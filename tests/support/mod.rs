@@ -17,6 +17,7 @@ pub mod fritz;
 pub mod http;
 pub mod ports;
 pub mod process;
+pub mod softphone;
 
 pub use browser::BrowserCapture;
 pub use daemon::Daemon;
