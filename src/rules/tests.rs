@@ -187,7 +187,7 @@ fn hours_syntax() {
 fn glob_matching() {
     assert!(glob("+4930*", "+4930123"));
     assert!(glob("*123", "+4930123"));
-    assert!(glob("+49??0*", "+4930123") == false);
+    assert!(!glob("+49??0*", "+4930123"));
     assert!(glob("+49?0*", "+4930123"));
     assert!(!glob("+4930", "+4930123"));
 }

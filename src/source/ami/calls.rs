@@ -606,7 +606,7 @@ impl Tracker {
                 .get(&format!("{prefix}Channel"))
                 .is_some_and(|c| self.extension.owns(c));
             if let (true, Some(linkedid)) = (ours, linkedid.or(uid)) {
-                self.mark_transferred(&linkedid.to_string());
+                self.mark_transferred(linkedid);
             }
         }
     }
