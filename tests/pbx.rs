@@ -246,18 +246,18 @@ fn fritz_call_monitor_lines_become_calls() {
 
 #[test]
 fn vip_rule_transfers_a_real_baresip_call_to_the_manager_which_rings() {
-    use support::softphone::Softphone;
-    let caller = Softphone::start("5551234", "Lisa Simpson", false);
-    let agent = Softphone::start("agent", "Agent 201", true);
-    let manager = Softphone::start("manager", "Manager", false);
+    use support::baresip::{Answer, Softphone};
+    let caller = Softphone::start("5551234", Some("Lisa Simpson"), Answer::Manual);
+    let agent = Softphone::start("agent", Some("Agent 201"), Answer::Auto);
+    let manager = Softphone::start("manager", Some("Manager"), Answer::Manual);
     let config = format!(
         "[[source]]\nkind = \"baresip\"\naddress = \"127.0.0.1:{}\"\n[rules]\nmanager = \"{}\"\n",
         agent.ctrl_port,
         manager.uri()
     );
     let (desktop, daemon) = start(&config);
-    let mut watch_manager = manager.ctrl();
-    let mut dial = caller.ctrl();
+    let mut watch_manager = manager.control();
+    let mut dial = caller.control();
     let up = wait_until(Duration::from_secs(10), || {
         json(&daemon, &["status", "--json"])["sources"]
             .as_array()
@@ -272,19 +272,17 @@ fn vip_rule_transfers_a_real_baresip_call_to_the_manager_which_rings() {
         daemon.log()
     );
 
-    dial.command("dial", &agent.uri());
-    let rang = watch_manager.wait_for(Duration::from_secs(20), |m| {
-        m["type"] == "CALL_INCOMING" && m["peeruri"].as_str().is_some_and(|p| p.contains("5551234"))
-    });
+    dial.command("dial", Some(&agent.uri()));
+    let rang = watch_manager.wait_event("CALL_INCOMING", Duration::from_secs(20));
     assert!(
-        rang.is_some(),
-        "the manager never rang\n--- daemon ---\n{}\n--- caller ---\n{}\n--- agent ---\n{}",
-        daemon.log(),
-        caller.log(),
-        agent.log()
+        rang["peeruri"]
+            .as_str()
+            .is_some_and(|p| p.contains("5551234")),
+        "the manager rang for someone else: {rang}\n{}",
+        daemon.log()
     );
     // The manager picks up; the blind transfer completes and the agent's leg closes.
-    watch_manager.command("accept", "");
+    watch_manager.command("accept", None);
     let row = &rows(&daemon, 1)[0];
     assert_eq!(row["name"], "Lisa Simpson");
     assert_eq!(

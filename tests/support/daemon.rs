@@ -85,6 +85,96 @@ impl Daemon {
             .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
     }
 
+    /// Runs `screenpop args…` with the daemon's environment plus `extra_env`.
+    pub fn cli_with_env(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+        command_in(&self.env, SCREENPOP)
+            .args(args)
+            .envs(extra_env.iter().copied())
+            .output()
+            .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
+    }
+
+    /// Runs `screenpop args…`, panics (with the daemon's log) unless it succeeds, and returns
+    /// its trimmed stdout.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "screenpop {args:?} failed ({}): {}\n--- daemon log ---\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// `screenpop status --json`.
+    pub fn status(&self) -> serde_json::Value {
+        serde_json::from_str(&self.cli_ok(&["status", "--json"])).expect("status --json is JSON")
+    }
+
+    /// `screenpop log --json`: the call log, newest first.
+    pub fn call_log(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.cli_ok(&["log", "--json"])).expect("log --json is JSON")
+    }
+
+    /// Polls `screenpop status --json` until `ready` holds; panics with the log on timeout.
+    pub fn wait_status(
+        &self,
+        what: &str,
+        timeout: Duration,
+        ready: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let status = self.status();
+            if ready(&status) {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; status: {status:#}\n--- daemon log ---\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the call log has at least `n` rows and returns them (newest first).
+    pub fn wait_rows(&self, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let rows = self.call_log();
+            if rows.len() >= n {
+                return rows;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "call log has {} rows, wanted {n}; log:\n{}",
+                rows.len(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The health state (`up`, `connecting`, `down`) `status` reports for `source`.
+    pub fn source_state(status: &serde_json::Value, source: &str) -> String {
+        status["sources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["name"] == source)
+            .and_then(|s| s["health"]["state"].as_str())
+            .unwrap_or("missing")
+            .to_string()
+    }
+
+    /// Stops the daemon (SIGTERM, as at logout) and waits for it to exit.
+    pub fn stop(&mut self) {
+        terminate(&mut self.child, Duration::from_secs(15));
+    }
+
     /// Everything the daemon wrote to stdout and stderr so far.
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log_path).unwrap_or_default()

@@ -10,14 +10,15 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod ami;
+pub mod baresip;
 pub mod browser;
 pub mod daemon;
 pub mod desktop;
 pub mod fritz;
 pub mod http;
+pub mod mosquitto;
 pub mod ports;
 pub mod process;
-pub mod softphone;
 
 pub use browser::BrowserCapture;
 pub use daemon::Daemon;

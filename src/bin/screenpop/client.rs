@@ -1,4 +1,5 @@
-//! Talking to the running daemon over its webhook: `screenpop event …` and `screenpop status`.
+//! Talking to the running daemon over its webhook: `screenpop event …` and `screenpop status`
+//! (call control is in `calls.rs`).
 //!
 //! The bearer token is read from the keyring (the daemon created it on first run).
 
@@ -44,7 +45,8 @@ pub enum EventKind {
     },
 }
 
-fn base(settings: &Settings) -> String {
+/// The daemon's webhook address.
+pub fn base(settings: &Settings) -> String {
     format!("http://127.0.0.1:{}", settings.webhook.port)
 }
 
@@ -58,7 +60,11 @@ fn token(settings: &Settings) -> Result<String> {
         ))))
 }
 
-async fn send(settings: &Settings, request: reqwest::RequestBuilder) -> Result<Value> {
+/// Sends `request` with the token; the status and JSON body, whatever the status.
+pub async fn request(
+    settings: &Settings,
+    request: reqwest::RequestBuilder,
+) -> Result<(reqwest::StatusCode, Value)> {
     let url = base(settings);
     let response = request
         .bearer_auth(token(settings)?)
@@ -76,6 +82,11 @@ async fn send(settings: &Settings, request: reqwest::RequestBuilder) -> Result<V
         })?;
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
+    Ok((status, body))
+}
+
+async fn send(settings: &Settings, request_builder: reqwest::RequestBuilder) -> Result<Value> {
+    let (status, body) = request(settings, request_builder).await?;
     if !status.is_success() {
         let message = body
             .get("error")
@@ -134,24 +145,38 @@ pub async fn status(settings: &Settings, json: bool) -> Result<ExitCode> {
         print_json(&status)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("webhook   up (127.0.0.1:{})", settings.webhook.port);
+    println!("webhook    127.0.0.1:{}  up", settings.webhook.port);
     for (title, key) in [("source", "sources"), ("directory", "directories")] {
-        for item in status
+        let items: Vec<&Value> = status
             .get(key)
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-        {
+            .collect();
+        let width = items
+            .iter()
+            .filter_map(|i| i.get("name").and_then(Value::as_str))
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(0);
+        for item in items {
             let name = item.get("name").and_then(Value::as_str).unwrap_or("?");
             let health = &item["health"];
-            let state = health.get("state").and_then(Value::as_str).unwrap_or("?");
+            let state = match health.get("state").and_then(Value::as_str).unwrap_or("?") {
+                "down" => "DOWN",
+                other => other,
+            };
             let reason = health
                 .get("reason")
                 .and_then(Value::as_str)
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default();
-            println!("{title:<9} {name} {state}{reason}");
+            println!("{title:<10} {name:<width$}  {state}{reason}");
         }
+    }
+    match status.get("control").and_then(Value::as_str) {
+        Some(name) => println!("control    {name} (screenpop call/answer/hangup/transfer)"),
+        None => println!("control    none (add a [[source]] such as baresip to place calls)"),
     }
     let calls = status
         .get("calls")

@@ -1,9 +1,10 @@
 //! `screenpop`: the command-line face of the core — the headless daemon (`run`) and the tools
-//! around it (contacts, lookup, call log, config, secrets, simulated events).
+//! around it (contacts, lookup, call log, config, secrets, simulated events, call control).
 //!
 //! Each verb lives in its own module; this file is the argument grammar and dispatch.
 //! Exit codes: 0 ok, 1 nothing found / daemon not reachable, 2 bad input or config.
 
+mod calls;
 mod client;
 mod contacts;
 mod inspect;
@@ -52,7 +53,9 @@ enum Command {
         #[command(subcommand)]
         command: Option<inspect::OutboxCommand>,
     },
-    /// Show the running daemon's sources, directories and live calls.
+    #[command(flatten)]
+    Calls(calls::CallCommand),
+    /// Show the running daemon's sources (and their health), directories and live calls.
     Status {
         #[arg(long)]
         json: bool,
@@ -135,6 +138,10 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Event { kind } => {
             let (_, settings) = load()?;
             client::post_event(&settings, kind).await
+        }
+        Command::Calls(command) => {
+            let (_, settings) = load()?;
+            calls::run(&settings, command).await
         }
         Command::Status { json } => {
             let (_, settings) = load()?;
