@@ -12,6 +12,7 @@ pub mod fritz;
 pub mod mqtt;
 pub mod schema;
 pub mod supervisor;
+pub mod tcp;
 pub mod webhook;
 
 use crate::config::SourceConfig;

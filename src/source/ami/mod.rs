@@ -14,6 +14,7 @@ use crate::control::ControlError;
 use crate::event::SourceId;
 use crate::secrets::SecretStore;
 use crate::source::supervisor::{EventSink, Source, SourceError};
+use crate::source::tcp;
 use async_trait::async_trait;
 use calls::{Extension, Tracker};
 use control::{Link, Reply, Request};
@@ -68,7 +69,7 @@ impl AmiSource {
         ));
         let source = Arc::new(Self {
             id: SourceId(settings.name),
-            address: with_default_port(&settings.address, DEFAULT_PORT),
+            address: tcp::with_default_port(&settings.address, DEFAULT_PORT),
             username: settings.username,
             secret: settings.secret,
             extension: settings.extension,
@@ -88,22 +89,6 @@ impl AmiSource {
             ))),
             Err(e) => Err(SourceError::Login(e.to_string())),
         }
-    }
-}
-
-/// `host` → `host:port`; addresses that already name a port are kept.
-pub fn with_default_port(address: &str, port: u16) -> String {
-    let a = address.trim();
-    let has_port = match a.rsplit_once(':') {
-        Some((host, p)) => p.parse::<u16>().is_ok() && (!host.contains(':') || host.ends_with(']')),
-        None => false,
-    };
-    if has_port {
-        a.to_string()
-    } else if a.contains(':') && !a.starts_with('[') {
-        format!("[{a}]:{port}")
-    } else {
-        format!("{a}:{port}")
     }
 }
 
@@ -130,7 +115,6 @@ impl Session {
 
     /// The next message, reading as needed; garbage is logged and skipped.
     async fn next(&mut self, source: &SourceId) -> Result<Message, SourceError> {
-        let mut buf = [0u8; 16 * 1024];
         loop {
             while let Some(frame) = self.decoder.next_frame() {
                 match frame {
@@ -141,16 +125,23 @@ impl Session {
                     Frame::Banner(b) => tracing::debug!(source = %source, banner = %b, "banner"),
                 }
             }
-            let n = self
-                .stream
-                .read(&mut buf)
-                .await
-                .map_err(|e| SourceError::Lost(e.to_string()))?;
-            if n == 0 {
-                return Err(SourceError::Lost("Asterisk closed the connection".into()));
-            }
-            self.decoder.feed(&buf[..n]);
+            self.read_more().await?;
         }
+    }
+
+    /// Reads what the socket has into the decoder.
+    async fn read_more(&mut self) -> Result<(), SourceError> {
+        let mut buf = [0u8; 16 * 1024];
+        let n = self
+            .stream
+            .read(&mut buf)
+            .await
+            .map_err(|e| SourceError::Lost(e.to_string()))?;
+        if n == 0 {
+            return Err(SourceError::Lost("Asterisk closed the connection".into()));
+        }
+        self.decoder.feed(&buf[..n]);
+        Ok(())
     }
 }
 
@@ -179,18 +170,7 @@ impl Source for AmiSource {
 
 impl AmiSource {
     async fn login(&self, secret: &str) -> Result<Session, SourceError> {
-        let connect = TcpStream::connect(&self.address);
-        let stream = tokio::time::timeout(HANDSHAKE_TIMEOUT, connect)
-            .await
-            .map_err(|_| SourceError::Connect {
-                address: self.address.clone(),
-                reason: "timed out".into(),
-            })?
-            .map_err(|e| SourceError::Connect {
-                address: self.address.clone(),
-                reason: e.to_string(),
-            })?;
-        let _ = stream.set_nodelay(true);
+        let stream = tcp::connect(&self.address, "").await?;
         let mut session = Session {
             stream,
             decoder: Decoder::new(),
@@ -210,20 +190,11 @@ impl AmiSource {
     }
 
     async fn handshake(&self, session: &mut Session, secret: &str) -> Result<(), SourceError> {
-        let mut buf = [0u8; 4096];
         let banner = loop {
             if let Some(frame) = session.decoder.next_frame() {
                 break frame;
             }
-            let n = session
-                .stream
-                .read(&mut buf)
-                .await
-                .map_err(|e| SourceError::Lost(e.to_string()))?;
-            if n == 0 {
-                return Err(SourceError::Lost("closed before the AMI banner".into()));
-            }
-            session.decoder.feed(&buf[..n]);
+            session.read_more().await?;
         };
         match banner {
             Frame::Banner(b) if b.starts_with("Asterisk Call Manager") => {}
@@ -389,15 +360,6 @@ impl AmiSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn default_port_is_added_only_when_missing() {
-        assert_eq!(with_default_port("pbx.local", 5038), "pbx.local:5038");
-        assert_eq!(with_default_port("pbx.local:6000", 5038), "pbx.local:6000");
-        assert_eq!(with_default_port("127.0.0.1:7", 5038), "127.0.0.1:7");
-        assert_eq!(with_default_port("::1", 5038), "[::1]:5038");
-        assert_eq!(with_default_port("[::1]:9", 5038), "[::1]:9");
-    }
 
     #[test]
     fn transfer_targets_become_dialplan_extensions() {

@@ -15,9 +15,7 @@ use crate::source::supervisor::{EventSink, Source, SourceError};
 use async_trait::async_trait;
 use chrono::{Local, NaiveDateTime, TimeZone};
 use std::collections::HashMap;
-use std::time::Duration;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 use wire::{Line, LineReader};
 
 /// The call monitor's port.
@@ -39,7 +37,7 @@ impl FritzSource {
     pub fn new(name: String, address: &str, own_numbers: Vec<String>) -> Self {
         Self {
             id: SourceId(name),
-            address: super::ami::with_default_port(address, DEFAULT_PORT),
+            address: super::tcp::with_default_port(address, DEFAULT_PORT),
             own_numbers,
         }
     }
@@ -52,17 +50,8 @@ impl Source for FritzSource {
     }
 
     async fn run(&self, sink: &mut EventSink) -> Result<(), SourceError> {
-        let connect = TcpStream::connect(&self.address);
-        let mut stream = tokio::time::timeout(Duration::from_secs(10), connect)
-            .await
-            .map_err(|_| SourceError::Connect {
-                address: self.address.clone(),
-                reason: "timed out".into(),
-            })?
-            .map_err(|e| SourceError::Connect {
-                address: self.address.clone(),
-                reason: format!("{e} (is the call monitor on? dial #96*5* on a phone)"),
-            })?;
+        let hint = " (is the call monitor on? dial #96*5* on a phone)";
+        let mut stream = super::tcp::connect(&self.address, hint).await?;
         sink.up().await;
         tracing::info!(source = %self.id, address = %self.address, "connected to the Fritz!Box call monitor");
         let mut monitor = Monitor::new(self.id.clone(), self.own_numbers.clone());
