@@ -12,9 +12,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn with_default_port(address: &str, port: u16) -> String {
     let a = address.trim();
     let has_port = match a.rsplit_once(':') {
-        Some((host, p)) => {
-            p.parse::<u16>().is_ok() && (!host.contains(':') || host.ends_with(']'))
-        }
+        Some((host, p)) => p.parse::<u16>().is_ok() && (!host.contains(':') || host.ends_with(']')),
         None => false,
     };
     if has_port {

@@ -9,6 +9,9 @@
 //! the agent (or a rule) moved it on, missed otherwise. It is pure: messages and clock in,
 //! [`CallEvent`]s out, so it can be tested and benchmarked without a socket.
 
+mod legs;
+
+use super::channel::{Extension, Party};
 use super::wire::Message;
 use crate::event::{
     CallEvent, CallEventKind, CallId, Direction, EndReason, RawNumber, SourceId, Timestamp,
@@ -21,91 +24,6 @@ use std::time::Duration;
 pub const RETRY_WINDOW: Duration = Duration::from_secs(20);
 /// More channels than this in memory means Hangups were lost; start over.
 const MAX_CHANNELS: usize = 50_000;
-
-/// Asterisk hangup cause 26: "Answered elsewhere".
-const CAUSE_ANSWERED_ELSEWHERE: &str = "26";
-
-/// Which channels are the agent's: `201` matches `PJSIP/201-…`, `SIP/201-…` (any technology);
-/// `PJSIP/201` only that technology.
-#[derive(Debug, Clone)]
-pub struct Extension {
-    tech: Option<String>,
-    resource: String,
-}
-
-impl Extension {
-    /// Reads the configured `extension`.
-    pub fn parse(configured: &str) -> Self {
-        let configured = configured.trim();
-        match configured.split_once('/') {
-            Some((tech, resource)) => Self {
-                tech: Some(tech.to_string()),
-                resource: resource.to_string(),
-            },
-            None => Self {
-                tech: None,
-                resource: configured.to_string(),
-            },
-        }
-    }
-
-    /// The extension's number (`201`).
-    pub fn number(&self) -> &str {
-        &self.resource
-    }
-
-    /// A device channel of this extension (not a `Local/` helper).
-    pub fn owns(&self, channel: &str) -> bool {
-        let Some((tech, rest)) = channel.split_once('/') else {
-            return false;
-        };
-        if tech.eq_ignore_ascii_case("Local") {
-            return false;
-        }
-        let resource = rest.rsplit_once('-').map_or(rest, |(r, _)| r);
-        resource == self.resource
-            && self
-                .tech
-                .as_deref()
-                .is_none_or(|t| t.eq_ignore_ascii_case(tech))
-    }
-
-    /// A `Local/201@context` helper channel leading to this extension.
-    fn local(&self, channel: &str) -> bool {
-        channel
-            .strip_prefix("Local/")
-            .and_then(|rest| rest.strip_prefix(self.resource.as_str()))
-            .is_some_and(|rest| rest.starts_with('@'))
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-struct Party {
-    number: String,
-    name: Option<String>,
-}
-
-impl Party {
-    fn from(msg: &Message, prefix: &str, which: &str) -> Self {
-        let field = |suffix: &str| msg.get(&format!("{prefix}{which}{suffix}"));
-        Party {
-            number: clean(field("Num")).unwrap_or_default(),
-            name: clean(field("Name")),
-        }
-    }
-
-    fn known(&self) -> bool {
-        !self.number.is_empty()
-    }
-}
-
-/// Asterisk writes `<unknown>` (or nothing) where it has no caller id.
-fn clean(value: Option<&str>) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("<unknown>"))
-        .map(str::to_string)
-}
 
 #[derive(Debug, Clone)]
 struct Channel {
@@ -313,36 +231,6 @@ impl Tracker {
         Some(uid)
     }
 
-    /// A channel listed by CoreShowChannels after (re)connecting: pick up calls in progress.
-    fn on_listed(&mut self, msg: &Message, now: Timestamp, out: &mut Vec<CallEvent>) {
-        let Some(uid) = self.upsert(msg, "", now) else {
-            return;
-        };
-        let age = msg.get("Duration").map_or(0, duration_secs);
-        let at = now - chrono::Duration::seconds(age);
-        if let Some(call) = self.call_of_mut(&uid) {
-            call.started = at;
-        }
-        match msg.get("ChannelState") {
-            Some("5") => self.ringing_leg(&uid, at, out),
-            Some("6") => {
-                let outbound = self
-                    .call_of_mut(&uid)
-                    .is_some_and(|c| c.direction == Direction::Outbound);
-                if outbound {
-                    self.announce_with(&uid, None, at, out);
-                    if let Some(call) = self.call_of_mut(&uid) {
-                        call.answered = true;
-                    }
-                    self.emit(&uid, CallEventKind::Answered, at, out);
-                } else {
-                    self.answered_leg(&uid, at, out);
-                }
-            }
-            _ => {}
-        }
-    }
-
     fn call_of_mut(&mut self, uid: &str) -> Option<&mut Call> {
         let linkedid = &self.channels.get(uid)?.linkedid;
         self.calls.get_mut(linkedid)
@@ -441,176 +329,6 @@ impl Tracker {
         }
     }
 
-    fn on_dial_begin(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let src = self.upsert(msg, "", at);
-        let Some(dest) = self.upsert(msg, "Dest", at) else {
-            return;
-        };
-        let dest_ours = self.channels.get(&dest).is_some_and(|c| c.ours);
-        let src_ours = src
-            .as_deref()
-            .and_then(|s| self.channels.get(s))
-            .is_some_and(|c| c.ours);
-        if dest_ours {
-            // A `Local/` hop may carry the extension itself as its caller id: not the caller.
-            let caller = Some(Party::from(msg, "", "CallerID"))
-                .filter(|c| c.number != self.extension.resource);
-            let peer = self.peer_of(&dest, msg.get("Channel"));
-            if let Some(call) = self.call_of_mut(&dest) {
-                call.peer_channel = peer;
-            }
-            self.announce_with(&dest, caller, at, out);
-        } else if let (true, Some(src)) = (src_ours, src) {
-            let target = outbound_target(msg);
-            let dest_name = msg.get("DestChannel").map(str::to_string);
-            if let Some(call) = self.call_of_mut(&src) {
-                if call.direction == Direction::Outbound {
-                    call.peer_channel = dest_name;
-                }
-            }
-            let outbound = self
-                .call_of_mut(&src)
-                .is_some_and(|c| c.direction == Direction::Outbound);
-            if outbound {
-                self.announce_with(&src, Some(target), at, out);
-            }
-        }
-    }
-
-    /// The channel a Redirect should move: the call's origin when it is a real outside
-    /// channel, else whoever dialled the agent.
-    fn peer_of(&self, agent_leg: &str, dialer: Option<&str>) -> Option<String> {
-        let leg = self.channels.get(agent_leg)?;
-        match self.channels.get(&leg.linkedid) {
-            Some(origin) if !origin.ours && !origin.name.starts_with("Local/") => {
-                Some(origin.name.clone())
-            }
-            _ => dialer.map(str::to_string),
-        }
-    }
-
-    fn on_dial_end(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let src = self.upsert(msg, "", at);
-        let Some(dest) = self.upsert(msg, "Dest", at) else {
-            return;
-        };
-        if msg.get("DialStatus") != Some("ANSWER") {
-            return;
-        }
-        let Some(dest_channel) = self.channels.get(&dest).cloned() else {
-            return;
-        };
-        if dest_channel.ours {
-            self.answered_leg(&dest, at, out);
-            return;
-        }
-        if let Some(src) = src.filter(|s| self.channels.get(s).is_some_and(|c| c.ours)) {
-            let outbound = self
-                .call_of_mut(&src)
-                .is_some_and(|c| c.direction == Direction::Outbound);
-            if outbound {
-                self.announce_with(&src, None, at, out);
-                self.answer(&src, at, out);
-            }
-            return;
-        }
-        if !self.extension.local(&dest_channel.name) {
-            self.answered_elsewhere(&dest_channel.linkedid, at, out);
-        }
-    }
-
-    fn on_bridge_enter(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let Some(uid) = self.upsert(msg, "", at) else {
-            return;
-        };
-        let talking = !matches!(
-            msg.get("BridgeType")
-                .map(str::to_ascii_lowercase)
-                .as_deref(),
-            Some("holding" | "parking")
-        );
-        let Some(channel) = self.channels.get(&uid).cloned() else {
-            return;
-        };
-        if !talking {
-            return;
-        }
-        if channel.ours {
-            self.answer(&uid, at, out);
-        } else if uid != channel.linkedid
-            && !self.extension.local(&channel.name)
-            && msg
-                .get("BridgeNumChannels")
-                .and_then(|n| n.parse::<u32>().ok())
-                .is_some_and(|n| n >= 2)
-        {
-            let inbound = self
-                .calls
-                .get(&channel.linkedid)
-                .is_some_and(|c| c.direction == Direction::Inbound);
-            if inbound {
-                self.answered_elsewhere(&channel.linkedid, at, out);
-            }
-        }
-    }
-
-    /// Someone else picked up call `linkedid` while it rang here.
-    fn answered_elsewhere(&mut self, linkedid: &str, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let Some(call) = self.calls.get_mut(linkedid) else {
-            return;
-        };
-        if call.answered || call.transferred {
-            return;
-        }
-        call.elsewhere = true;
-        self.end(linkedid, at, out);
-    }
-
-    fn on_hangup(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let Some(uid) = msg.get("Uniqueid").map(str::to_string) else {
-            return;
-        };
-        let Some(channel) = self.channels.remove(&uid) else {
-            return;
-        };
-        let linkedid = channel.linkedid.clone();
-        if channel.ours {
-            let Some(call) = self.calls.get_mut(&linkedid) else {
-                return;
-            };
-            call.legs.retain(|l| l != &uid);
-            if msg.get("Cause") == Some(CAUSE_ANSWERED_ELSEWHERE) {
-                call.elsewhere = true;
-            }
-            if call.legs.is_empty() {
-                if call.answered || call.elsewhere || call.transferred || !call.announced {
-                    // Keep the channel long enough for `end` to name the call.
-                    self.channels.insert(uid.clone(), channel);
-                    self.end(&linkedid, at, out);
-                    self.channels.remove(&uid);
-                } else {
-                    call.idle_since = Some(at);
-                }
-            }
-        } else if uid == linkedid && self.calls.contains_key(&linkedid) {
-            // The caller's side is gone: the whole call is over.
-            self.end(&linkedid, at, out);
-        }
-    }
-
-    fn on_transfer(&mut self, msg: &Message, prefixes: &[&str]) {
-        for prefix in prefixes {
-            let uid = msg.get(&format!("{prefix}Uniqueid"));
-            let linkedid = msg.get(&format!("{prefix}Linkedid"));
-            let ours = msg
-                .get(&format!("{prefix}Channel"))
-                .is_some_and(|c| self.extension.owns(c));
-            if let (true, Some(linkedid)) = (ours, linkedid.or(uid)) {
-                self.mark_transferred(linkedid);
-            }
-        }
-    }
-
     /// Closes call `linkedid` (if it was announced) with the reason its state implies.
     fn end(&mut self, linkedid: &str, at: Timestamp, out: &mut Vec<CallEvent>) {
         let Some(call) = self.calls.remove(linkedid) else {
@@ -635,44 +353,6 @@ impl Tracker {
             kind: CallEventKind::Ended { reason },
         });
     }
-}
-
-/// What the agent dialled: the dialplan extension when it is a number, else the dial string.
-fn outbound_target(msg: &Message) -> Party {
-    let dialable = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#'))
-    };
-    let number = msg
-        .get("Exten")
-        .filter(|e| dialable(e))
-        .map(str::to_string)
-        .or_else(|| {
-            let dial = msg.get("DialString")?;
-            let tail = dial.rsplit('/').next().unwrap_or(dial);
-            let user = tail.split('@').next().unwrap_or(tail);
-            dialable(user).then(|| user.to_string())
-        })
-        .or_else(|| clean(msg.get("DestCallerIDNum")))
-        .unwrap_or_default();
-    Party {
-        number,
-        name: clean(msg.get("DestCallerIDName")),
-    }
-}
-
-/// `Duration: 00:01:05` (or plain seconds) → seconds.
-fn duration_secs(text: &str) -> i64 {
-    text.split(':')
-        .try_fold(0i64, |acc, part| {
-            part.trim()
-                .parse::<i64>()
-                .ok()
-                .map(|n| acc.saturating_mul(60).saturating_add(n))
-        })
-        .unwrap_or(0)
-        .clamp(0, 86_400)
 }
 
 #[cfg(test)]

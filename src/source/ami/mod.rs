@@ -7,6 +7,7 @@
 //! that was ringing while the link was down pops again. A silent link is found by `Ping`.
 
 pub mod calls;
+pub mod channel;
 pub mod control;
 pub mod wire;
 
@@ -16,7 +17,8 @@ use crate::secrets::SecretStore;
 use crate::source::supervisor::{EventSink, Source, SourceError};
 use crate::source::tcp;
 use async_trait::async_trait;
-use calls::{Extension, Tracker};
+use calls::Tracker;
+use channel::Extension;
 use control::{Link, Reply, Request};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 //! server replays): one call per Linkedid, the right ends, only our extension.
 
 use super::*;
+use crate::source::ami::channel::duration_secs;
 use crate::source::ami::wire::{Decoder, Frame};
 
 /// A transcript's acts: (name, messages).
