@@ -1,4 +1,9 @@
-//! One call's life: ringing → (lookup within the budget) → answered → ended → logged.
+//! One call's life: ringing → (lookup within the budget) → routing rules → answered → ended →
+//! logged.
+//!
+//! When the lookup lands the rules decide (urgent, silent, auto-open, tags) and the view
+//! carries the decision; a rule's transfer goes out through the call's own source's
+//! [`crate::control::CallControl`] and its outcome is published and logged with the call.
 //!
 //! The task owns the call's [`CallView`], publishes it whenever it changes, and writes the
 //! call-log row (plus outbox rows) once when the call ends. A lookup slower than the budget
