@@ -119,9 +119,11 @@ impl CallControl for AmiControl {
     }
 }
 
-/// The dialplan extension for a target: `sip:200@pbx` → `200`, `tel:+4930…` → `+4930…`.
+/// The dialplan extension for a target: `sip:200@pbx` → `200`, `tel:+4930…` → `+4930…`,
+/// `+49 (30) 123-456` → `+4930123456`.
 pub fn dialplan_exten(target: &str) -> Result<String, ControlError> {
-    let t = target.trim();
+    let tidy = crate::control::dial_target(target)?;
+    let t = tidy.as_str();
     let t = t
         .strip_prefix("sip:")
         .or_else(|| t.strip_prefix("sips:"))

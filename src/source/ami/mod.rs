@@ -369,6 +369,7 @@ mod tests {
         assert_eq!(dialplan_exten("sip:200@pbx.local").unwrap(), "200");
         assert_eq!(dialplan_exten("tel:+4930123").unwrap(), "+4930123");
         assert_eq!(dialplan_exten(" 200 ").unwrap(), "200");
+        assert_eq!(dialplan_exten("+1 (555) 555-0113").unwrap(), "+15555550113");
         assert!(dialplan_exten("sip:").is_err());
         assert!(dialplan_exten("20 0").is_err());
     }
