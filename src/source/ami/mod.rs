@@ -371,6 +371,7 @@ mod tests {
         assert_eq!(dialplan_exten(" 200 ").unwrap(), "200");
         assert_eq!(dialplan_exten("+1 (555) 555-0113").unwrap(), "+15555550113");
         assert!(dialplan_exten("sip:").is_err());
-        assert!(dialplan_exten("20 0").is_err());
+        assert!(dialplan_exten("bob smith").is_err());
+        assert!(dialplan_exten("sip:a/b@pbx").is_err());
     }
 }
