@@ -102,3 +102,44 @@ impl FritzConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Settings, SourceConfig};
+    use std::path::Path;
+
+    fn parse(text: &str) -> Result<Settings, String> {
+        Settings::from_parts(Path::new("/etc/screenpop.toml"), Some(text), &[])
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn ami_and_fritz_sources_read_with_their_defaults() {
+        let s = parse(
+            "[[source]]\nkind = \"ami\"\naddress = \"pbx:5038\"\nusername = \"u\"\nsecret = \"ami\"\nextension = \"201\"\n\
+             [[source]]\nkind = \"fritz\"\naddress = \"fritz.box\"\nown_numbers = [\"030 123456\"]\n",
+        )
+        .unwrap();
+        let [SourceConfig::Ami(ami), SourceConfig::Fritz(fritz)] = s.sources.as_slice() else {
+            panic!("{:?}", s.sources)
+        };
+        assert_eq!(ami.name(), "ami:201");
+        assert_eq!(ami.context(), "from-internal");
+        assert_eq!(fritz.name(), "fritz");
+    }
+
+    #[test]
+    fn mistakes_name_their_field() {
+        let err = parse("[[source]]\nkind = \"ami\"\naddress = \"pbx\"\nusername = \"u\"\nsecret = \"ami\"\nextension = \"2 01\"\n")
+            .unwrap_err();
+        assert!(err.contains("source.extension"), "{err}");
+        let err = parse("[[source]]\nkind = \"ami\"\naddress = \"pbx\"\nusername = \"u\"\npassword = \"x\"\nextension = \"201\"\n")
+            .unwrap_err();
+        assert!(err.contains("password"), "{err}");
+        let err = parse(
+            "[[source]]\nkind = \"fritz\"\naddress = \"fritz.box\"\nown_numbers = [\"office\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("own_numbers"), "{err}");
+    }
+}
