@@ -14,6 +14,7 @@ target=${CARGO_TARGET_DIR:-$PWD/target}
 mkdir -p "$target"
 burst="$target/ami-burst.txt"
 venv="$target/bench-venv"
+scripts/deps.sh bench
 
 if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import panoramisk" 2>/dev/null; then
   python3 -m venv "$venv"

@@ -8,6 +8,7 @@
 #   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp
 #   desktop  the Tauri shell: WebKitGTK, appindicator, rsvg, WebKitWebDriver
 #   fuzz     the nightly toolchain (minimal) and cargo-fuzz, for scripts/fuzz.sh
+#   bench    python3-venv, for the Python peers of the benchmarks (scripts/bench-ami.sh)
 set -euo pipefail
 
 # Rust tools, not Debian packages: installed with rustup and cargo, each only when missing.
@@ -34,6 +35,7 @@ test=("${run[@]}" xvfb xauth imagemagick x11-utils procps baresip-core mosquitto
   mosquitto-clients sip-tester)
 desktop=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver)
+bench=(python3 python3-venv)
 
 wanted=()
 for group in "${@:-run}"; do
@@ -41,8 +43,9 @@ for group in "${@:-run}"; do
     run) wanted+=("${run[@]}") ;;
     test) wanted+=("${test[@]}") ;;
     desktop) wanted+=("${desktop[@]}") ;;
+    bench) wanted+=("${bench[@]}") ;;
     *)
-      echo "deps.sh: unknown group '$group' (expected run, test or desktop)" >&2
+      echo "deps.sh: unknown group '$group' (expected run, test, desktop, bench or fuzz)" >&2
       exit 2
       ;;
   esac
