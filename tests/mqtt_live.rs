@@ -34,8 +34,7 @@ fn start(desktop: &Desktop, broker: &Broker, source: &str, name: &str) -> Daemon
 }
 
 fn ringing(call_id: &str, from: &str, name: &str) -> String {
-    json!({"version": 1, "type": "ringing", "call_id": call_id, "from": from, "name": name})
-        .to_string()
+    json!({"version": 1, "type": "ringing", "call_id": call_id, "from": from, "name": name}).to_string()
 }
 
 fn ended(call_id: &str) -> String {
@@ -52,14 +51,8 @@ fn the_daemon_for_extension_201_pops_only_201s_calls() {
         "topic = \"screenpop/201/events\"\nformat = \"screenpop\"",
         "mqtt",
     );
-    broker.publish(
-        "screenpop/202/events",
-        &ringing("c-202", "+1 555 0202", "For Two-O-Two"),
-    );
-    broker.publish(
-        "screenpop/201/events",
-        &ringing("c-201", "+1 555 0201", "For Two-O-One"),
-    );
+    broker.publish("screenpop/202/events", &ringing("c-202", "+1 555 0202", "For Two-O-Two"));
+    broker.publish("screenpop/201/events", &ringing("c-201", "+1 555 0201", "For Two-O-One"));
     assert!(desktop.wait_displayed(1, WAIT), "no pop\n{}", daemon.log());
     broker.publish("screenpop/202/events", &ended("c-202"));
     broker.publish("screenpop/201/events", &ended("c-201"));
@@ -72,18 +65,8 @@ fn the_daemon_for_extension_201_pops_only_201s_calls() {
     assert_eq!(rows[0]["name"], "For Two-O-One");
     desktop.dunstctl(&["close-all"]).ok();
     let shown = desktop.history_summaries();
-    assert!(
-        shown
-            .iter()
-            .all(|(s, b, ..)| !s.contains("Two-O-Two") && !b.contains("0202")),
-        "{shown:?}"
-    );
-    assert!(
-        shown
-            .iter()
-            .any(|(s, b, ..)| s.contains("Two-O-One") || b.contains("0201")),
-        "{shown:?}"
-    );
+    assert!(shown.iter().all(|(s, b, ..)| !s.contains("Two-O-Two") && !b.contains("0202")), "{shown:?}");
+    assert!(shown.iter().any(|(s, b, ..)| s.contains("Two-O-One") || b.contains("0201")), "{shown:?}");
 }
 
 #[test]
@@ -94,16 +77,11 @@ fn broker_restarts_and_daemon_downtime_lose_no_event_at_qos_1() {
     let mut daemon = start(&desktop, &broker, source, "mqtt:201");
 
     broker.restart();
-    daemon.wait_status(
-        "mqtt back up after the broker restart",
-        Duration::from_secs(20),
-        |s| Daemon::source_state(s, "mqtt:201") == "up",
-    );
+    daemon.wait_status("mqtt back up after the broker restart", Duration::from_secs(20), |s| {
+        Daemon::source_state(s, "mqtt:201") == "up"
+    });
     assert!(daemon.log().contains("source down"), "{}", daemon.log());
-    broker.publish(
-        "screenpop/201/events",
-        &ringing("after-restart", "+1 555 0100", "Ann"),
-    );
+    broker.publish("screenpop/201/events", &ringing("after-restart", "+1 555 0100", "Ann"));
     broker.publish("screenpop/201/events", &ended("after-restart"));
     let rows = daemon.wait_rows(1, WAIT);
     assert_eq!(rows[0]["call_id"], "after-restart");
@@ -111,8 +89,7 @@ fn broker_restarts_and_daemon_downtime_lose_no_event_at_qos_1() {
     // Screenpop is off (logout) while calls come in, and the broker restarts meanwhile.
     daemon.stop();
     let at = "2026-11-26T09:30:00Z";
-    let mut event: serde_json::Value =
-        serde_json::from_str(&ringing("while-away", "+1 555 0111", "Bea")).unwrap_or_default();
+    let mut event: serde_json::Value = serde_json::from_str(&ringing("while-away", "+1 555 0111", "Bea")).unwrap_or_default();
     event["at"] = json!(at);
     broker.publish("screenpop/201/events", &event.to_string());
     broker.publish("screenpop/201/events", &ended("while-away"));
@@ -121,14 +98,7 @@ fn broker_restarts_and_daemon_downtime_lose_no_event_at_qos_1() {
     let rows = back.wait_rows(1, WAIT);
     assert_eq!(rows[0]["call_id"], "while-away", "{rows:#?}");
     assert_eq!(rows[0]["missed"], true);
-    assert_eq!(
-        rows[0]["started_at"]
-            .as_str()
-            .map(|s| s.starts_with("2026-11-26T09:30:00")),
-        Some(true),
-        "{:#}",
-        rows[0]
-    );
+    assert_eq!(rows[0]["started_at"].as_str().map(|s| s.starts_with("2026-11-26T09:30:00")), Some(true), "{:#}", rows[0]);
 }
 
 #[test]
