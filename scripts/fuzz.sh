@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh [SECONDS]     each target for SECONDS (default 20; `make fuzz` uses 300)
 #
 # Seeds come from fuzz/corpus/<target> (committed) and are not modified: new inputs go to a
-# temp folder. A crash leaves its input in fuzz/artifacts/<target>/ and fails the script.
+# temp folder. A crash, or an input taking over 10 s (a hang), leaves its input in
+# fuzz/artifacts/<target>/ and fails the script.
 # Without nightly or cargo-fuzz (scripts/deps.sh fuzz installs both) the parsers' proptest
 # properties run instead, so the parsers are still exercised on random input.
 set -uo pipefail
@@ -25,7 +26,7 @@ for source in fuzz/fuzz_targets/*.rs; do
   work=$(mktemp -d)
   echo "==> fuzz $target for ${seconds}s"
   if ! cargo +nightly fuzz run "$target" "$work" "fuzz/corpus/$target" -- \
-      -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 2>&1 | tail -n 15; then
+      -max_total_time="$seconds" -max_len=8192 -timeout=10 -print_final_stats=1 2>&1 | tail -n 15; then
     failed+=("$target")
   fi
   rm -rf "$work"
