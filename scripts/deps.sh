@@ -5,7 +5,9 @@
 #   scripts/deps.sh [run|test|desktop]...   (default: run)
 #
 #   run      build and run the daemon: D-Bus headers, SQLite, dunst, gnome-keyring, xdg-utils
-#   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp
+#   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp, openssl
+#            (test TLS certificates), slapd (LDAP), and Radicale (CardDAV, from PyPI into a
+#            venv under ${XDG_CACHE_HOME:-$HOME/.cache}/screenpop-test/venv)
 #   desktop  the Tauri shell: WebKitGTK, appindicator, rsvg, WebKitWebDriver
 #   fuzz     the nightly toolchain (minimal) and cargo-fuzz, for scripts/fuzz.sh
 #   bench    python3-venv, for the Python peers of the benchmarks (scripts/bench-ami.sh)
@@ -32,7 +34,7 @@ fi
 run=(libdbus-1-dev pkg-config sqlite3 dunst libnotify-bin gnome-keyring libsecret-tools
   dbus-x11 xdg-utils)
 test=("${run[@]}" xvfb xauth imagemagick x11-utils procps baresip-core mosquitto
-  mosquitto-clients sip-tester)
+  mosquitto-clients sip-tester openssl slapd ldap-utils python3-venv)
 desktop=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver)
 bench=(python3 python3-venv)
@@ -59,8 +61,24 @@ for package in "${wanted[@]}"; do
   fi
 done
 
+# Radicale (the CardDAV server the connector tests run) comes from PyPI, into its own venv.
+radicale() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/screenpop-test/venv"
+  if [[ -x "$venv/bin/radicale" ]]; then
+    return
+  fi
+  echo "deps.sh: installing Radicale into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'radicale>=3.1,<4'
+}
+wants_radicale=false
+for group in "${@:-run}"; do
+  [[ "$group" == test ]] && wants_radicale=true
+done
+
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "deps.sh: all packages for '${*:-run}' are installed"
+  if $wants_radicale; then radicale; fi
   exit 0
 fi
 
@@ -78,3 +96,4 @@ apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Time
 "${apt[@]}" update -qq
 "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
 echo "deps.sh: installed ${missing[*]}"
+if $wants_radicale; then radicale; fi

@@ -30,9 +30,9 @@ read -r passed failed_tests ignored < <(awk '
   END { print p + 0, f + 0, g + 0 }' "$log")
 
 echo
-echo "==> summary: $passed passed, $failed_tests failed, $ignored ignored in $((SECONDS - started)) s"
+echo "==> all suites: $ignored ignored, $((SECONDS - started)) s"
 if [[ ${#failed[@]} -gt 0 ]]; then
   printf '    FAILED: %s\n' "${failed[@]}"
-  exit 1
 fi
-echo "    all green"
+echo "summary: $passed passed, $failed_tests failed"
+[[ ${#failed[@]} -eq 0 ]]

@@ -5,9 +5,11 @@
 //! database (default: XDG data dir `screenpop/`). A broken file is reported with its line and
 //! the offending field. Secrets never live here: config refers to keyring entries by name.
 
+mod directories;
 mod pbx;
 mod sources;
 
+pub use directories::*;
 pub use pbx::{AmiConfig, FritzConfig};
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
 
@@ -29,6 +31,8 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     pub notify: NotifySettings,
     pub lookup: LookupSettings,
+    /// The journaling outbox's retry policy.
+    pub journal: JournalSettings,
     /// Directories in chain order (`[[directory]]`); default: the local directory only.
     #[serde(rename = "directory")]
     pub directories: Vec<DirectoryConfig>,
@@ -108,6 +112,12 @@ pub enum DirectoryConfig {
         #[serde(default)]
         create_contact_url: Option<String>,
     },
+    /// A CRM or JSON API over HTTP(S): a `preset` and/or a full template.
+    Http(Box<HttpSettings>),
+    /// An LDAP directory (`telephoneNumber`, `mobile`, `homePhone`).
+    Ldap(Box<LdapSettings>),
+    /// A CardDAV address book.
+    Carddav(Box<CarddavSettings>),
 }
 
 impl DirectoryConfig {
@@ -115,6 +125,14 @@ impl DirectoryConfig {
     pub fn name(&self) -> String {
         match self {
             DirectoryConfig::Local { name, .. } => name.clone().unwrap_or_else(|| "local".into()),
+            DirectoryConfig::Http(h) => h.name.clone().unwrap_or_else(|| {
+                h.preset
+                    .and_then(|p| serde_json::to_value(p).ok())
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_else(|| "http".into())
+            }),
+            DirectoryConfig::Ldap(l) => l.name.clone().unwrap_or_else(|| "ldap".into()),
+            DirectoryConfig::Carddav(c) => c.name.clone().unwrap_or_else(|| "carddav".into()),
         }
     }
 }
@@ -251,6 +269,11 @@ impl Paths {
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("screenpop.db")
     }
+
+    /// The running daemon's owner-only control socket (the CLI's way in, no token needed).
+    pub fn socket(&self) -> PathBuf {
+        self.data_dir.join("screenpop.sock")
+    }
 }
 
 impl Settings {
@@ -354,34 +377,33 @@ impl Settings {
         if let Err((key, message)) = crate::rules::validate(&self.rule_list) {
             return Err(invalid("rule", &key, message));
         }
-        let mut names = std::collections::HashSet::new();
         for d in &self.directories {
-            if !names.insert(d.name()) {
+            if let Err(message) = crate::directory::check(d) {
                 return Err(invalid(
                     "directory",
-                    "name",
-                    format!(
-                        "two directories are named {:?}; names must be unique",
-                        d.name()
-                    ),
+                    "kind",
+                    format!("{}: {message}", d.name()),
                 ));
             }
         }
-        let mut names = std::collections::HashSet::new();
+        if let Some(name) = first_duplicate(self.directories.iter().map(|d| d.name())) {
+            return Err(invalid(
+                "directory",
+                "name",
+                format!("two directories are named {name:?}; names must be unique"),
+            ));
+        }
         for source in &self.sources {
             source
                 .check()
                 .map_err(|p| invalid("source", p.key, p.message))?;
-            if !names.insert(source.name()) {
-                return Err(invalid(
-                    "source",
-                    "name",
-                    format!(
-                        "two sources are named {:?}; names must be unique",
-                        source.name()
-                    ),
-                ));
-            }
+        }
+        if let Some(name) = first_duplicate(self.sources.iter().map(|s| s.name())) {
+            return Err(invalid(
+                "source",
+                "name",
+                format!("two sources are named {name:?}; names must be unique"),
+            ));
         }
         Ok(())
     }
@@ -402,6 +424,12 @@ impl Settings {
             self.directories.clone()
         }
     }
+}
+
+/// The first name that occurs twice.
+fn first_duplicate(names: impl Iterator<Item = String>) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.into_iter().find(|n| !seen.insert(n.clone()))
 }
 
 /// Env values are TOML scalars when they parse as one (`true`, `17321`), else plain strings.

@@ -48,6 +48,9 @@ pub struct App {
     pub secrets: Arc<dyn SecretStore>,
     /// Clicks the daemon cannot carry out itself (dial, create contact without a page).
     pub intents: broadcast::Sender<Intent>,
+    /// The `[[source]]`s: feeds [`App::run`] supervises, and call controls (the first one
+    /// dials "Call back" clicks and serves `/v1/control/…`; shells may use it for `tel:` links).
+    pub sources: crate::source::Sources,
 }
 
 impl App {
@@ -66,7 +69,14 @@ impl App {
             tracing::info!(phones = reindexed, "recomputed phone match keys");
         }
         let chain = Arc::new(Chain::new(
-            crate::directory::build(&settings.directory_chain(), &store),
+            crate::directory::build(
+                &settings.directory_chain(),
+                &crate::directory::BuildContext {
+                    store: store.clone(),
+                    secrets: Arc::clone(&secrets),
+                    rules: rules.clone(),
+                },
+            ),
             LookupCache::new(store.clone()),
             settings.lookup.cache_ttl_s,
             settings.lookup.miss_ttl_s,
@@ -82,6 +92,11 @@ impl App {
             &settings.rule_list,
         ));
         let (intents, _) = broadcast::channel(64);
+        let sources = crate::source::build(&settings.sources, &secrets);
+        // A rule's transfer goes through the call's own source's control.
+        for control in &sources.controls {
+            engine.add_control(Arc::clone(control));
+        }
         Ok(Self {
             settings,
             paths,
@@ -91,6 +106,7 @@ impl App {
             switches: Arc::default(),
             secrets,
             intents,
+            sources,
         })
     }
 
@@ -107,9 +123,8 @@ impl App {
             policy,
             Box::new(DesktopNotifier::new(click_tx)),
         );
-        let built = crate::source::build(&self.settings.sources, &self.secrets);
         let unhandled = self.intents.clone();
-        let dialler = built.controls.first().cloned();
+        let dialler = self.sources.controls.first().cloned();
         let clicks = tokio::spawn(async move {
             while let Some(intent) = click_rx.recv().await {
                 if let (Some(control), Intent::Dial { number }) = (&dialler, &intent) {
@@ -133,23 +148,42 @@ impl App {
         });
 
         let (stop_tx, _) = broadcast::channel::<()>(1);
+        let mut journal = tokio::spawn(
+            crate::journal::JournalWorker::new(
+                self.store.clone(),
+                self.engine.chain().directories(),
+                self.settings.journal.clone(),
+            )
+            .run(self.engine.subscribe(), stop_tx.subscribe()),
+        );
         let mut sources = tokio::task::JoinSet::new();
-        if self.settings.webhook.enabled {
+        let token = match self.settings.webhook.enabled {
+            false => None,
+            true => match secrets::get_or_create(
+                self.secrets.as_ref(),
+                &self.settings.webhook.token_secret,
+                secrets::random_token,
+            ) {
+                Ok(token) => Some(token),
+                Err(e) => {
+                    // Without a token the TCP webhook would be open to every local user: keep
+                    // it closed, but run on — the owner-only socket still serves the CLI.
+                    tracing::error!(error = %e, "webhook on 127.0.0.1 disabled: no keyring for its token; `screenpop event` still works");
+                    None
+                }
+            },
+        };
+        if let Some(token) = token {
             let port = self.settings.webhook.port;
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                 .await
                 .map_err(|source| DaemonError::Listen { port, source })?;
-            let token = secrets::get_or_create(
-                self.secrets.as_ref(),
-                &self.settings.webhook.token_secret,
-                secrets::random_token,
-            )?;
             let state = Arc::new(WebhookState {
                 input: input.clone(),
-                token,
+                token: Some(token),
                 engine: Arc::clone(&self.engine),
                 source: SourceId("webhook".into()),
-                controls: built.controls.clone(),
+                controls: self.sources.controls.clone(),
             });
             let mut stop = stop_tx.subscribe();
             tracing::info!(port, "webhook listening on 127.0.0.1");
@@ -162,11 +196,31 @@ impl App {
                 }
             });
         }
-        let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
-        for control in &built.controls {
-            self.engine.add_control(Arc::clone(control));
+        match bind_local(&self.paths.socket()) {
+            Ok(listener) => {
+                let state = Arc::new(WebhookState {
+                    input: input.clone(),
+                    token: None,
+                    engine: Arc::clone(&self.engine),
+                    source: SourceId("webhook".into()),
+                    controls: self.sources.controls.clone(),
+                });
+                let mut stop = stop_tx.subscribe();
+                sources.spawn(async move {
+                    let stopped = async move {
+                        let _ = stop.recv().await;
+                    };
+                    if let Err(e) = webhook::serve_local(listener, state, stopped).await {
+                        tracing::error!(error = %e, "local socket stopped");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no local control socket; the CLI will use the webhook")
+            }
         }
-        for feed in built.feeds {
+        let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
+        for feed in self.sources.feeds.iter().cloned() {
             let supervised = supervise(feed, input.clone(), feeds_stop.clone());
             sources.spawn(async move {
                 if let Err(e) = supervised.await {
@@ -181,11 +235,20 @@ impl App {
         let _ = stop_tx.send(());
         let _ = stop_feeds.send(true);
         while sources.join_next().await.is_some() {}
+        let _ = std::fs::remove_file(self.paths.socket());
         if tokio::time::timeout(Duration::from_secs(10), engine_task)
             .await
             .is_err()
         {
             tracing::warn!("calls still open after 10 s; stopping anyway");
+        }
+        // Undelivered rows stay in the outbox for the next start.
+        if tokio::time::timeout(Duration::from_secs(2), &mut journal)
+            .await
+            .is_err()
+        {
+            journal.abort();
+            tracing::info!("journal deliveries still in flight; they resume at the next start");
         }
         presenter.abort();
         clicks.abort();
@@ -196,6 +259,21 @@ impl App {
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }
+}
+
+/// Binds the owner-only Unix socket, replacing a stale one left by a crashed daemon.
+fn bind_local(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!("{} is in use by another screenpop", path.display()),
+        ));
+    }
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
 }
 
 /// `screenpop status` as JSON: sources, directories, live calls.

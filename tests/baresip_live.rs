@@ -8,7 +8,7 @@ mod support;
 
 use serde_json::Value;
 use std::time::Duration;
-use support::baresip::{Answer, Softphone};
+use support::baresip::{Answer, Ctrl, Softphone};
 use support::daemon::Daemon;
 use support::desktop::Desktop;
 use support::ports::free_port;
@@ -26,8 +26,15 @@ struct Rig {
 
 fn rig() -> Rig {
     let desktop = Desktop::start().expect("start a headless desktop");
-    let agent = Softphone::start("201", Some("Agent 201"), Answer::Manual);
     let customer = Softphone::start(CALLER, Some("Jane Doe"), Answer::Manual);
+    // Numbers the agent dials go to the customer's phone, as a PBX would route them.
+    let agent = Softphone::start_with(
+        "201",
+        Some("Agent 201"),
+        Answer::Manual,
+        "",
+        &format!(";outbound=\"sip:127.0.0.1:{}\"", customer.sip_port),
+    );
     let port = free_port();
     let config = format!(
         "[webhook]\nport = {port}\n[phone]\ndefault_region = \"DE\"\n\
@@ -55,6 +62,21 @@ fn call_state(daemon: &Daemon, state: &str) -> Value {
         live_call(s).is_some_and(|c| c["state"] == state)
     });
     live_call(&status).unwrap_or_default()
+}
+
+/// The customer's phone rings with a call from the agent, and screenpop shows it outbound.
+fn agent_call_rings_at_customer(rig: &Rig, customer: &mut Ctrl) -> Value {
+    let incoming = customer.wait_event("CALL_INCOMING", WAIT);
+    assert!(
+        incoming["peeruri"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("201@"),
+        "{incoming}"
+    );
+    let call = call_state(&rig.daemon, "ringing");
+    assert_eq!(call["direction"], "outbound");
+    call
 }
 
 /// Runs a CLI verb that must fail; returns its stderr.
@@ -137,16 +159,7 @@ fn screenpop_call_dials_the_other_phone_and_hangup_ends_it() {
     let mut customer = rig.customer.control();
     let said = rig.daemon.cli_ok(&["call", &rig.customer.uri()]);
     assert!(said.contains("calling"), "{said}");
-    let incoming = customer.wait_event("CALL_INCOMING", WAIT);
-    assert!(
-        incoming["peeruri"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("201@"),
-        "{incoming}"
-    );
-    let call = call_state(&rig.daemon, "ringing");
-    assert_eq!(call["direction"], "outbound");
+    agent_call_rings_at_customer(&rig, &mut customer);
     customer.command("accept", None);
     call_state(&rig.daemon, "answered");
     rig.daemon.cli_ok(&["hangup"]);
@@ -202,11 +215,17 @@ fn control_errors_are_clear_and_exit_non_zero() {
     let (code, err) = cli_fails(&rig.daemon, &["call", "bob smith"], &[]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot dial"), "{err}");
+    // No daemon: neither its socket (another data dir) nor its port answers.
     let nobody = free_port().to_string();
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let elsewhere = elsewhere.path().display().to_string();
     let (code, err) = cli_fails(
         &rig.daemon,
         &["call", "202"],
-        &[("SCREENPOP_WEBHOOK__PORT", &nobody)],
+        &[
+            ("SCREENPOP_WEBHOOK__PORT", &nobody),
+            ("SCREENPOP_DATA_DIR", &elsewhere),
+        ],
     );
     assert_eq!(code, 1);
     assert!(err.contains("no screenpop daemon is listening"), "{err}");
@@ -245,7 +264,14 @@ fn a_softphone_crash_mid_call_logs_source_lost_and_screenpop_reconnects_when_it_
     assert_eq!(rows[0]["end_reason"], "source lost", "{:#}", rows[0]);
     assert_eq!(rows[0]["missed"], false);
     let human = rig.daemon.cli_ok(&["status"]);
-    assert!(human.contains("baresip"), "{human}");
+    let line = human
+        .lines()
+        .find(|l| l.starts_with("source") && l.contains("baresip"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("DOWN: ") || line.contains("connecting"),
+        "status should show baresip down:\n{human}"
+    );
     let (code, err) = cli_fails(&rig.daemon, &["call", "202"], &[]);
     assert_eq!(code, 1);
     assert!(err.contains("not connected"), "{err}");
@@ -256,6 +282,8 @@ fn a_softphone_crash_mid_call_logs_source_lost_and_screenpop_reconnects_when_it_
         .wait_status("baresip up again", Duration::from_secs(40), |s| {
             Daemon::source_state(s, "baresip") == "up"
         });
+    let human = rig.daemon.cli_ok(&["status"]);
+    assert!(human.contains("control    baresip"), "{human}");
     assert!(
         rig.daemon.log().contains("source down"),
         "{}",
@@ -267,4 +295,26 @@ fn a_softphone_crash_mid_call_logs_source_lost_and_screenpop_reconnects_when_it_
     rig.daemon.cli_ok(&["hangup"]);
     let rows = rig.daemon.wait_rows(2, WAIT);
     assert_eq!(rows.len(), 2);
+}
+
+#[test]
+fn call_back_on_a_missed_call_pop_dials_the_caller() {
+    let rig = rig();
+    let mut customer = rig.customer.control();
+    customer.command("dial", Some(&rig.agent.uri()));
+    call_state(&rig.daemon, "ringing");
+    customer.command("hangup", None);
+    rig.daemon.wait_rows(1, WAIT);
+    customer.clear();
+    // The missed-call pop for an unknown caller: its default action is "Call back".
+    assert!(
+        rig.desktop.wait_displayed(1, WAIT),
+        "no missed-call pop\n{}",
+        rig.daemon.log()
+    );
+    rig.desktop
+        .dunstctl(&["action", "0"])
+        .expect("click the missed-call pop");
+    let call = agent_call_rings_at_customer(&rig, &mut customer);
+    assert_eq!(call["number"], CALLER);
 }

@@ -275,6 +275,40 @@ fn auto_open_opens_the_profile_without_a_click() {
 }
 
 #[test]
+fn cli_reaches_the_daemon_without_a_keyring_and_an_agent_can_pick_the_match() {
+    let (_desktop, daemon) = start("");
+    cli_ok(
+        &daemon,
+        &[
+            "contacts",
+            "add",
+            "--id",
+            "bart",
+            "--name",
+            "Bart Simpson",
+            "--phone",
+            "555-1234",
+        ],
+    );
+    // No session bus at all: the owner-only socket still carries the event.
+    let out = daemon.cli_with_env(
+        &["event", "ringing", "--from", "555-1234", "--call-id", "two"],
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cli_ok(&daemon, &["event", "ended", "--call-id", "two"]);
+    let rows = wait_rows(&daemon, 1);
+    assert_eq!(rows[0]["matches"], 2, "Lisa and Bart share 555-1234");
+    let row = rows[0]["id"].as_i64().expect("row id").to_string();
+    cli_ok(&daemon, &["log", "pick", &row, "bart"]);
+    assert_eq!(log_rows(&daemon, &[])[0]["name"], "Bart Simpson");
+}
+
+#[test]
 fn event_without_daemon_fails_clearly() {
     let desktop = Desktop::start().expect("desktop");
     let port = free_port();
@@ -295,7 +329,7 @@ fn event_without_daemon_fails_clearly() {
 
 #[test]
 fn webhook_rejects_bad_requests_with_clear_errors() {
-    let (_desktop, daemon) = start("");
+    let (desktop, daemon) = start("");
     let port = daemon.port();
     let post = |auth: Option<&str>, body: &str| -> (u16, String) {
         use std::io::{Read, Write};
@@ -317,7 +351,36 @@ fn webhook_rejects_bad_requests_with_clear_errors() {
     assert_eq!(code, 401);
     let (code, _) = post(Some("wrong"), r#"{"type":"ringing","from":"1"}"#);
     assert_eq!(code, 401);
+    // The real token, as the daemon stored it in the keyring on first run.
+    let token = support::desktop::command_in(&desktop.env(), "secret-tool")
+        .args([
+            "lookup",
+            "service",
+            "screenpop",
+            "username",
+            "webhook-token",
+        ])
+        .output()
+        .expect("secret-tool");
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
+    assert_eq!(token.len(), 64, "a 256-bit hex token is in the keyring");
+    let (code, body) = post(Some(&token), "{not json");
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("not a valid event"), "{body}");
+    let (code, body) = post(Some(&token), r#"{"type":"answered"}"#);
+    assert_eq!(code, 422);
+    assert!(body.contains("call_id"), "{body}");
     let big = format!(r#"{{"type":"ringing","from":"{}"}}"#, "9".repeat(20_000));
-    let (code, _) = post(Some("wrong"), &big);
-    assert!(code == 401 || code == 413, "{code}");
+    let (code, _) = post(Some(&token), &big);
+    assert_eq!(code, 413);
+    let (code, body) = post(
+        Some(&token),
+        r#"{"type":"ringing","from":"555-1234","call_id":"ok-1"}"#,
+    );
+    assert_eq!(code, 202, "{body}");
+    assert!(body.contains("ok-1"));
+    // Nothing secret lands in the config, the log or the database.
+    let db = std::fs::read(daemon.data_dir().join("screenpop.db")).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&db).contains(&token));
+    assert!(!daemon.log().contains(&token));
 }

@@ -6,7 +6,7 @@
 //! --explain`). The time budget is the engine's: it awaits [`Chain::lookup`] for at most the
 //! budget, pops "Looking up…", and replaces the pop when this future finishes.
 
-use super::{Customer, Directory};
+use super::{CreateError, Customer, Directory, NewContact};
 use crate::event::Health;
 use crate::phone::Normalised;
 use crate::store::cache::LookupCache;
@@ -144,6 +144,34 @@ impl Chain {
             .any(|d| d.name() == via)
             .then_some(())?;
         Some(self.run(number, Some(via)).await)
+    }
+
+    /// Creates `contact` in the directory `via` and puts the new record into that directory's
+    /// lookup cache for each of `numbers`: CRMs index new records late (HubSpot's search lags
+    /// 10–60 s, Zoho answers 204 for a moment), and the next call should greet at once.
+    pub async fn create_contact(
+        &self,
+        via: &str,
+        contact: &NewContact,
+        numbers: &[Normalised],
+    ) -> Result<Customer, CreateError> {
+        let dir = self
+            .directories
+            .iter()
+            .find(|d| d.name() == via)
+            .ok_or_else(|| CreateError::Failed(format!("no directory named {via:?}")))?;
+        let mut created = dir.create_contact(contact).await?;
+        created.directory = dir.name().to_string();
+        created.url = dir.profile_url(&created);
+        for n in numbers {
+            let key = cache_key(n);
+            let one = std::slice::from_ref(&created);
+            if let Err(e) = self.cache.put(dir.name(), &key, one, self.hit_ttl_s).await {
+                tracing::warn!(directory = dir.name(), error = %e, "new contact not cached");
+            }
+        }
+        tracing::info!(directory = dir.name(), id = %created.id, "contact created");
+        Ok(created)
     }
 
     async fn run(&self, number: &Normalised, only: Option<&str>) -> LookupOutcome {

@@ -5,15 +5,20 @@
 //! (OnCallAdded), `profile_url` (CreateOpenCustomerUrl). A new connector is a new file that
 //! implements the trait plus one line in [`build`].
 
+pub mod carddav;
 pub mod chain;
 pub mod customer;
+pub mod http;
 pub mod import;
+pub mod ldap;
 pub mod local;
+pub mod remote;
 
 pub use customer::{Customer, NewContact};
 
 use crate::config::DirectoryConfig;
-use crate::phone::Normalised;
+use crate::phone::{Normalised, PhoneRules};
+use crate::secrets::SecretStore;
 use crate::store::calls::CallRecord;
 use crate::store::Store;
 use async_trait::async_trait;
@@ -38,6 +43,22 @@ pub enum LookupError {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum JournalError {
     #[error("this directory does not keep a call journal")]
+    Unsupported,
+    /// Worth retrying soon (network, timeout, 5xx).
+    #[error("{0}")]
+    Failed(String),
+    /// The directory refused the entry (4xx): retried rarely, shown in `screenpop outbox`.
+    #[error("rejected: {0}")]
+    Rejected(String),
+    /// The directory asked us to slow down.
+    #[error("rate limited; retry after {retry_after_s} s")]
+    Throttled { retry_after_s: u64 },
+}
+
+/// Why a contact could not be created in a directory.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CreateError {
+    #[error("this directory cannot create contacts")]
     Unsupported,
     #[error("{0}")]
     Failed(String),
@@ -76,24 +97,58 @@ pub trait Directory: Send + Sync {
     async fn journal(&self, _call: &CallRecord) -> Result<(), JournalError> {
         Err(JournalError::Unsupported)
     }
+
+    /// Creates a contact in the directory and returns it as a customer (with its new id).
+    async fn create_contact(&self, _contact: &NewContact) -> Result<Customer, CreateError> {
+        Err(CreateError::Unsupported)
+    }
 }
 
-/// Builds the configured directories in chain order.
-pub fn build(configs: &[DirectoryConfig], store: &Store) -> Vec<Arc<dyn Directory>> {
+/// What connectors need besides their own settings.
+#[derive(Clone)]
+pub struct BuildContext {
+    pub store: Store,
+    pub secrets: Arc<dyn SecretStore>,
+    pub rules: PhoneRules,
+}
+
+/// Builds the configured directories in chain order. A directory whose settings cannot work
+/// (already refused by [`check`] at load) becomes one that reports why on every lookup.
+pub fn build(configs: &[DirectoryConfig], ctx: &BuildContext) -> Vec<Arc<dyn Directory>> {
     configs
         .iter()
         .map(|c| -> Arc<dyn Directory> {
-            match c {
+            let built: Result<Arc<dyn Directory>, String> = match c {
                 DirectoryConfig::Local {
                     create_contact_url, ..
-                } => Arc::new(local::LocalDirectory::new(
+                } => Ok(Arc::new(local::LocalDirectory::new(
                     c.name(),
-                    store.clone(),
+                    ctx.store.clone(),
                     create_contact_url.clone(),
-                )),
-            }
+                ))),
+                DirectoryConfig::Http(s) => {
+                    http::HttpDirectory::new(c.name(), s, ctx).map(|d| Arc::new(d) as _)
+                }
+                DirectoryConfig::Ldap(s) => {
+                    ldap::LdapDirectory::new(c.name(), s, ctx).map(|d| Arc::new(d) as _)
+                }
+                DirectoryConfig::Carddav(s) => {
+                    carddav::CarddavDirectory::new(c.name(), s, ctx).map(|d| Arc::new(d) as _)
+                }
+            };
+            built.unwrap_or_else(|reason| Arc::new(remote::Broken::new(c.name(), reason)))
         })
         .collect()
+}
+
+/// Whether a directory's settings can work (run when the config is loaded).
+pub fn check(config: &DirectoryConfig) -> Result<(), String> {
+    match config {
+        DirectoryConfig::Local { .. } => Ok(()),
+        DirectoryConfig::Http(s) => http::template::HttpTemplate::resolve(s).map(|_| ()),
+        DirectoryConfig::Ldap(s) => ldap::check(s),
+        DirectoryConfig::Carddav(s) => carddav::check(s),
+    }
 }
 
 /// Fills a URL template's `{number}`, `{e164}`, `{national}`, `{digits}` with URL-encoded values.

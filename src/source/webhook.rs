@@ -4,6 +4,8 @@
 //! 16 KiB; `GET /v1/status` reports sources, directories and live calls; `GET /v1/health`
 //! (no token) says the daemon is up. Errors are JSON `{"error": "..."}` with a 4xx status
 //! that says what to fix. The token is generated on first run and kept in the keyring.
+//! The same API is served without a token on a Unix socket in the data directory that only
+//! the owner can open — how the local CLI reaches the daemon even without a keyring.
 //! `POST /v1/control/…` drives the first call-control source ([`control_api`]).
 
 pub mod control_api;
@@ -22,7 +24,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use std::future::Future;
 use std::sync::Arc;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::mpsc;
 
 /// Largest accepted request body.
@@ -31,7 +33,9 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 /// What the handlers share.
 pub struct WebhookState {
     pub input: mpsc::Sender<Input>,
-    pub token: String,
+    /// Required bearer token; `None` on the owner-only Unix socket, where the file
+    /// permissions (0600) are the authentication.
+    pub token: Option<String>,
     pub engine: Arc<Engine>,
     pub source: SourceId,
     /// Call-control sources in config order; requests go to the first.
@@ -79,13 +83,27 @@ pub async fn serve(
         .await
 }
 
-/// Checks the bearer token (constant time).
-pub fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
+/// Serves the same API on the owner-only Unix socket (no token) until `shutdown` resolves.
+pub async fn serve_local(
+    listener: UnixListener,
+    state: Arc<WebhookState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Checks the bearer token (constant time); passes when no token is required.
+pub fn authorize(headers: &HeaderMap, token: &Option<String>) -> Result<(), ApiError> {
+    let Some(token) = token else {
+        return Ok(());
+    };
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "missing bearer token: send `Authorization: Bearer <token>` (see `screenpop webhook token`)".into()))?;
+        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "missing bearer token: send `Authorization: Bearer <token>` (the token is the keyring entry named in [webhook] token_secret)".into()))?;
     let same = given.len() == token.len()
         && given
             .bytes()

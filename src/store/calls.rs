@@ -78,8 +78,8 @@ impl CallLog {
         call: &CallRecord,
         journal_to: &[String],
     ) -> Result<i64, StoreError> {
-        // IMMEDIATE takes the write lock up front, so two calls ending at once wait for each
-        // other (busy timeout) instead of failing with "database is locked" on lock upgrade.
+        // IMMEDIATE: take the write lock up front. A deferred transaction that reads first can
+        // fail with SQLITE_BUSY (no busy wait) when the journal worker writes in between.
         let mut tx = self.store.pool().begin_with("BEGIN IMMEDIATE").await?;
         let inserted = sqlx::query(
             "INSERT INTO calls(call_id, source, direction, number, number_e164, number_display, remote_name, \
@@ -141,6 +141,15 @@ impl CallLog {
         }
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// One logged call by row id.
+    pub async fn get(&self, id: i64) -> Result<Option<CallRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM calls WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
     }
 
     /// Newest first, filtered as asked.

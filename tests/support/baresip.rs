@@ -45,15 +45,18 @@ impl Softphone {
     /// Starts a phone for account `user` (e.g. `+4930123456` or `201`), sending
     /// `display_name` when it calls.
     pub fn start(user: &str, display_name: Option<&str>, answer: Answer) -> Softphone {
-        Softphone::start_with(user, display_name, answer, "")
+        Softphone::start_with(user, display_name, answer, "", "")
     }
 
-    /// [`Softphone::start`] with extra config lines (e.g. the mqtt module's).
+    /// [`Softphone::start`] with extra config lines (e.g. the mqtt module's) and extra
+    /// account parameters (e.g. `;outbound="sip:127.0.0.1:5070"` to send calls to numbers
+    /// there, as a PBX would).
     pub fn start_with(
         user: &str,
         display_name: Option<&str>,
         answer: Answer,
         extra_config: &str,
+        account_params: &str,
     ) -> Softphone {
         let dir = tempfile::Builder::new()
             .prefix("screenpop-baresip-")
@@ -73,7 +76,9 @@ impl Softphone {
         };
         fs::write(
             dir.path().join("accounts"),
-            format!("{name}<sip:{user}@127.0.0.1:{sip_port}>;regint=0;answermode={mode}\n"),
+            format!(
+                "{name}<sip:{user}@127.0.0.1:{sip_port}>;regint=0;answermode={mode}{account_params}\n"
+            ),
         )
         .expect("write the baresip accounts");
         let mut phone = Softphone {

@@ -85,11 +85,56 @@ impl Daemon {
             .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
     }
 
-    /// Runs `screenpop args…` with the daemon's environment plus `extra_env`.
-    pub fn cli_with_env(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+    /// Runs `screenpop args…` with `input` on its stdin (`secret set` reads the value there).
+    pub fn cli_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = command_in(&self.env, SCREENPOP)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input.as_bytes()).expect("write stdin");
+        }
+        child
+            .wait_with_output()
+            .unwrap_or_else(|error| panic!("wait for screenpop {args:?}: {error}"))
+    }
+
+    /// Kills the daemon with SIGKILL (no cleanup, as a crash or `kill -9` would).
+    pub fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts `screenpop run` again with the same config, data dir and environment.
+    pub fn restart(&mut self) {
+        terminate(&mut self.child, Duration::from_secs(5));
+        let log = fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log_path)
+            .expect("open the daemon's log");
+        let mut command = command_in(&self.env, SCREENPOP);
+        command
+            .arg("run")
+            .stdout(log.try_clone().expect("clone the log file handle"))
+            .stderr(log);
+        self.child = spawn(&mut command).expect("restart screenpop run");
+        self.wait_healthy();
+    }
+
+    /// The daemon's config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    /// Like [`Daemon::cli`], with some environment variables overridden.
+    pub fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         command_in(&self.env, SCREENPOP)
             .args(args)
-            .envs(extra_env.iter().copied())
+            .envs(env.iter().copied())
             .output()
             .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
     }

@@ -1,6 +1,8 @@
 //! Test support shared by the integration tests (`mod support;` in each test file): a private
 //! headless desktop per test ([`Desktop`]), the screenpop daemon running inside it
-//! ([`Daemon`]), a browser stand-in ([`BrowserCapture`]), free ports and a tiny HTTP GET.
+//! ([`Daemon`]), a browser stand-in ([`BrowserCapture`]), free ports and a tiny HTTP GET;
+//! for connectors a loopback CRM serving the SaaS CRMs' documented shapes ([`crm`]), a real
+//! slapd ([`ldap`]) and a real Radicale CardDAV server ([`radicale`]).
 //!
 //! Every process started here is stopped when its owner is dropped, so a failing test leaves
 //! nothing running. Nothing here mocks a component: the desktop is Xvfb, dbus-daemon,
@@ -12,13 +14,18 @@
 pub mod ami;
 pub mod baresip;
 pub mod browser;
+pub mod calls;
+pub mod crm;
+pub mod crm_shapes;
 pub mod daemon;
 pub mod desktop;
 pub mod fritz;
 pub mod http;
+pub mod ldap;
 pub mod mosquitto;
 pub mod ports;
 pub mod process;
+pub mod radicale;
 
 pub use browser::BrowserCapture;
 pub use daemon::Daemon;

@@ -23,8 +23,100 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Starts mosquitto on a free port with persistence on.
+    /// Starts mosquitto on a free port with persistence on, anonymous access.
     pub fn start() -> Broker {
+        Broker::start_with(|_| "allow_anonymous true\n".to_string())
+    }
+
+    /// Starts mosquitto with TLS (a fresh test CA, server certificate for 127.0.0.1) and
+    /// one account, `user`/`password`, anonymous access off. The CA is [`Broker::ca_file`].
+    pub fn start_secure(user: &str, password: &str) -> Broker {
+        Broker::start_with(|dir| {
+            let run = |program: &str, args: &[&str]| {
+                let out = Command::new(program)
+                    .args(args)
+                    .current_dir(dir)
+                    .output()
+                    .unwrap_or_else(|e| panic!("run {program}: {e}"));
+                assert!(
+                    out.status.success(),
+                    "{program} {args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("san.ext");
+            run(
+                "openssl",
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "1",
+                    "-subj",
+                    "/CN=screenpop test CA",
+                ],
+            );
+            run(
+                "openssl",
+                &[
+                    "req",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                ],
+            );
+            run(
+                "openssl",
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    "server.csr",
+                    "-CA",
+                    "ca.pem",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-out",
+                    "server.pem",
+                    "-days",
+                    "1",
+                    "-extfile",
+                    "san.ext",
+                ],
+            );
+            run(
+                "mosquitto_passwd",
+                &["-c", "-b", "passwords", user, password],
+            );
+            format!(
+                "allow_anonymous false\npassword_file {d}/passwords\ncafile {d}/ca.pem\n\
+                 certfile {d}/server.pem\nkeyfile {d}/server.key\n",
+                d = dir.display()
+            )
+        })
+    }
+
+    /// The CA that signed a [`Broker::start_secure`] broker's certificate.
+    pub fn ca_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// `security(dir)` returns the listener's access lines.
+    fn start_with(security: impl FnOnce(&std::path::Path) -> String) -> Broker {
         let dir = tempfile::Builder::new()
             .prefix("screenpop-mosquitto-")
             .tempdir()
@@ -37,10 +129,11 @@ impl Broker {
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_default();
+        let access = security(dir.path());
         fs::write(
             dir.path().join("mosquitto.conf"),
             format!(
-                "user {user}\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
+                "user {user}\nlistener {port} 127.0.0.1\n{access}persistence true\n\
                  persistence_location {}/\nautosave_interval 1\nlog_dest file {}/mosquitto.log\n\
                  log_type all\n",
                 dir.path().display(),

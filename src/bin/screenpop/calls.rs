@@ -5,11 +5,11 @@
 //! or the call is not there (or the softphone refused), 2 for a bad target or when no
 //! control source is configured.
 
-use crate::client::{base, request};
+use crate::client::exchange;
 use crate::output::{usage, Unavailable};
 use anyhow::Result;
 use clap::Subcommand;
-use screenpop::config::Settings;
+use screenpop::config::{Paths, Settings};
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
@@ -43,7 +43,7 @@ pub enum CallCommand {
 }
 
 /// Sends one control request and reports what happened.
-pub async fn run(settings: &Settings, command: CallCommand) -> Result<ExitCode> {
+pub async fn run(paths: &Paths, settings: &Settings, command: CallCommand) -> Result<ExitCode> {
     let (verb, body, done) = match &command {
         CallCommand::Call { target } => (
             "dial",
@@ -66,15 +66,9 @@ pub async fn run(settings: &Settings, command: CallCommand) -> Result<ExitCode> 
             format!("transferred to {target}"),
         ),
     };
-    let client = reqwest::Client::new();
-    let (status, answer) = request(
-        settings,
-        client
-            .post(format!("{}/v1/control/{verb}", base(settings)))
-            .json(&body),
-    )
-    .await?;
-    if status.is_success() {
+    let path = format!("/v1/control/{verb}");
+    let (status, answer) = exchange(paths, settings, "POST", &path, Some(&body)).await?;
+    if (200..300).contains(&status) {
         let via = answer
             .get("control")
             .and_then(Value::as_str)
@@ -89,7 +83,7 @@ pub async fn run(settings: &Settings, command: CallCommand) -> Result<ExitCode> 
         .unwrap_or_else(|| format!("the daemon answered {status}"));
     match answer.get("code").and_then(Value::as_str) {
         Some("invalid_target" | "no_control") => Err(usage(message)),
-        _ if status.is_client_error() && status.as_u16() != 409 => Err(usage(message)),
+        _ if (400..500).contains(&status) && status != 409 => Err(usage(message)),
         _ => Err(anyhow::Error::new(Unavailable(message))),
     }
 }

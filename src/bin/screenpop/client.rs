@@ -1,15 +1,19 @@
-//! Talking to the running daemon over its webhook: `screenpop event …` and `screenpop status`
-//! (call control is in `calls.rs`).
+//! Talking to the running daemon: `screenpop event …` and `screenpop status` (call control,
+//! `screenpop call/answer/hangup/transfer`, is in `calls.rs`).
 //!
-//! The bearer token is read from the keyring (the daemon created it on first run).
+//! First over the daemon's owner-only Unix socket in the data directory (no token, works
+//! without a keyring); if there is none, over the webhook on 127.0.0.1 with the bearer token
+//! from the keyring (the daemon created it on first run).
 
 use crate::output::{print_json, usage, Unavailable};
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use screenpop::config::Settings;
+use screenpop::config::{Paths, Settings};
 use screenpop::secrets::{Keyring, SecretStore};
 use serde_json::{json, Value};
 use std::process::ExitCode;
+
+mod local;
 
 #[derive(Subcommand)]
 pub enum EventKind {
@@ -45,8 +49,7 @@ pub enum EventKind {
     },
 }
 
-/// The daemon's webhook address.
-pub fn base(settings: &Settings) -> String {
+fn base(settings: &Settings) -> String {
     format!("http://127.0.0.1:{}", settings.webhook.port)
 }
 
@@ -60,11 +63,57 @@ fn token(settings: &Settings) -> Result<String> {
         ))))
 }
 
-/// Sends `request` with the token; the status and JSON body, whatever the status.
+/// Sends `method path` with an optional JSON body to the daemon and returns its JSON answer.
 pub async fn request(
+    paths: &Paths,
     settings: &Settings,
-    request: reqwest::RequestBuilder,
-) -> Result<(reqwest::StatusCode, Value)> {
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value> {
+    let (status, answer) = exchange(paths, settings, method, path, body).await?;
+    check(status, answer)
+}
+
+/// Like [`request`], but any HTTP status comes back with its JSON body; only "no daemon"
+/// and transport problems are errors.
+pub async fn exchange(
+    paths: &Paths,
+    settings: &Settings,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value)> {
+    if let Some(answer) = local::request(&paths.socket(), method, path, body).await {
+        return Ok(answer);
+    }
+    let client = reqwest::Client::new();
+    let url = format!("{}{path}", base(settings));
+    let mut builder = if method == "GET" {
+        client.get(url)
+    } else {
+        client.post(url)
+    };
+    if let Some(body) = body {
+        builder = builder.json(body);
+    }
+    send(settings, builder).await
+}
+
+fn check(status: u16, body: Value) -> Result<Value> {
+    if (200..300).contains(&status) {
+        return Ok(body);
+    }
+    let message = body
+        .get("error")
+        .and_then(Value::as_str)
+        .unwrap_or("no details");
+    Err(usage(format!(
+        "the daemon refused the request ({status}): {message}"
+    )))
+}
+
+async fn send(settings: &Settings, request: reqwest::RequestBuilder) -> Result<(u16, Value)> {
     let url = base(settings);
     let response = request
         .bearer_auth(token(settings)?)
@@ -80,27 +129,13 @@ pub async fn request(
                 anyhow::Error::new(e).context(format!("request to {url} failed"))
             }
         })?;
-    let status = response.status();
+    let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     Ok((status, body))
 }
 
-async fn send(settings: &Settings, request_builder: reqwest::RequestBuilder) -> Result<Value> {
-    let (status, body) = request(settings, request_builder).await?;
-    if !status.is_success() {
-        let message = body
-            .get("error")
-            .and_then(Value::as_str)
-            .unwrap_or("no details");
-        return Err(usage(format!(
-            "the daemon refused the request ({status}): {message}"
-        )));
-    }
-    Ok(body)
-}
-
 /// `screenpop event …`
-pub async fn post_event(settings: &Settings, kind: EventKind) -> Result<ExitCode> {
+pub async fn post_event(paths: &Paths, settings: &Settings, kind: EventKind) -> Result<ExitCode> {
     let body = match &kind {
         EventKind::Ringing {
             from,
@@ -119,14 +154,7 @@ pub async fn post_event(settings: &Settings, kind: EventKind) -> Result<ExitCode
             json!({ "version": 1, "type": "ended", "call_id": call_id, "reason": reason })
         }
     };
-    let client = reqwest::Client::new();
-    let answer = send(
-        settings,
-        client
-            .post(format!("{}/v1/events", base(settings)))
-            .json(&body),
-    )
-    .await?;
+    let answer = request(paths, settings, "POST", "/v1/events", Some(&body)).await?;
     if let Some(id) = answer.get("call_id").and_then(Value::as_str) {
         println!("{id}");
     }
@@ -134,13 +162,8 @@ pub async fn post_event(settings: &Settings, kind: EventKind) -> Result<ExitCode
 }
 
 /// `screenpop status`
-pub async fn status(settings: &Settings, json: bool) -> Result<ExitCode> {
-    let client = reqwest::Client::new();
-    let status = send(
-        settings,
-        client.get(format!("{}/v1/status", base(settings))),
-    )
-    .await?;
+pub async fn status(paths: &Paths, settings: &Settings, json: bool) -> Result<ExitCode> {
+    let status = request(paths, settings, "GET", "/v1/status", None).await?;
     if json {
         print_json(&status)?;
         return Ok(ExitCode::SUCCESS);
@@ -183,7 +206,7 @@ pub async fn status(settings: &Settings, json: bool) -> Result<ExitCode> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    println!("calls     {} live", calls.len());
+    println!("calls      {} live", calls.len());
     for call in calls {
         println!(
             "  {} {} {}",

@@ -60,6 +60,9 @@ pub enum ContactsCommand {
         url: Option<String>,
         #[arg(long)]
         id: Option<String>,
+        /// Create the contact in this directory (a CRM, by its configured name) instead.
+        #[arg(long)]
+        via: Option<String>,
     },
     /// Delete a contact by id.
     Delete { id: String },
@@ -70,7 +73,7 @@ pub async fn run(paths: Paths, settings: Settings, command: ContactsCommand) -> 
         .await
         .context("cannot open the database")?;
     let rules = settings.phone_rules().map_err(usage)?;
-    let contacts = Contacts::new(store);
+    let contacts = Contacts::new(store.clone());
     contacts
         .reindex(&rules, &settings.phone.default_region)
         .await?;
@@ -128,6 +131,7 @@ pub async fn run(paths: Paths, settings: Settings, command: ContactsCommand) -> 
             note,
             url,
             id,
+            via,
         } => {
             if let Some(u) = &url {
                 screenpop::present::opener::check(u).map_err(usage)?;
@@ -144,6 +148,9 @@ pub async fn run(paths: Paths, settings: Settings, command: ContactsCommand) -> 
                 note,
                 url,
             };
+            if let Some(via) = via {
+                return create_via(&settings, &store, &rules, &via, &contact).await;
+            }
             let ids = contacts.upsert_many(&rules, &[contact]).await?;
             println!("{}", ids.first().map(String::as_str).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
@@ -157,6 +164,36 @@ pub async fn run(paths: Paths, settings: Settings, command: ContactsCommand) -> 
             }
         }
     }
+}
+
+/// `contacts add --via NAME`: create in a CRM and cache it for the next call.
+async fn create_via(
+    settings: &Settings,
+    store: &Store,
+    rules: &screenpop::phone::PhoneRules,
+    via: &str,
+    contact: &NewContact,
+) -> Result<ExitCode> {
+    let chain = crate::inspect::chain(settings, store, rules);
+    if !chain.directories().iter().any(|d| d.name() == via) {
+        return Err(usage(format!(
+            "no directory named {via:?} (see `screenpop config check`)"
+        )));
+    }
+    let numbers: Vec<_> = contact
+        .phones
+        .iter()
+        .filter_map(|p| rules.keys(p))
+        .collect();
+    let created = chain
+        .create_contact(via, contact, &numbers)
+        .await
+        .with_context(|| format!("cannot create the contact in {via}"))?;
+    println!("{}", created.id);
+    if let Some(url) = &created.url {
+        eprintln!("created in {via}: {url}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import_file(

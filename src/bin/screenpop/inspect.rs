@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use screenpop::config::{Paths, Settings};
 use screenpop::directory::chain::{Chain, StepResult};
-use screenpop::phone::Remote;
+use screenpop::phone::{PhoneRules, Remote};
 use screenpop::secrets::{Keyring, SecretStore};
 use screenpop::store::cache::LookupCache;
 use screenpop::store::calls::{CallLog, LogQuery};
@@ -32,6 +32,7 @@ pub struct LookupArgs {
 }
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct LogArgs {
     /// Only missed calls.
     #[arg(long)]
@@ -47,6 +48,19 @@ pub struct LogArgs {
     /// Skip this many rows (paging).
     #[arg(long, default_value_t = 0)]
     offset: i64,
+    #[command(subcommand)]
+    command: Option<LogCommand>,
+}
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Attribute a logged call to a local contact (when several matched, or none did).
+    Pick {
+        /// The call's row id (`id` in `screenpop log --json`).
+        row: i64,
+        /// The local contact's id (`screenpop contacts list`).
+        contact: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,11 +83,16 @@ async fn open(paths: &Paths) -> Result<Store> {
         .with_context(|| format!("cannot open the database in {}", paths.data_dir.display()))
 }
 
-/// The configured directory chain over `store`, as the daemon builds it.
-pub fn chain(settings: &Settings, store: Store) -> Arc<Chain> {
+/// The configured directory chain, with secrets from the OS keyring.
+pub fn chain(settings: &Settings, store: &Store, rules: &PhoneRules) -> Arc<Chain> {
+    let ctx = screenpop::directory::BuildContext {
+        store: store.clone(),
+        secrets: Arc::new(Keyring),
+        rules: rules.clone(),
+    };
     Arc::new(Chain::new(
-        screenpop::directory::build(&settings.directory_chain(), &store),
-        LookupCache::new(store),
+        screenpop::directory::build(&settings.directory_chain(), &ctx),
+        LookupCache::new(store.clone()),
         settings.lookup.cache_ttl_s,
         settings.lookup.miss_ttl_s,
     ))
@@ -101,7 +120,7 @@ pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Resul
             remote.display()
         )));
     };
-    let chain = chain(&settings, store);
+    let chain = chain(&settings, &store, &rules);
     let outcome = match &args.via {
         Some(via) => chain.lookup_via(number, via).await.ok_or_else(|| {
             usage(format!(
@@ -166,6 +185,18 @@ pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Resul
 /// `screenpop log`
 pub async fn log(paths: Paths, args: LogArgs) -> Result<ExitCode> {
     let store = open(&paths).await?;
+    if let Some(LogCommand::Pick { row, contact }) = args.command {
+        let mut customer = Contacts::new(store.clone())
+            .get(&contact)
+            .await?
+            .ok_or_else(|| usage(format!("no contact with id {contact:?}")))?;
+        customer.directory = "local".into();
+        if !CallLog::new(store).assign(row, &customer).await? {
+            return Err(usage(format!("no call with row id {row}")));
+        }
+        println!("call {row} is now {}", customer.name);
+        return Ok(ExitCode::SUCCESS);
+    }
     let rows = CallLog::new(store)
         .list(&LogQuery {
             missed_only: args.missed,
@@ -219,9 +250,16 @@ pub async fn outbox(paths: Paths, json: bool, command: Option<OutboxCommand>) ->
     } else if pending.is_empty() {
         println!("outbox empty: every call has been journaled");
     } else {
+        let now = chrono::Utc::now().timestamp_millis();
         for e in &pending {
+            let wait_s = (e.next_attempt_at - now).max(0) / 1000;
+            let next = if wait_s == 0 {
+                "due now".to_string()
+            } else {
+                format!("next try in {}", duration(wait_s))
+            };
             println!(
-                "{:<24} {:<12} attempts {:<3} {}",
+                "{:<24} {:<12} attempts {:<3} {next:<18} {}",
                 e.call_id,
                 e.directory,
                 e.attempts,

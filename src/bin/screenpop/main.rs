@@ -101,6 +101,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -136,16 +137,16 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             run(paths, settings).await
         }
         Command::Event { kind } => {
-            let (_, settings) = load()?;
-            client::post_event(&settings, kind).await
+            let (paths, settings) = load()?;
+            client::post_event(&paths, &settings, kind).await
         }
         Command::Calls(command) => {
-            let (_, settings) = load()?;
-            calls::run(&settings, command).await
+            let (paths, settings) = load()?;
+            calls::run(&paths, &settings, command).await
         }
         Command::Status { json } => {
-            let (_, settings) = load()?;
-            client::status(&settings, json).await
+            let (paths, settings) = load()?;
+            client::status(&paths, &settings, json).await
         }
         Command::Lookup(args) => {
             let (paths, settings) = load()?;

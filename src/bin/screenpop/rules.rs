@@ -47,7 +47,7 @@ pub async fn run(paths: Paths, settings: Settings, command: RulesCommand) -> Res
     let outcome = match remote.number() {
         Some(number) => {
             let store = open_reindexed(&paths, &settings).await?;
-            Some(chain(&settings, store).lookup(number).await)
+            Some(chain(&settings, &store, &phone).lookup(number).await)
         }
         None => None,
     };

@@ -62,6 +62,7 @@ pub fn parse<R: Read>(mut reader: R, progress: &mut dyn FnMut(u64)) -> Result<Pa
             Err(reasons) => parsed.problems.push(RowProblem {
                 line: start_line(body, record.position()),
                 reason: reasons.join("; "),
+                skipped: true,
             }),
         }
         if rows % PROGRESS_EVERY == 0 {

@@ -17,6 +17,8 @@ pub struct RowProblem {
     /// 1-based line in the file where the row (or vCard) starts.
     pub line: u64,
     pub reason: String,
+    /// False when the row was still imported, only without the part named in `reason`.
+    pub skipped: bool,
 }
 
 /// What an import produced: good contacts plus the rows it skipped.

@@ -46,6 +46,7 @@ pub fn parse<R: Read>(mut reader: R, progress: &mut dyn FnMut(u64)) -> Result<Pa
                     parsed.problems.push(RowProblem {
                         line: number,
                         reason: "text outside any BEGIN:VCARD … END:VCARD".into(),
+                        skipped: true,
                     });
                 }
             }
@@ -223,6 +224,7 @@ impl Card {
         RowProblem {
             line: self.begin,
             reason: reason.to_string(),
+            skipped: true,
         }
     }
 
@@ -252,7 +254,10 @@ impl Card {
         if let (None, Some(bad)) = (&self.contact.url, urls.first()) {
             let bad = preview(bad);
             let reason = format!("imported without its URL: `{bad}` is not an http(s) link");
-            parsed.problems.push(self.problem(&reason));
+            parsed.problems.push(RowProblem {
+                skipped: false,
+                ..self.problem(&reason)
+            });
         }
         parsed.contacts.push(self.contact);
     }

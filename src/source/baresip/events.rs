@@ -42,11 +42,11 @@ impl CallTracker {
         };
         let mut out = Vec::new();
         match event.kind.as_str() {
-            "CALL_INCOMING" | "CALL_OUTGOING" | "CALL_RINGING" | "CALL_PROGRESS" => {
-                if !self.calls.contains_key(&id) {
-                    self.track(&id, direction);
-                    out.push(make(ringing(event, direction)));
-                }
+            "CALL_INCOMING" | "CALL_OUTGOING" | "CALL_RINGING" | "CALL_PROGRESS"
+                if !self.calls.contains_key(&id) =>
+            {
+                self.track(&id, direction);
+                out.push(make(ringing(event, direction)));
             }
             "CALL_ESTABLISHED" | "CALL_ANSWERED" => {
                 if !self.calls.contains_key(&id) {

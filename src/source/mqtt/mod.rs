@@ -217,8 +217,7 @@ impl Source for Mqtt {
                     }
                     // Subscribing again on a kept session is harmless and heals a lost one.
                     client
-                        .subscribe(self.topic.clone(), QoS::AtLeastOnce)
-                        .await
+                        .try_subscribe(self.topic.clone(), QoS::AtLeastOnce)
                         .map_err(|e| SourceError::Lost(e.to_string()))?;
                     if self.config.format == MqttFormat::Baresip {
                         *self.tracker() = CallTracker::default();
@@ -228,17 +227,13 @@ impl Source for Mqtt {
                     tracing::info!(source = %self.id, broker = %self.address(), topic = %self.topic, client_id = %self.client_id, session_present = ack.session_present, "connected to MQTT broker");
                     sink.up().await;
                 }
-                Event::Incoming(Packet::SubAck(ack)) => {
-                    if ack
-                        .return_codes
-                        .iter()
-                        .any(|c| *c == SubscribeReasonCode::Failure)
-                    {
-                        return Err(SourceError::Login(format!(
-                            "the broker refused the subscription to {:?}",
-                            self.topic
-                        )));
-                    }
+                Event::Incoming(Packet::SubAck(ack))
+                    if ack.return_codes.contains(&SubscribeReasonCode::Failure) =>
+                {
+                    return Err(SourceError::Login(format!(
+                        "the broker refused the subscription to {:?}",
+                        self.topic
+                    )));
                 }
                 Event::Incoming(Packet::Publish(publish)) => {
                     if !self.deliver(&publish, sink).await {

@@ -1,0 +1,394 @@
+//! The HTTP connector's template, resolved: a preset merged with the user's keys, checked
+//! once (URLs, methods, placeholders), plus the response side — JSON paths and the mapping of
+//! an answer onto [`Customer`]s.
+//!
+//! Paths are JSON pointers (RFC 6901) with one extension: a `*` segment means "every element"
+//! (`/results/*/properties/phone`). Pure code: no I/O.
+
+use super::placeholder;
+use super::presets;
+use crate::config::{HttpSettings, OneOrMany, RequestTemplate, VipRule, DEFAULT_TIMEOUT_MS};
+use crate::directory::remote::check_http_url;
+use crate::directory::Customer;
+use serde_json::Value;
+use std::time::Duration;
+
+/// How the secret is presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    Bearer,
+    Basic,
+    Header(String),
+    Query(String),
+}
+
+/// One resolved request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: reqwest::Method,
+    pub url: String,
+    pub body: Option<String>,
+    /// Where the answer's useful value is.
+    pub result: Option<String>,
+}
+
+/// Response-to-customer mapping.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub results: String,
+    pub id: String,
+    pub name: Vec<String>,
+    pub company: Vec<String>,
+    pub phones: Vec<String>,
+    pub vip: Option<VipRule>,
+    pub note: Vec<String>,
+    pub url: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Everything the HTTP connector does, resolved from preset + settings.
+#[derive(Debug, Clone)]
+pub struct HttpTemplate {
+    pub base_url: String,
+    pub app_url: Option<String>,
+    pub secret: Option<String>,
+    pub username: Option<String>,
+    pub database: Option<String>,
+    pub auth: Auth,
+    pub headers: Vec<(String, String)>,
+    pub lookup: Request,
+    pub map: Mapping,
+    pub profile_url: Option<String>,
+    pub create_contact_url: Option<String>,
+    pub journal: Option<Request>,
+    /// Journal calls whose caller is not a record in this CRM.
+    pub journal_unknown: bool,
+    pub create: Option<Request>,
+    pub login: Option<Request>,
+    pub min_digits: usize,
+    pub verify_phones: bool,
+    pub timeout: Duration,
+    pub rate_limit_per_s: Option<f64>,
+}
+
+/// Placeholders every template may use.
+const COMMON: &[&str] = &[
+    "base_url", "app_url", "secret", "username", "database", "login",
+];
+/// What a lookup knows about the caller.
+pub const LOOKUP_VARS: &[&str] = &["number", "e164", "national", "digits", "tail"];
+/// What a profile link knows.
+pub const PROFILE_VARS: &[&str] = &["id", "e164", "national", "digits", "number", "tail"];
+/// What a journal request knows about the call.
+pub const JOURNAL_VARS: &[&str] = &[
+    "call_id",
+    "number",
+    "e164",
+    "display",
+    "name",
+    "customer_id",
+    "directory",
+    "direction",
+    "source",
+    "started_at",
+    "ended_at",
+    "answered_at",
+    "started_ms",
+    "ended_ms",
+    "started_date",
+    "started_time",
+    "ended_date",
+    "ended_time",
+    "inbound",
+    "call_type",
+    "duration_s",
+    "duration_ms",
+    "duration_hms",
+    "duration_min",
+    "ring_s",
+    "missed",
+    "answered",
+    "note",
+    "end_reason",
+    "title",
+];
+/// What a create request knows about the new contact.
+pub const CREATE_VARS: &[&str] = &[
+    "name",
+    "first_name",
+    "last_name",
+    "company",
+    "phone",
+    "e164",
+    "note",
+    "vip",
+];
+
+impl HttpTemplate {
+    /// Merges the preset under the user's keys and checks the result.
+    pub fn resolve(user: &HttpSettings) -> Result<Self, String> {
+        let s = match user.preset {
+            Some(p) => presets::merge(presets::preset(p), user),
+            None => user.clone(),
+        };
+        let base_url = s
+            .base_url
+            .clone()
+            .ok_or("base_url is required (the CRM's API address)")?;
+        check_http_url("base_url", &base_url)?;
+        if let Some(app) = &s.app_url {
+            check_http_url("app_url", app)?;
+        }
+        let auth = match (s.auth.as_deref().unwrap_or("none"), s.auth_name.clone()) {
+            ("none", _) => Auth::None,
+            ("bearer", _) => Auth::Bearer,
+            ("basic", _) => Auth::Basic,
+            ("header", Some(n)) => Auth::Header(n),
+            ("query", Some(n)) => Auth::Query(n),
+            ("header" | "query", None) => {
+                return Err("auth = \"header\"/\"query\" needs auth_name".into())
+            }
+            (other, _) => {
+                return Err(format!(
+                    "auth = {other:?}: expected bearer, basic, header, query or none"
+                ))
+            }
+        };
+        let database = s.database.clone().or_else(|| default_database(&base_url));
+        let lookup = request("lookup", &s.lookup, LOOKUP_VARS)?
+            .ok_or("lookup.url is required (or a preset)")?;
+        let m = &s.map;
+        let list = |v: &Option<OneOrMany>| v.as_ref().map(OneOrMany::items).unwrap_or_default();
+        let map = Mapping {
+            results: m.results.clone().unwrap_or_default(),
+            id: m
+                .id
+                .clone()
+                .ok_or("map.id is required (where a result's id is)")?,
+            name: list(&m.name),
+            company: list(&m.company),
+            phones: list(&m.phones),
+            vip: m.vip.clone(),
+            note: list(&m.note),
+            url: m.url.clone(),
+            error: m.error.clone(),
+        };
+        if map.name.is_empty() {
+            return Err("map.name is required (where a result's name is)".into());
+        }
+        for (what, t) in [
+            ("profile_url", &s.profile_url),
+            ("create_contact_url", &s.create_contact_url),
+        ] {
+            if let Some(t) = t {
+                check_placeholders(what, t, PROFILE_VARS)?;
+            }
+        }
+        for (k, v) in &s.headers {
+            check_placeholders(&format!("headers.{k}"), v, &[])?;
+        }
+        let journal = request("journal_request", &s.journal_request, JOURNAL_VARS)?;
+        if s.journal && journal.is_none() {
+            return Err(
+                "journal = true needs journal_request.url (or a preset that has one)".into(),
+            );
+        }
+        let create = request("create", &s.create, CREATE_VARS)?;
+        let login = request("login", &s.login, &[])?;
+        let verify_phones = s.verify_phones.unwrap_or(!map.phones.is_empty());
+        Ok(Self {
+            base_url,
+            app_url: s.app_url.clone(),
+            secret: s.secret.clone(),
+            username: s.username.clone(),
+            database,
+            auth,
+            headers: s
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            lookup,
+            map,
+            profile_url: s.profile_url.clone(),
+            create_contact_url: s.create_contact_url.clone(),
+            journal,
+            journal_unknown: s.journal_unknown.unwrap_or(true),
+            create,
+            login,
+            min_digits: s.min_digits.unwrap_or(1),
+            verify_phones,
+            timeout: Duration::from_millis(s.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).max(1)),
+            rate_limit_per_s: s.rate_limit_per_s.filter(|r| *r > 0.0),
+        })
+    }
+
+    /// The error an answer reports in its body (JSON-RPC), if the mapping says where.
+    pub fn error_in(&self, doc: &Value) -> Option<String> {
+        let path = self.map.error.as_deref()?;
+        let e = select(doc, path)
+            .into_iter()
+            .find(|v| !v.is_null() && **v != Value::Bool(false))?;
+        Some(text_of(e).unwrap_or_else(|| e.to_string()))
+    }
+
+    /// Maps a lookup answer onto customers (`directory` is filled by the chain).
+    pub fn customers(&self, doc: &Value) -> Result<Vec<Customer>, String> {
+        let list = select(doc, &self.map.results);
+        let records: Vec<&Value> = match list.as_slice() {
+            [] => return Ok(Vec::new()),
+            [Value::Array(items)] => items.iter().collect(),
+            [Value::Null] => return Ok(Vec::new()),
+            _ => list,
+        };
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let Some(id) = select(r, &self.map.id).into_iter().find_map(text_of) else {
+                return Err(format!("a result has no id at {:?}", self.map.id));
+            };
+            let name = joined(r, &self.map.name, " ").unwrap_or_else(|| id.clone());
+            out.push(Customer {
+                id,
+                name,
+                company: joined(r, &self.map.company, " "),
+                phones: self
+                    .map
+                    .phones
+                    .iter()
+                    .flat_map(|p| select(r, p))
+                    .flat_map(texts)
+                    .collect(),
+                vip: self.map.vip.as_ref().is_some_and(|rule| vip(r, rule)),
+                note: joined(r, &self.map.note, " · "),
+                url: self
+                    .map
+                    .url
+                    .as_deref()
+                    .and_then(|p| select(r, p).into_iter().find_map(text_of)),
+                directory: String::new(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Request>, String> {
+    let Some(url) = t.url.clone() else {
+        return Ok(None);
+    };
+    check_placeholders(&format!("{what}.url"), &url, vars)?;
+    if let Some(body) = &t.body {
+        check_placeholders(&format!("{what}.body"), body, vars)?;
+    }
+    let method = t
+        .method
+        .as_deref()
+        .unwrap_or(if t.body.is_some() { "POST" } else { "GET" });
+    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("{what}.method {method:?} is not an HTTP method"))?;
+    Ok(Some(Request {
+        method,
+        url,
+        body: t.body.clone(),
+        result: t.result.clone(),
+    }))
+}
+
+fn check_placeholders(what: &str, template: &str, vars: &[&str]) -> Result<(), String> {
+    for name in placeholder::names(template) {
+        if !COMMON.contains(&name.as_str()) && !vars.contains(&name.as_str()) {
+            return Err(format!("{what}: unknown placeholder {{{name}}}"));
+        }
+    }
+    Ok(())
+}
+
+/// Odoo Online's database is the instance name: `acme` for `https://acme.odoo.com`.
+fn default_database(base_url: &str) -> Option<String> {
+    let host = base_url.split("://").nth(1)?.split(['/', ':']).next()?;
+    let first = host.split('.').next()?;
+    (!first.is_empty() && first.parse::<u8>().is_err()).then(|| first.to_string())
+}
+
+/// Every value at `path` (`*` = each element of an array or object).
+pub fn select<'a>(doc: &'a Value, path: &str) -> Vec<&'a Value> {
+    let mut current = vec![doc];
+    for raw in path.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        let mut next = Vec::new();
+        for v in current {
+            match (v, seg.as_str()) {
+                (Value::Array(items), "*") => next.extend(items.iter()),
+                (Value::Object(map), "*") => next.extend(map.values()),
+                (Value::Array(items), idx) => {
+                    next.extend(idx.parse::<usize>().ok().and_then(|i| items.get(i)))
+                }
+                (Value::Object(map), key) => next.extend(map.get(key)),
+                _ => {}
+            }
+        }
+        current = next;
+    }
+    current
+}
+
+/// A scalar as text (`null`, `false`, empty strings, arrays and objects give none).
+pub fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        // Odoo answers `false` for an empty field: that is no value, not the word "false".
+        Value::Bool(true) => Some("true".into()),
+        _ => None,
+    }
+}
+
+/// Every scalar in `v`, looking one level into arrays.
+fn texts(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items.iter().filter_map(text_of).collect(),
+        other => text_of(other).into_iter().collect(),
+    }
+}
+
+fn joined(r: &Value, paths: &[String], sep: &str) -> Option<String> {
+    let parts: Vec<String> = paths
+        .iter()
+        .flat_map(|p| select(r, p))
+        .flat_map(texts)
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(sep))
+}
+
+/// Whether a record is a VIP under `rule`.
+pub fn vip(r: &Value, rule: &VipRule) -> bool {
+    match rule {
+        VipRule::Path(p) => select(r, p).into_iter().flat_map(texts).any(|t| truthy(&t)),
+        VipRule::Rule {
+            path,
+            contains,
+            equals,
+        } => {
+            let values: Vec<String> = select(r, path).into_iter().flat_map(texts).collect();
+            values.iter().any(|v| {
+                contains
+                    .as_ref()
+                    .is_some_and(|c| v.to_lowercase().contains(&c.to_lowercase()))
+                    || equals.as_ref().is_some_and(|e| v.eq_ignore_ascii_case(e))
+                    || (contains.is_none() && equals.is_none() && truthy(v))
+            })
+        }
+    }
+}
+
+/// `true`, `yes`, `1`, `vip`, `y` (any case).
+pub fn truthy(s: &str) -> bool {
+    matches!(
+        s.trim().to_ascii_lowercase().as_str(),
+        "true" | "yes" | "y" | "1" | "vip"
+    )
+}
+
+#[cfg(test)]
+mod tests;
