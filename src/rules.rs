@@ -177,6 +177,17 @@ impl Rulebook {
         }
     }
 
+    /// One line per rule for `config check`: its name, and why it is off if it is.
+    pub fn describe(&self) -> Vec<String> {
+        self.rules
+            .iter()
+            .map(|r| match &r.off {
+                Some(why) => format!("{} (off: {why})", r.name),
+                None => r.name.clone(),
+            })
+            .collect()
+    }
+
     /// Whether any rule could ever fire.
     pub fn is_active(&self) -> bool {
         self.rules.iter().any(|r| r.off.is_none())

@@ -63,7 +63,12 @@ fn builtin_vip_rule_is_off_until_a_manager_is_set() {
     assert!(verdict.matched && !verdict.fires);
     assert!(verdict.note.as_deref().unwrap().contains("manager"));
 
+    assert_eq!(
+        off.describe(),
+        vec!["VIP (off: built-in; off until [rules] manager is set)"]
+    );
     let on = rules("[rules]\nmanager = \"200\"\n");
+    assert_eq!(on.describe(), vec!["VIP"]);
     let routing = on.decide(&facts(&remote, Some(&vip), MONDAY_10));
     assert!(routing.urgent);
     assert_eq!(routing.tags, vec!["vip"]);

@@ -220,6 +220,12 @@ fn config(command: ConfigCommand) -> Result<ExitCode> {
                 .map(|d| d.name())
                 .collect();
             println!("  directories: {}", chain.join(" → "));
+            let rules = screenpop::rules::Rulebook::new(&settings.rules, &settings.rule_list);
+            println!(
+                "  rules (match = {}): {}",
+                settings.rules.mode.as_str(),
+                rules.describe().join(", ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
