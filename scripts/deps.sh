@@ -9,7 +9,27 @@
 #            (test TLS certificates), slapd (LDAP), and Radicale (CardDAV, from PyPI into a
 #            venv under ${XDG_CACHE_HOME:-$HOME/.cache}/screenpop-test/venv)
 #   desktop  the Tauri shell: WebKitGTK, appindicator, rsvg, WebKitWebDriver
+#   fuzz     the nightly toolchain (minimal) and cargo-fuzz, for scripts/fuzz.sh
+#   bench    python3-venv, for the Python peers of the benchmarks (scripts/bench-ami.sh)
 set -euo pipefail
+
+# Rust tools, not Debian packages: installed with rustup and cargo, each only when missing.
+fuzz_tools() {
+  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo "deps.sh: installing the nightly toolchain (for cargo-fuzz)"
+    rustup toolchain install nightly --profile minimal || return 1
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "deps.sh: installing cargo-fuzz"
+    cargo install cargo-fuzz --locked || return 1
+  fi
+}
+
+if [[ " $* " == *" fuzz "* ]]; then
+  fuzz_tools || { echo "deps.sh: could not install the fuzz tools" >&2; exit 1; }
+  set -- $(printf '%s\n' "$@" | grep -vx fuzz)
+  [[ $# -eq 0 ]] && { echo "deps.sh: fuzz tools are installed"; exit 0; }
+fi
 
 run=(libdbus-1-dev pkg-config sqlite3 dunst libnotify-bin gnome-keyring libsecret-tools
   dbus-x11 xdg-utils)
@@ -17,6 +37,7 @@ test=("${run[@]}" xvfb xauth imagemagick x11-utils procps baresip-core mosquitto
   mosquitto-clients sip-tester openssl slapd ldap-utils python3-venv)
 desktop=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver)
+bench=(python3 python3-venv)
 
 wanted=()
 for group in "${@:-run}"; do
@@ -24,8 +45,9 @@ for group in "${@:-run}"; do
     run) wanted+=("${run[@]}") ;;
     test) wanted+=("${test[@]}") ;;
     desktop) wanted+=("${desktop[@]}") ;;
+    bench) wanted+=("${bench[@]}") ;;
     *)
-      echo "deps.sh: unknown group '$group' (expected run, test or desktop)" >&2
+      echo "deps.sh: unknown group '$group' (expected run, test, desktop, bench or fuzz)" >&2
       exit 2
       ;;
   esac

@@ -20,6 +20,8 @@ step() {
 step cargo test --workspace --all-targets
 # --all-targets leaves out doc tests; they run here.
 step cargo test --workspace --doc
+# The wire parsers under cargo-fuzz for a short while (`make fuzz` runs longer).
+step scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
 # Sum cargo's "test result:" lines, e.g. "test result: ok. 5 passed; 0 failed; 1 ignored; ...".
 read -r passed failed_tests ignored < <(awk '

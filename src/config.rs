@@ -6,9 +6,11 @@
 //! the offending field. Secrets never live here: config refers to keyring entries by name.
 
 mod directories;
+mod pbx;
 mod sources;
 
 pub use directories::*;
+pub use pbx::{AmiConfig, FritzConfig};
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
 
 use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
@@ -37,6 +39,11 @@ pub struct Settings {
     /// Extra event sources (`[[source]]`); the webhook is configured under `[webhook]`.
     #[serde(rename = "source")]
     pub sources: Vec<SourceConfig>,
+    /// `[rules]`: first match or all matches, and the built-in VIP rule's manager.
+    pub rules: crate::rules::RulesSettings,
+    /// Routing rules in order (`[[rule]]`); none = the built-in VIP rule.
+    #[serde(rename = "rule")]
+    pub rule_list: Vec<crate::rules::RuleConfig>,
 }
 
 /// `[phone]`: how numbers are read.
@@ -138,6 +145,10 @@ pub enum SourceConfig {
     Baresip(BaresipConfig),
     /// An MQTT broker topic (one per agent extension).
     Mqtt(MqttConfig),
+    /// Asterisk Manager Interface: one agent's extension on an Asterisk PBX.
+    Ami(AmiConfig),
+    /// Fritz!Box call monitor.
+    Fritz(FritzConfig),
 }
 
 impl SourceConfig {
@@ -146,6 +157,8 @@ impl SourceConfig {
         match self {
             SourceConfig::Baresip(c) => c.name(),
             SourceConfig::Mqtt(c) => c.name(),
+            SourceConfig::Ami(c) => c.name(),
+            SourceConfig::Fritz(c) => c.name(),
         }
     }
 
@@ -153,6 +166,8 @@ impl SourceConfig {
         match self {
             SourceConfig::Baresip(c) => c.check(),
             SourceConfig::Mqtt(c) => c.check(),
+            SourceConfig::Ami(c) => c.check(),
+            SourceConfig::Fritz(c) => c.check(),
         }
     }
 }
@@ -358,6 +373,9 @@ impl Settings {
                 "budget_ms",
                 "must be between 1 and 60000".into(),
             ));
+        }
+        if let Err((key, message)) = crate::rules::validate(&self.rule_list) {
+            return Err(invalid("rule", &key, message));
         }
         for d in &self.directories {
             if let Err(message) = crate::directory::check(d) {

@@ -87,8 +87,16 @@ impl App {
             CallLog::new(store.clone()),
             Duration::from_millis(settings.lookup.budget_ms),
         );
+        engine.set_rules(crate::rules::Rulebook::new(
+            &settings.rules,
+            &settings.rule_list,
+        ));
         let (intents, _) = broadcast::channel(64);
         let sources = crate::source::build(&settings.sources, &secrets);
+        // A rule's transfer goes through the call's own source's control.
+        for control in &sources.controls {
+            engine.add_control(Arc::clone(control));
+        }
         Ok(Self {
             settings,
             paths,

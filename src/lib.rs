@@ -3,12 +3,14 @@
 //! A map for newcomers (data flows top to bottom):
 //! - [`event`] — the one event model sources speak (`CallEvent`, `Ringing`/`Answered`/`Ended`).
 //! - [`source`] — sources turning wire formats into events (webhook, baresip
-//!   softphone over ctrl_tcp, MQTT broker; PBXs later) under a reconnecting supervisor.
+//!   softphone over ctrl_tcp, MQTT broker, Asterisk AMI, Fritz!Box call monitor) under a
+//!   reconnecting supervisor.
 //! - [`engine`] — per-call state machines; publishes `EngineEvent`s and writes the call log.
 //! - [`phone`] — number normalisation (E.164 + last-N-digits match keys).
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, the CRM
 //!   connectors (templated HTTP with presets, LDAP, CardDAV), and the chain (order, cache,
 //!   coalescing, health).
+//! - [`rules`] — routing rules (VIP → transfer, urgent, auto-open, silent, tag) and their explanation.
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
 //! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
@@ -29,6 +31,7 @@ pub mod journal;
 pub mod memory;
 pub mod phone;
 pub mod present;
+pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod store;

@@ -1,13 +1,20 @@
-//! One call's life: ringing → (lookup within the budget) → answered → ended → logged.
+//! One call's life: ringing → (lookup within the budget) → routing rules → answered → ended →
+//! logged.
+//!
+//! When the lookup lands the rules decide (urgent, silent, auto-open, tags) and the view
+//! carries the decision; a rule's transfer goes out through the call's own source's
+//! [`crate::control::CallControl`] and its outcome is published and logged with the call.
 //!
 //! The task owns the call's [`CallView`], publishes it whenever it changes, and writes the
 //! call-log row (plus outbox rows) once when the call ends. A lookup slower than the budget
 //! is published as `Pending` first ("Looking up…") and replaced when it lands.
 
 use super::{CallKey, CallView, Engine, EngineEvent, LookupState};
+use crate::control::ControlError;
 use crate::directory::chain::LookupOutcome;
 use crate::event::{CallEvent, CallEventKind, CallState, Direction, EndReason};
 use crate::phone::Remote;
+use crate::rules::{Facts, TransferState};
 use crate::store::calls::CallRecord;
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -17,6 +24,10 @@ use tokio::sync::mpsc;
 
 /// After the call ends, how long a still-running lookup may take to name the log row.
 const LATE_LOOKUP_GRACE: Duration = Duration::from_secs(5);
+/// After the call ends, how long a rule's transfer may take to report how it went.
+const LATE_TRANSFER_GRACE: Duration = Duration::from_secs(5);
+
+type Transferring = BoxFuture<'static, Result<(), ControlError>>;
 
 pub(super) async fn run(
     engine: Arc<Engine>,
@@ -59,12 +70,15 @@ pub(super) async fn run(
         ended_at: None,
         missed: false,
         end_reason: None,
+        routing: Default::default(),
     };
     tracing::info!(call_id = %view.key.call_id, source = %view.key.source, direction = direction.as_str(), "call ringing");
     let budget = tokio::time::sleep(engine.budget);
     tokio::pin!(budget);
     let mut published = lookup.is_none();
+    let mut transfer: Option<Transferring> = None;
     if published {
+        transfer = route(&engine, &mut view, true);
         engine.publish(view.clone());
     }
     let reason = loop {
@@ -72,7 +86,13 @@ pub(super) async fn run(
             outcome = async { lookup.as_mut().expect("guarded").await }, if lookup.is_some() => {
                 lookup = None;
                 view.lookup = done(&outcome);
+                transfer = route(&engine, &mut view, true);
                 published = true;
+                engine.publish(view.clone());
+            }
+            result = async { transfer.as_mut().expect("guarded").await }, if transfer.is_some() => {
+                transfer = None;
+                transferred(&mut view, result);
                 engine.publish(view.clone());
             }
             () = &mut budget, if !published => {
@@ -109,8 +129,26 @@ pub(super) async fn run(
     if let Some(pending) = lookup.take() {
         if let Ok(outcome) = tokio::time::timeout(LATE_LOOKUP_GRACE, pending).await {
             view.lookup = done(&outcome);
+            route(&engine, &mut view, false);
         }
     }
+    if let Some(pending) = transfer.take() {
+        match tokio::time::timeout(LATE_TRANSFER_GRACE, pending).await {
+            Ok(result) => transferred(&mut view, result),
+            Err(_) => transferred(
+                &mut view,
+                Err(ControlError::NotConnected(
+                    "no answer from the source".into(),
+                )),
+            ),
+        }
+    }
+    // A rule handed the call on: however the source words the end, it was a transfer.
+    let reason = if view.routing.transferred() {
+        EndReason::Transferred
+    } else {
+        reason
+    };
     view.state = CallState::Ended;
     view.missed = view.direction == Direction::Inbound
         && view.answered_at.is_none()
@@ -135,6 +173,50 @@ pub(super) async fn run(
         Err(e) => {
             tracing::error!(call_id = %view.key.call_id, error = %e, "call could not be logged")
         }
+    }
+}
+
+/// Applies the routing rules once the caller is known; starts a rule's transfer through the
+/// call's own source when the call is still `live`.
+fn route(engine: &Engine, view: &mut CallView, live: bool) -> Option<Transferring> {
+    let book = engine.rulebook();
+    if !book.is_active() {
+        return None;
+    }
+    let routing = book.decide(&Facts {
+        direction: view.direction,
+        number: &view.number,
+        remote: &view.remote,
+        customer: view.customer(),
+        local_time: chrono::Local::now().naive_local(),
+    });
+    view.routing = routing;
+    if !view.routing.rules.is_empty() {
+        tracing::info!(call_id = %view.key.call_id, rules = ?view.routing.rules, decisions = %view.routing.log_line(), "rules fired");
+    }
+    let t = view.routing.transfer.as_mut()?;
+    if !live {
+        t.state = TransferState::Skipped("the call had already ended".into());
+        return None;
+    }
+    let Some(control) = engine.control(&view.key.source) else {
+        t.state =
+            TransferState::Failed(format!("source {} cannot transfer calls", view.key.source));
+        tracing::warn!(call_id = %view.key.call_id, source = %view.key.source, "rule wants a transfer but the source has no call control");
+        return None;
+    };
+    let (call_id, target) = (view.key.call_id.clone(), t.target.clone());
+    Some(async move { control.transfer(Some(&call_id), &target).await }.boxed())
+}
+
+/// Records how a rule's transfer went.
+fn transferred(view: &mut CallView, result: Result<(), ControlError>) {
+    if let Some(t) = view.routing.transfer.as_mut() {
+        t.state = match result {
+            Ok(()) => TransferState::Done,
+            Err(e) => TransferState::Failed(e.to_string()),
+        };
+        tracing::info!(call_id = %view.key.call_id, decision = %view.routing.log_line(), "rule transfer finished");
     }
 }
 
@@ -183,6 +265,7 @@ pub(super) fn record_of(view: &CallView) -> CallRecord {
             .max(0),
         missed: view.missed,
         end_reason: view.end_reason.clone().unwrap_or_default(),
-        tags: String::new(),
+        tags: view.routing.tags.join(", "),
+        decisions: view.routing.log_line(),
     }
 }

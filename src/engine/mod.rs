@@ -11,12 +11,14 @@ pub mod view;
 
 pub use view::{CallKey, CallView, EngineEvent, LookupState};
 
+use crate::control::CallControl;
 use crate::directory::chain::Chain;
 use crate::event::{CallEvent, CallEventKind, EndReason, Health, SourceId};
 use crate::phone::PhoneRules;
+use crate::rules::Rulebook;
 use crate::store::calls::CallLog;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinSet;
@@ -38,6 +40,10 @@ pub struct Engine {
     events: broadcast::Sender<EngineEvent>,
     live: Mutex<HashMap<CallKey, Arc<CallView>>>,
     health: Mutex<HashMap<String, Health>>,
+    /// Routing rules applied when a caller's lookup lands.
+    rulebook: RwLock<Arc<Rulebook>>,
+    /// Call control by source name (a rule's transfer goes through the call's own source).
+    controls: RwLock<HashMap<String, Arc<dyn CallControl>>>,
 }
 
 impl Engine {
@@ -59,7 +65,36 @@ impl Engine {
             events,
             live: Mutex::new(HashMap::new()),
             health: Mutex::new(HashMap::new()),
+            rulebook: RwLock::default(),
+            controls: RwLock::default(),
         })
+    }
+
+    /// Replaces the routing rules (calls already decided keep their decision).
+    pub fn set_rules(&self, rulebook: Rulebook) {
+        *self.rulebook.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(rulebook);
+    }
+
+    /// The routing rules in force.
+    pub fn rulebook(&self) -> Arc<Rulebook> {
+        Arc::clone(&self.rulebook.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Registers a source's call control; its `name()` must be the source's id.
+    pub fn add_control(&self, control: Arc<dyn CallControl>) {
+        self.controls
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(control.name().to_string(), control);
+    }
+
+    /// The call control of source `source`, if it has one.
+    pub fn control(&self, source: &str) -> Option<Arc<dyn CallControl>> {
+        self.controls
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(source)
+            .cloned()
     }
 
     /// A receiver of everything the engine announces from now on.

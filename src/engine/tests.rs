@@ -256,3 +256,50 @@ async fn shutdown_closes_and_logs_live_calls() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].end_reason, "screenpop stopped");
 }
+
+#[tokio::test]
+async fn vip_rule_decides_after_lookup_and_a_source_without_control_is_logged_as_failed() {
+    let (engine, _store) = engine_with(None, 800).await;
+    engine.set_rules(crate::rules::Rulebook::new(
+        &crate::rules::RulesSettings {
+            manager: Some("200".into()),
+            ..Default::default()
+        },
+        &[],
+    ));
+    let mut rx = engine.subscribe();
+    let (tx, task) = engine.start();
+    tx.send(ringing("v1", "(555) 1234")).await.unwrap();
+    let v = next_view(&mut rx).await;
+    assert!(v.routing.urgent);
+    assert_eq!(v.routing.rules, vec!["VIP"]);
+    let t = v.routing.transfer.as_ref().expect("a transfer");
+    assert!(
+        matches!(&t.state, crate::rules::TransferState::Failed(why) if why.contains("cannot transfer"))
+    );
+    tx.send(ended("v1")).await.unwrap();
+    let row = logged(&mut rx).await;
+    assert_eq!(row.tags, "vip");
+    assert_eq!(
+        row.decisions,
+        "transfer to 200 by rule VIP failed: source test cannot transfer calls; urgent, tag vip by rule VIP"
+    );
+    assert!(row.missed, "a failed transfer leaves the call missed");
+    drop(tx);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn without_rules_nothing_is_decided() {
+    let (engine, _store) = engine_with(None, 800).await;
+    let mut rx = engine.subscribe();
+    let (tx, task) = engine.start();
+    tx.send(ringing("n1", "(555) 1234")).await.unwrap();
+    let v = next_view(&mut rx).await;
+    assert_eq!(v.routing, crate::rules::Routing::default());
+    tx.send(ended("n1")).await.unwrap();
+    let row = logged(&mut rx).await;
+    assert_eq!(row.decisions, "");
+    drop(tx);
+    task.await.unwrap();
+}

@@ -6,6 +6,7 @@
 use crate::directory::Customer;
 use crate::event::{CallState, Direction, Health, Timestamp};
 use crate::phone::Remote;
+use crate::rules::Routing;
 use crate::store::calls::CallRecord;
 use serde::Serialize;
 use std::sync::Arc;
@@ -50,6 +51,8 @@ pub struct CallView {
     pub ended_at: Option<Timestamp>,
     pub missed: bool,
     pub end_reason: Option<String>,
+    /// What the routing rules decided (empty until the lookup lands).
+    pub routing: Routing,
 }
 
 impl CallView {

@@ -65,6 +65,7 @@ fn call(id: &str) -> CallRecord {
         missed: false,
         end_reason: "hangup".into(),
         tags: String::new(),
+        decisions: String::new(),
     }
 }
 

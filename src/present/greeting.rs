@@ -10,6 +10,7 @@ use super::Intent;
 use crate::engine::{CallView, LookupState};
 use crate::event::Direction;
 use crate::phone::Remote;
+use crate::rules::TransferState;
 
 /// The notification to show for a call.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +24,25 @@ pub struct Greeting {
     pub actions: Vec<(String, String, Intent)>,
 }
 
-/// The pop for a ringing or answered call.
+/// The pop for a ringing or answered call, with what the routing rules decided.
 pub fn greeting(view: &CallView) -> Greeting {
+    let mut g = plain_greeting(view);
+    g.urgent |= view.routing.urgent;
+    if let Some(t) = &view.routing.transfer {
+        let line = match &t.state {
+            TransferState::Pending => format!("→ transferring to {} (rule {})", t.target, t.rule),
+            TransferState::Done => format!("→ transferred to {} (rule {})", t.target, t.rule),
+            TransferState::Failed(_) | TransferState::Skipped(_) => {
+                format!("transfer to {} failed (rule {})", t.target, t.rule)
+            }
+        };
+        g.body.push('\n');
+        g.body.push_str(&escape(&line));
+    }
+    g
+}
+
+fn plain_greeting(view: &CallView) -> Greeting {
     let number = view.remote.display();
     match &view.lookup {
         LookupState::Pending => Greeting {

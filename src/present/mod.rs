@@ -59,6 +59,8 @@ pub struct Switches {
 struct Shown {
     notified: bool,
     auto_opened: bool,
+    /// An urgent (rule) pop that stays up while the call is answered.
+    sticky: bool,
 }
 
 /// Decides pops from call views, remembering per call what is already up.
@@ -89,17 +91,30 @@ impl Policy {
             (self.settings.pop_on, view.state),
             (PopOn::Ringing, CallState::Ringing) | (PopOn::Answered, CallState::Answered)
         );
+        // An urgent rule's pop is sticky: it stays (or first appears, for a phone that
+        // answers by itself) while the call is answered, and goes when the call ends.
+        let sticky = view.routing.urgent
+            && view.state == CallState::Answered
+            && self.settings.pop_on == PopOn::Ringing;
+        let pops_now = pops_now || sticky;
+        // A rule said `silent`: no pop for this call (one already up from before the
+        // lookup landed is taken down).
+        let silent = view.routing.silent;
         let shown = self.calls.entry(key.clone()).or_default();
         if pops_now {
-            if !dnd {
-                shown.notified = true;
+            if !dnd && !silent {
+                shown.notified = !sticky;
+                shown.sticky |= sticky;
                 effects.push(Effect::Show {
                     key: key.clone(),
                     greeting: greeting::greeting(view),
                 });
+            } else if silent && shown.notified {
+                shown.notified = false;
+                effects.push(Effect::Close { key: key.clone() });
             }
-            let auto =
-                self.settings.auto_open && !self.switches.pause_auto_open.load(Ordering::Relaxed);
+            let auto = (self.settings.auto_open || view.routing.auto_open)
+                && !self.switches.pause_auto_open.load(Ordering::Relaxed);
             if let (true, false, Some(url)) = (
                 auto,
                 shown.auto_opened,
@@ -113,6 +128,7 @@ impl Policy {
         if view.state == CallState::Ended {
             let shown = self.calls.remove(&key).unwrap_or_default();
             let leave_missed = view.missed
+                && !silent
                 && self.settings.missed
                 && self.settings.pop_on != PopOn::Manual
                 && !dnd;
@@ -121,7 +137,7 @@ impl Policy {
                     key,
                     greeting: greeting::missed(view),
                 });
-            } else if shown.notified {
+            } else if shown.notified || shown.sticky {
                 effects.push(Effect::Close { key });
             }
             return effects;

@@ -50,6 +50,7 @@ fn view(state: CallState, known: bool) -> CallView {
         ended_at: None,
         missed: false,
         end_reason: None,
+        routing: Default::default(),
     }
 }
 
@@ -128,4 +129,51 @@ fn do_not_disturb_suppresses_pops() {
     switches.do_not_disturb.store(true, Ordering::Relaxed);
     let mut p = Policy::new(settings(PopOn::Ringing, false), switches);
     assert!(p.on_view(&view(CallState::Ringing, true)).is_empty());
+}
+
+#[test]
+fn rules_make_pops_urgent_silent_or_auto_open() {
+    let switches = Arc::new(Switches::default());
+    let mut policy = Policy::new(NotifySettings::default(), Arc::clone(&switches));
+    let mut v = view(CallState::Ringing, true);
+    v.routing.urgent = true;
+    v.routing.auto_open = true;
+    let effects = policy.on_view(&v);
+    assert!(matches!(&effects[0], Effect::Show { greeting, .. } if greeting.urgent));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Open { .. })));
+
+    let mut quiet = Policy::new(NotifySettings::default(), switches);
+    let pending = view(CallState::Ringing, false);
+    assert!(matches!(quiet.on_view(&pending)[0], Effect::Show { .. }));
+    let mut silent = view(CallState::Ringing, true);
+    silent.routing.silent = true;
+    assert!(matches!(
+        quiet.on_view(&silent).as_slice(),
+        [Effect::Close { .. }]
+    ));
+    let mut missed = view(CallState::Ended, true);
+    missed.missed = true;
+    missed.routing.silent = true;
+    assert!(quiet.on_view(&missed).is_empty());
+}
+
+#[test]
+fn urgent_rule_pop_is_sticky_through_the_answer_and_shows_even_if_answered_first() {
+    let mut policy = Policy::new(NotifySettings::default(), Arc::default());
+    let mut answered = view(CallState::Answered, true);
+    answered.routing.urgent = true;
+    assert!(matches!(
+        policy.on_view(&answered).as_slice(),
+        [Effect::Show { greeting, .. }] if greeting.urgent
+    ));
+    assert!(matches!(
+        policy.on_view(&answered).as_slice(),
+        [Effect::Show { .. }]
+    ));
+    let mut ended = view(CallState::Ended, true);
+    ended.routing.urgent = true;
+    assert!(matches!(
+        policy.on_view(&ended).as_slice(),
+        [Effect::Close { .. }]
+    ));
 }

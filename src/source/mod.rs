@@ -3,12 +3,16 @@
 //!
 //! `supervisor` keeps sources connected and reports health; `schema` is screenpop's own
 //! versioned JSON event format (webhook, MQTT); `webhook` is the local HTTP source `screenpop event …` posts to;
-//! `baresip` a softphone over ctrl_tcp (events and call control); `mqtt` a broker topic.
+//! `baresip` a softphone over ctrl_tcp (events and call control); `mqtt` a broker topic;
+//! `ami` an Asterisk PBX (events, Originate/Redirect); `fritz` a Fritz!Box call monitor.
 
+pub mod ami;
 pub mod baresip;
+pub mod fritz;
 pub mod mqtt;
 pub mod schema;
 pub mod supervisor;
+pub mod tcp;
 pub mod webhook;
 
 use crate::config::SourceConfig;
@@ -43,6 +47,24 @@ pub fn build(configs: &[SourceConfig], secrets: &Arc<dyn SecretStore>) -> Source
                 Ok(source) => sources.add(source),
                 Err(e) => tracing::error!(source = %c.name(), error = %e, "source not started"),
             },
+            SourceConfig::Ami(c) => {
+                let settings = ami::AmiSettings {
+                    name: c.name(),
+                    address: c.address.clone(),
+                    username: c.username.clone(),
+                    secret: c.secret.clone(),
+                    extension: c.extension.clone(),
+                    context: c.context(),
+                };
+                let (feed, control) = ami::AmiSource::new(settings, Arc::clone(secrets));
+                sources.feeds.push(feed);
+                sources.controls.push(control);
+            }
+            SourceConfig::Fritz(c) => sources.feeds.push(Arc::new(fritz::FritzSource::new(
+                c.name(),
+                &c.address,
+                c.own_numbers.clone(),
+            ))),
         }
     }
     sources

@@ -45,6 +45,9 @@ pub struct CallRecord {
     pub end_reason: String,
     /// Free-form tags (rules write here), comma-separated.
     pub tags: String,
+    /// What routing rules did, `; `-separated ("transferred to 200 by rule VIP").
+    #[serde(default)]
+    pub decisions: String,
 }
 
 /// Which rows `screenpop log` wants.
@@ -81,7 +84,7 @@ impl CallLog {
         let inserted = sqlx::query(
             "INSERT INTO calls(call_id, source, direction, number, number_e164, number_display, remote_name, \
              name, customer_id, directory, matches, vip, note, profile_url, started_at, answered_at, ended_at, \
-             missed, end_reason, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) \
+             missed, end_reason, tags, decisions) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) \
              ON CONFLICT(source, call_id, started_at) DO NOTHING RETURNING id",
         )
         .bind(&call.call_id)
@@ -104,6 +107,7 @@ impl CallLog {
         .bind(call.missed)
         .bind(&call.end_reason)
         .bind(&call.tags)
+        .bind(&call.decisions)
         .fetch_optional(&mut *tx)
         .await?;
         let id: i64 = match inserted {
@@ -264,5 +268,6 @@ fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CallRecord, StoreErr
         missed: row.try_get("missed")?,
         end_reason: row.try_get("end_reason")?,
         tags: row.try_get("tags")?,
+        decisions: row.try_get("decisions")?,
     })
 }

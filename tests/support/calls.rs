@@ -31,5 +31,6 @@ pub fn record(call_id: &str, e164: &str, customer: Option<(&str, &str)>) -> Call
         missed: false,
         end_reason: "hangup".into(),
         tags: String::new(),
+        decisions: String::new(),
     }
 }

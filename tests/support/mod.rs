@@ -11,6 +11,7 @@
 // Each test crate compiles this module anew and uses only part of it.
 #![allow(dead_code, unused_imports)]
 
+pub mod ami;
 pub mod baresip;
 pub mod browser;
 pub mod calls;
@@ -18,6 +19,7 @@ pub mod crm;
 pub mod crm_shapes;
 pub mod daemon;
 pub mod desktop;
+pub mod fritz;
 pub mod http;
 pub mod ldap;
 pub mod mosquitto;

@@ -98,13 +98,20 @@ pub fn chain(settings: &Settings, store: &Store, rules: &PhoneRules) -> Arc<Chai
     ))
 }
 
-/// `screenpop lookup NUMBER`
-pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Result<ExitCode> {
-    let store = open(&paths).await?;
+/// Opens the database and brings contact match keys up to the configured region.
+pub async fn open_reindexed(paths: &Paths, settings: &Settings) -> Result<Store> {
+    let store = open(paths).await?;
     let rules = settings.phone_rules().map_err(usage)?;
     Contacts::new(store.clone())
         .reindex(&rules, &settings.phone.default_region)
         .await?;
+    Ok(store)
+}
+
+/// `screenpop lookup NUMBER`
+pub async fn lookup(paths: Paths, settings: Settings, args: LookupArgs) -> Result<ExitCode> {
+    let store = open_reindexed(&paths, &settings).await?;
+    let rules = settings.phone_rules().map_err(usage)?;
     let remote = rules.normalise(&args.number);
     let Remote::Number(number) = &remote else {
         return Err(usage(format!(

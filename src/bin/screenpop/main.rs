@@ -9,6 +9,7 @@ mod client;
 mod contacts;
 mod inspect;
 mod output;
+mod rules;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -63,6 +64,11 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Routing rules (VIP transfer, urgent, auto-open, silent, tags).
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
     },
     /// Store or delete secrets in the OS keyring (values are read from stdin, never argv).
     Secret {
@@ -162,6 +168,10 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             let (paths, _) = load()?;
             inspect::outbox(paths, json, command).await
         }
+        Command::Rules { command } => {
+            let (paths, settings) = load()?;
+            rules::run(paths, settings, command).await
+        }
         Command::Secret { command } => inspect::secret(command),
         Command::Config { command } => config(command),
     }
@@ -214,6 +224,12 @@ fn config(command: ConfigCommand) -> Result<ExitCode> {
                 .map(|d| d.name())
                 .collect();
             println!("  directories: {}", chain.join(" → "));
+            let rules = screenpop::rules::Rulebook::new(&settings.rules, &settings.rule_list);
+            println!(
+                "  rules (match = {}): {}",
+                settings.rules.mode.as_str(),
+                rules.describe().join(", ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -24,6 +24,7 @@ fn view(number: &str, lookup: LookupState) -> CallView {
         ended_at: None,
         missed: false,
         end_reason: None,
+        routing: Default::default(),
     }
 }
 

@@ -111,8 +111,10 @@ impl Decoder {
             .map(|i| i + 1);
         self.start += match next {
             Some(i) => i,
-            // Keep a trailing comma: the digit after it may arrive with the next read.
-            None if pending.last() == Some(&b',') => pending.len() - 1,
+            // Keep a trailing comma: the digit after it may arrive with the next read. A comma
+            // that is all there is was already tried as a frame start: drop it, or the
+            // caller's retry loop never advances (found by the netstring fuzz target).
+            None if pending.len() > 1 && pending.last() == Some(&b',') => pending.len() - 1,
             None => pending.len(),
         };
     }

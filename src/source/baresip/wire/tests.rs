@@ -204,3 +204,17 @@ proptest! {
         prop_assert_eq!(got, payloads);
     }
 }
+
+#[test]
+fn a_lone_trailing_comma_does_not_stall_the_decoder() {
+    // Found by the netstring fuzz target: "x," then "," left `start` on the comma forever.
+    let mut d = Decoder::new();
+    d.feed(b"x,");
+    let mut errors = 0;
+    while d.next_frame().is_err() {
+        errors += 1;
+        assert!(errors < 10, "the decoder makes no progress");
+    }
+    d.feed(b"2:{},");
+    assert!(matches!(d.next_frame(), Ok(Some(p)) if p == b"{}"));
+}
