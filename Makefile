@@ -1,7 +1,10 @@
 # screenpop's entry points. Each target says what it needs; `make test` is what CI runs.
 #
-#   make run      install the packages, build, install `screenpop` on PATH, run the daemon
-#   make test     install the test packages, run every test against real components
+#   make run      install the packages, build, install `screenpop` and `screenpop-desktop` on
+#                 PATH, run the desktop app (tray + window); the headless daemon stays
+#                 `screenpop run` (or `SCREENPOP_HEADLESS=1 make run`)
+#   make test     install the test packages (+ WebKit, tauri-driver), run every test against
+#                 real components, the desktop e2e suite included
 #   make bench    lookup benchmarks + the end-to-end pop latency benchmark
 #   make lint     clippy on all targets, warnings are errors
 #   make fmt      cargo fmt
@@ -10,30 +13,34 @@ CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: deps build install run test bench fmt lint
+.PHONY: deps build install run test bench bench-desktop fmt lint
 
 deps:
-	scripts/deps.sh run
+	scripts/deps.sh run desktop
 
 build:
-	$(CARGO) build --release -p screenpop
+	$(CARGO) build --release -p screenpop -p screenpop-desktop
 
 install: build
 	bin="$${CARGO_HOME:-$$HOME/.cargo}/bin"; \
-	install -D -m755 "$(CARGO_TARGET_DIR)/release/screenpop" "$$bin/screenpop" && \
-	echo "installed $$bin/screenpop"
+	for b in screenpop screenpop-desktop; do \
+	  install -D -m755 "$(CARGO_TARGET_DIR)/release/$$b" "$$bin/$$b" && echo "installed $$bin/$$b" || exit 1; \
+	done
 
 run: deps install
 	scripts/run.sh
 
 test:
-	scripts/deps.sh test
+	scripts/deps.sh test e2e
 	scripts/test.sh
 
 bench:
 	$(CARGO) bench -p screenpop
 	@if [ -x scripts/bench-pop.sh ]; then scripts/bench-pop.sh; \
 	else echo "scripts/bench-pop.sh not there yet: skipped the pop latency benchmark"; fi
+
+bench-desktop:
+	scripts/bench-desktop.sh
 
 fmt:
 	$(CARGO) fmt --all

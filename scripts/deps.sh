@@ -2,11 +2,12 @@
 # Installs the Debian packages screenpop needs, by group; a no-op (no apt, no sudo) when
 # everything is already there, so `make run` and `make test` can call it every time.
 #
-#   scripts/deps.sh [run|test|desktop]...   (default: run)
+#   scripts/deps.sh [run|test|desktop|e2e]...   (default: run)
 #
 #   run      build and run the daemon: D-Bus headers, SQLite, dunst, gnome-keyring, xdg-utils
 #   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp
 #   desktop  the Tauri shell: WebKitGTK, appindicator, rsvg, WebKitWebDriver
+#   e2e      test + desktop + tauri-driver (cargo install, pinned) for the desktop e2e suite
 set -euo pipefail
 
 run=(libdbus-1-dev pkg-config sqlite3 dunst libnotify-bin gnome-keyring libsecret-tools
@@ -16,14 +17,22 @@ test=("${run[@]}" xvfb xauth imagemagick x11-utils procps baresip-core mosquitto
 desktop=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver)
 
+# tauri-driver bridges WebDriver to WebKitWebDriver; the version the suite was written against.
+tauri_driver_version=2.1.0
+want_driver=false
+
 wanted=()
 for group in "${@:-run}"; do
   case "$group" in
     run) wanted+=("${run[@]}") ;;
     test) wanted+=("${test[@]}") ;;
     desktop) wanted+=("${desktop[@]}") ;;
+    e2e)
+      wanted+=("${test[@]}" "${desktop[@]}")
+      want_driver=true
+      ;;
     *)
-      echo "deps.sh: unknown group '$group' (expected run, test or desktop)" >&2
+      echo "deps.sh: unknown group '$group' (expected run, test, desktop or e2e)" >&2
       exit 2
       ;;
   esac
@@ -37,8 +46,19 @@ for package in "${wanted[@]}"; do
   fi
 done
 
+install_driver() {
+  $want_driver || return 0
+  local bin="${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver"
+  if command -v tauri-driver >/dev/null || [[ -x "$bin" ]]; then
+    return 0
+  fi
+  echo "deps.sh: installing tauri-driver $tauri_driver_version (cargo install)"
+  cargo install tauri-driver --version "$tauri_driver_version" --locked --quiet
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "deps.sh: all packages for '${*:-run}' are installed"
+  install_driver
   exit 0
 fi
 
@@ -56,3 +76,4 @@ apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Time
 "${apt[@]}" update -qq
 "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
 echo "deps.sh: installed ${missing[*]}"
+install_driver
