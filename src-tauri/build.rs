@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "answer",
     "hangup",
     "transfer",
+    "close_window",
 ];
 
 fn main() {

@@ -47,6 +47,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         answer,
         hangup,
         transfer,
+        close_window,
     ]
 }
 
@@ -271,4 +272,11 @@ pub async fn transfer(
         .control()?
         .transfer(call_id.as_deref(), &target)
         .await?)
+}
+
+/// `close_window()`: Ctrl+W — closes like the window manager's close button: the webview is
+/// destroyed and screenpop stays in the tray.
+#[tauri::command(rename_all = "snake_case")]
+pub fn close_window<R: Runtime>(window: tauri::WebviewWindow<R>) -> Answer<()> {
+    Ok(window.close()?)
 }

@@ -66,7 +66,11 @@ impl Core {
     /// Opens the app with `settings` and runs it until [`Core::stop`]. A failure to open or
     /// to serve leaves the core stopped, with the reason in the status line.
     pub async fn start(&self, settings: Settings) {
-        let keep = self.switches();
+        self.launch(settings, None).await
+    }
+
+    /// Starts the app, with the switches `(do_not_disturb, pause_auto_open)` if given.
+    async fn launch(&self, settings: Settings, keep: Option<(bool, bool)>) {
         let app = match App::open(self.paths.clone(), settings, Arc::clone(&self.secrets)).await {
             Ok(app) => Arc::new(app),
             Err(e) => {
@@ -117,8 +121,9 @@ impl Core {
 
     /// Applies new settings: stop, then start again; switches survive the restart.
     pub async fn restart(&self, settings: Settings) -> Status {
+        let keep = self.switches();
         self.stop().await;
-        self.start(settings).await;
+        self.launch(settings, keep).await;
         self.status()
     }
 

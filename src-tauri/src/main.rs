@@ -103,6 +103,12 @@ fn setup<R: Runtime>(app: &AppHandle<R>, paths: Paths, hidden: bool) -> anyhow::
         Err(e) => tracing::error!(error = %e, "config not loaded; fix it in Settings"),
     }
     app.manage(Shell { core, delivery });
+    // SIGTERM/SIGINT (logout, `kill`) quit like the tray's Quit: live calls get logged.
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        screenpop::daemon::signals().await;
+        tray::quit(&handle);
+    });
     deep_links(app);
     if !hidden {
         window::show(app).context("cannot open the main window")?;

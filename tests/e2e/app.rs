@@ -7,9 +7,9 @@
 //! their environment (the app and its WebKit children inherit it), which is also how the
 //! suite counts the WebKit processes and their memory.
 
-use crate::support::desktop::Desktop;
-use crate::support::ports::free_port;
-use crate::support::process::{spawn, terminate, wait_until};
+use crate::desktop::Desktop;
+use crate::ports::free_port;
+use crate::process::{spawn, terminate, wait_until};
 use crate::webdriver::Session;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -31,7 +31,6 @@ pub struct Proc {
 /// See the module docs. Field order matters: the desktop is dropped last.
 pub struct DesktopApp {
     pub session: Session,
-    pub port: u16,
     driver: Child,
     env: Vec<(String, String)>,
     dir: TempDir,
@@ -82,8 +81,14 @@ impl DesktopApp {
             .expect("write config");
         let mut env = desktop.env();
         env.push(("SCREENPOP_CONFIG".into(), config.display().to_string()));
-        env.push(("SCREENPOP_DATA_DIR".into(), dir.path().join("data").display().to_string()));
-        env.push(("RUST_LOG".into(), "screenpop=debug,screenpop_desktop=debug".into()));
+        env.push((
+            "SCREENPOP_DATA_DIR".into(),
+            dir.path().join("data").display().to_string(),
+        ));
+        env.push((
+            "RUST_LOG".into(),
+            "screenpop=debug,screenpop_desktop=debug".into(),
+        ));
         let artifacts = Path::new(APP)
             .parent()
             .and_then(Path::parent)
@@ -98,33 +103,54 @@ impl DesktopApp {
             .expect("tauri-driver is not installed: run `scripts/deps.sh e2e`");
         let (driver_port, native_port) = (free_port(), free_port());
         let log = std::fs::File::create(dir.path().join("tauri-driver.log")).expect("driver log");
-        let mut command = crate::support::desktop::command_in(&env, driver_bin);
+        let mut command = crate::desktop::command_in(&env, driver_bin);
         command
-            .args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &driver_port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log);
         let mut driver = spawn(&mut command).expect("start tauri-driver");
+        // tauri-driver forwards to WebKitWebDriver, which comes up a moment after it.
         let listening = wait_until(Duration::from_secs(20), || {
-            TcpStream::connect(("127.0.0.1", driver_port)).is_ok()
+            [driver_port, native_port]
+                .iter()
+                .all(|p| TcpStream::connect(("127.0.0.1", *p)).is_ok())
         });
         if !listening {
             terminate(&mut driver, Duration::from_secs(2));
             panic!("tauri-driver did not listen on {driver_port}");
         }
         let session = match Session::start(driver_port, Path::new(APP)) {
-            Ok(s) => s,
+            Ok(mut s) => {
+                s.failure_shot = Some(artifacts.join("failure.png"));
+                s
+            }
             Err(e) => {
                 terminate(&mut driver, Duration::from_secs(2));
                 let log = std::fs::read_to_string(dir.path().join("tauri-driver.log"));
                 panic!("no WebDriver session: {e}\n{}", log.unwrap_or_default());
             }
         };
-        let app = DesktopApp { session, port, driver, env, dir, artifacts, desktop };
+        let app = DesktopApp {
+            session,
+            driver,
+            env,
+            dir,
+            artifacts,
+            desktop,
+        };
         app.session.wait("the page to subscribe", || {
-            (app.session.execute("return document.body.dataset.ready || ''") == "true").then_some(())
+            (app.session
+                .execute("return document.body.dataset.ready || ''")
+                == "true")
+                .then_some(())
         });
         let healthy = wait_until(Duration::from_secs(20), || {
-            matches!(crate::support::http::get(port, "/v1/health"), Ok((200, _)))
+            matches!(crate::http::get(port, "/v1/health"), Ok((200, _)))
         });
         assert!(healthy, "the app's webhook never answered on {port}");
         app
@@ -144,7 +170,10 @@ impl DesktopApp {
 
     /// The app's processes (the app and its WebKit children), with their RSS.
     pub fn processes(&self) -> Vec<Proc> {
-        let marker = format!("SCREENPOP_DATA_DIR={}", self.dir.path().join("data").display());
+        let marker = format!(
+            "SCREENPOP_DATA_DIR={}",
+            self.dir.path().join("data").display()
+        );
         let mut found = Vec::new();
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -166,8 +195,14 @@ impl DesktopApp {
             };
             let name = field("Name:");
             // The driver and the CLI carry the marker too; only the app and WebKit count.
-            if name.starts_with("screenpop-deskt") || name.starts_with("WebKit") && name != "WebKitWebDriver" {
-                let rss_kb = field("VmRSS:").trim_end_matches(" kB").trim().parse().unwrap_or(0);
+            if name.starts_with("screenpop-deskt")
+                || name.starts_with("WebKit") && name != "WebKitWebDriver"
+            {
+                let rss_kb = field("VmRSS:")
+                    .trim_end_matches(" kB")
+                    .trim()
+                    .parse()
+                    .unwrap_or(0);
                 found.push(Proc { pid, name, rss_kb });
             }
         }
@@ -181,7 +216,7 @@ impl DesktopApp {
 }
 
 fn run_cli(env: &[(String, String)], args: &[&str]) -> String {
-    let out = crate::support::desktop::command_in(env, cli_binary())
+    let out = crate::desktop::command_in(env, cli_binary())
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -201,7 +236,9 @@ impl Drop for DesktopApp {
         }
         self.session.end();
         for p in self.processes() {
-            let _ = Command::new("kill").args(["-TERM", &p.pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &p.pid.to_string()])
+                .status();
         }
         terminate(&mut self.driver, Duration::from_secs(3));
     }

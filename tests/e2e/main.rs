@@ -4,26 +4,29 @@
 //! on a private D-Bus, and the webhook token in a real gnome-keyring. Screenshots of each
 //! state land in `<target>/e2e-artifacts/`.
 
-// The shared harness, without `support::daemon` (it names the CLI crate's binary).
-#[allow(dead_code, unused_imports)]
-mod support {
-    #[path = "../../support/browser.rs"]
-    pub mod browser;
-    #[path = "../../support/desktop.rs"]
-    pub mod desktop;
-    #[path = "../../support/http.rs"]
-    pub mod http;
-    #[path = "../../support/ports.rs"]
-    pub mod ports;
-    #[path = "../../support/process.rs"]
-    pub mod process;
-}
+// The shared harness (tests/support), without its `daemon` module (that one names the CLI
+// crate's binary). Declared at the root because the files refer to each other as `super::`.
 mod app;
+#[allow(dead_code, unused_imports)]
+#[path = "../support/browser.rs"]
+mod browser;
+#[allow(dead_code, unused_imports)]
+#[path = "../support/desktop.rs"]
+mod desktop;
+#[allow(dead_code)]
+#[path = "../support/http.rs"]
+mod http;
+#[allow(dead_code)]
+#[path = "../support/ports.rs"]
+mod ports;
+#[allow(dead_code)]
+#[path = "../support/process.rs"]
+mod process;
 mod webdriver;
 
 use app::DesktopApp;
+use process::wait_until;
 use std::time::Duration;
-use support::process::wait_until;
 
 const XSS_NAME: &str = "<img src=x onerror=alert(1)>";
 
@@ -46,11 +49,18 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     s.wait_text("#status-cause", "All sources up (webhook)");
 
     // A known caller rings: the card greets her, the notification pops.
-    app.cli(&["event", "ringing", "--from", "555-1234", "--call-id", "lisa-1"]);
+    app.cli(&[
+        "event",
+        "ringing",
+        "--from",
+        "555-1234",
+        "--call-id",
+        "lisa-1",
+    ]);
     s.wait_text("#card-name", "Lisa Simpson");
     s.wait_text("#card-note", "Last order: 2 pepperoni pizzas");
     assert!(s.text("#card-vip").contains("VIP"));
-    assert!(s.text("#card-state").contains("ringing"));
+    s.wait_text("#card-state", "ringing");
     assert!(
         app.desktop.wait_displayed(1, Duration::from_secs(10)),
         "no notification\n{}",
@@ -81,7 +91,16 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     app.shot("02-call-log");
 
     // A caller whose name is markup: shown as text, never parsed.
-    app.cli(&["event", "ringing", "--from", "555-0199", "--name", XSS_NAME, "--call-id", "xss-1"]);
+    app.cli(&[
+        "event",
+        "ringing",
+        "--from",
+        "555-0199",
+        "--name",
+        XSS_NAME,
+        "--call-id",
+        "xss-1",
+    ]);
     assert_eq!(s.wait_text("#card-name", XSS_NAME), XSS_NAME);
     app.cli(&["event", "ended", "--call-id", "xss-1"]);
     log_row(&app, XSS_NAME);
@@ -90,50 +109,114 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     app.shot("03-untrusted-name-as-text");
 
     // An unknown caller: Create contact saves her; her next call greets her by name.
-    app.cli(&["event", "ringing", "--from", "555-0177", "--call-id", "maude-1"]);
+    app.cli(&[
+        "event",
+        "ringing",
+        "--from",
+        "555-0177",
+        "--call-id",
+        "maude-1",
+    ]);
     s.wait_text("#card-note", "New caller");
     s.click("#card-create-contact");
     let prefilled = s.execute("return document.getElementById('contact-phone').value");
-    assert!(prefilled.as_str().is_some_and(|n| n.ends_with("5550177")), "{prefilled}");
+    assert!(
+        prefilled.as_str().is_some_and(|n| n.ends_with("5550177")),
+        "{prefilled}"
+    );
     s.type_into("#contact-name", "Maude Flanders");
     s.type_into("#contact-note", "Bible study on Tuesdays");
     app.shot("04-create-contact");
     s.click("#contact-save");
     s.wait_text("#notice-text", "Saved Maude Flanders");
     app.cli(&["event", "ended", "--call-id", "maude-1"]);
-    app.cli(&["event", "ringing", "--from", "555-0177", "--call-id", "maude-2"]);
+    app.cli(&[
+        "event",
+        "ringing",
+        "--from",
+        "555-0177",
+        "--call-id",
+        "maude-2",
+    ]);
     s.wait_text("#card-name", "Maude Flanders");
     s.wait_text("#card-note", "Bible study on Tuesdays");
     app.cli(&["event", "ended", "--call-id", "maude-2"]);
     s.wait_text("#card-state", "Missed call");
 
     // Do not disturb: nothing pops, the call is still logged.
-    app.desktop.dunstctl(&["close-all"]).expect("close all pops");
+    app.desktop
+        .dunstctl(&["close-all"])
+        .expect("close all pops");
     let history_before = summaries(&app).len();
     s.click("#dnd-toggle");
     s.wait_text("#status-cause", "Do not disturb");
-    app.cli(&["event", "ringing", "--from", "555-0120", "--call-id", "ned-dnd"]);
+    app.cli(&[
+        "event",
+        "ringing",
+        "--from",
+        "555-0120",
+        "--call-id",
+        "ned-dnd",
+    ]);
     s.wait_text("#card-name", "Ned Flanders");
     app.cli(&["event", "ended", "--call-id", "ned-dnd"]);
     log_row(&app, "Ned Flanders");
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(app.desktop.displayed_count(), 0, "a pop got through do not disturb");
-    assert_eq!(summaries(&app).len(), history_before, "{:?}", summaries(&app));
+    assert_eq!(
+        app.desktop.displayed_count(),
+        0,
+        "a pop got through do not disturb"
+    );
+    assert_eq!(
+        summaries(&app).len(),
+        history_before,
+        "{:?}",
+        summaries(&app)
+    );
     app.shot("05-do-not-disturb");
     s.click("#dnd-toggle");
     s.wait_text("#status-cause", "All sources up");
 
     // Closing the window destroys the webview; the app pops from the tray alone.
     let before = app.processes();
-    assert!(before.iter().any(|p| p.name.starts_with("WebKitWebProces")), "{before:?}");
+    assert!(
+        before.iter().any(|p| p.name.starts_with("WebKitWebProces")),
+        "{before:?}"
+    );
+    let total = |procs: &[app::Proc]| procs.iter().map(|p| p.rss_kb).sum::<u64>() / 1024;
+    eprintln!(
+        "RSS with the window open (debug build): {} MB {before:?}",
+        total(&before)
+    );
     s.close_window();
     let gone = wait_until(Duration::from_secs(10), || {
-        !app.processes().iter().any(|p| p.name.starts_with("WebKitWebProces"))
+        !app.processes()
+            .iter()
+            .any(|p| p.name.starts_with("WebKitWebProces"))
     });
-    assert!(gone, "the web process outlived the window: {:?}", app.processes());
-    assert!(app.processes().iter().any(|p| p.name.starts_with("screenpop-deskt")), "the app quit with its window");
-    app.cli(&["event", "ringing", "--from", "555-1234", "--call-id", "lisa-tray"]);
-    assert!(app.desktop.wait_displayed(1, Duration::from_secs(10)), "no pop from the tray-only app");
+    assert!(
+        gone,
+        "the web process outlived the window: {:?}",
+        app.processes()
+    );
+    assert!(
+        app.processes()
+            .iter()
+            .any(|p| p.name.starts_with("screenpop-deskt")),
+        "the app quit with its window"
+    );
+    app.cli(&[
+        "event",
+        "ringing",
+        "--from",
+        "555-1234",
+        "--call-id",
+        "lisa-tray",
+    ]);
+    assert!(
+        app.desktop.wait_displayed(1, Duration::from_secs(10)),
+        "no pop from the tray-only app"
+    );
     app.cli(&["event", "ended", "--call-id", "lisa-tray"]);
     let rows = app.cli(&["log", "--json", "--search", "Lisa"]);
     assert!(rows.contains("lisa-tray"), "{rows}");

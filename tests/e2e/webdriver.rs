@@ -12,6 +12,8 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// One WebDriver session (the app under test).
 pub struct Session {
+    /// Where a timed-out wait saves what the window showed.
+    pub failure_shot: Option<std::path::PathBuf>,
     http: reqwest::Client,
     runtime: tokio::runtime::Runtime,
     base: String,
@@ -36,20 +38,27 @@ impl Session {
             "tauri:options": { "application": application.display().to_string() } } } });
         let answer = runtime
             .block_on(exchange(
-                http.post(format!("http://127.0.0.1:{port}/session")).json(&caps),
+                http.post(format!("http://127.0.0.1:{port}/session"))
+                    .json(&caps),
             ))
             .map_err(|e| format!("new session: {e}"))?;
         let id = answer["value"]["sessionId"]
             .as_str()
             .ok_or_else(|| format!("new session refused: {answer}"))?;
         Ok(Session {
+            failure_shot: None,
             http,
             runtime,
             base: format!("http://127.0.0.1:{port}/session/{id}"),
         })
     }
 
-    fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             request = request.json(&body);
@@ -80,10 +89,16 @@ impl Session {
         self.wait(&format!("element {css}"), || self.find(css))
     }
 
-    /// The rendered text of `css` ("" if it is not there).
+    /// The rendered text of `css` ("" if it is not there): the element's `innerText`, which
+    /// follows CSS (hidden parts excluded). WebKitWebDriver's own Get Element Text drops text
+    /// inside `overflow: hidden` ellipsis boxes, which this UI uses for long names.
     pub fn text(&self, css: &str) -> String {
-        self.find(css)
-            .and_then(|id| self.send(reqwest::Method::GET, &format!("/element/{id}/text"), None).ok())
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.innerText : '';",
+            Value::String(css.to_string())
+        );
+        self.post("/execute/sync", json!({ "script": script, "args": [] }))
+            .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default()
     }
@@ -96,11 +111,20 @@ impl Session {
         }
     }
 
-    /// Replaces the content of the input `css` with `text`, as typed keys.
+    /// Replaces the content of the input `css` with `text`, as typed keys (emptying it when
+    /// `text` is empty, announced with an `input` event as typing would).
     pub fn type_into(&self, css: &str, text: &str) {
         let id = self.element(css);
         let cleared = self.post(&format!("/element/{id}/clear"), json!({}));
-        let typed = self.post(&format!("/element/{id}/value"), json!({ "text": text }));
+        let typed = if text.is_empty() {
+            let script = format!(
+                "document.querySelector({}).dispatchEvent(new Event('input', {{bubbles: true}}))",
+                Value::String(css.to_string())
+            );
+            self.post("/execute/sync", json!({ "script": script, "args": [] }))
+        } else {
+            self.post(&format!("/element/{id}/value"), json!({ "text": text }))
+        };
         if let Err(e) = cleared.and(typed) {
             panic!("type into {css}: {e}");
         }
@@ -123,11 +147,13 @@ impl Session {
         std::fs::write(path, png).expect("write the screenshot");
     }
 
-    /// Waits until `css`'s text contains `needle`; returns the text.
+    /// Waits until `css`'s text contains `needle` (ignoring case: CSS may upper-case a label);
+    /// returns the text.
     pub fn wait_text(&self, css: &str, needle: &str) -> String {
+        let needle = needle.to_lowercase();
         self.wait(&format!("{css} to show {needle:?}"), || {
             let text = self.text(css);
-            text.contains(needle).then_some(text)
+            text.to_lowercase().contains(&needle).then_some(text)
         })
     }
 
@@ -140,15 +166,23 @@ impl Session {
             }
             if Instant::now() > deadline {
                 let body = self.text("body");
+                if let Some(path) = &self.failure_shot {
+                    self.screenshot(path);
+                    eprintln!("screenshot of the failure: {}", path.display());
+                }
                 panic!("timed out waiting for {what}; the window shows:\n{body}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
-    /// Closes the app's window (the app itself should stay in the tray).
+    /// Closes the app's window as the agent does with Ctrl+W (the app should stay in the
+    /// tray). Not WebDriver's Close Window: WebKitWebDriver ends the app with its last window.
     pub fn close_window(&self) {
-        let _ = self.send(reqwest::Method::DELETE, "/window", None);
+        let _ = self.post(
+            "/execute/sync",
+            json!({ "script": "document.dispatchEvent(new KeyboardEvent('keydown', {key: 'w', ctrlKey: true}))", "args": [] }),
+        );
     }
 
     /// Ends the session.

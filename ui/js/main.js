@@ -56,6 +56,8 @@ async function start() {
   });
   document.addEventListener('keydown', (e) => {
     if (e.key === '/' && document.activeElement.tagName !== 'INPUT') { e.preventDefault(); $('log-search').focus(); }
+    // Ctrl+W: close to the tray (the window is destroyed; screenpop keeps running).
+    if (e.key === 'w' && e.ctrlKey) { e.preventDefault(); call('close_window').catch(() => {}); }
   });
   try {
     const snapshot = await subscribe(onEvent);
