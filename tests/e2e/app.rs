@@ -156,6 +156,11 @@ impl DesktopApp {
         app
     }
 
+    /// The app's config file.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
     /// `screenpop args…` with the app's config and data; its stdout.
     pub fn cli(&self, args: &[&str]) -> String {
         run_cli(&self.env, args)

@@ -38,6 +38,16 @@ fn summaries(app: &DesktopApp) -> Vec<String> {
         .collect()
 }
 
+/// `screenpop event ringing` through the app's webhook.
+fn ring(app: &DesktopApp, from: &str, call_id: &str) {
+    app.cli(&["event", "ringing", "--from", from, "--call-id", call_id]);
+}
+
+/// `screenpop event ended` (unanswered inbound calls become missed calls).
+fn end(app: &DesktopApp, call_id: &str) {
+    app.cli(&["event", "ended", "--call-id", call_id]);
+}
+
 fn log_row(app: &DesktopApp, needle: &str) -> String {
     app.session.wait_text("#log-list", needle)
 }
@@ -49,14 +59,7 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     s.wait_text("#status-cause", "All sources up (webhook)");
 
     // A known caller rings: the card greets her, the notification pops.
-    app.cli(&[
-        "event",
-        "ringing",
-        "--from",
-        "555-1234",
-        "--call-id",
-        "lisa-1",
-    ]);
+    ring(&app, "555-1234", "lisa-1");
     s.wait_text("#card-name", "Lisa Simpson");
     s.wait_text("#card-note", "Last order: 2 pepperoni pizzas");
     assert!(s.text("#card-vip").contains("VIP"));
@@ -79,7 +82,7 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     );
 
     // Ended: the call is in the log, and search finds it by its note.
-    app.cli(&["event", "ended", "--call-id", "lisa-1"]);
+    end(&app, "lisa-1");
     s.wait_text("#card-state", "Call ended");
     log_row(&app, "Lisa Simpson");
     s.type_into("#log-search", "pepperoni");
@@ -102,21 +105,14 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
         "xss-1",
     ]);
     assert_eq!(s.wait_text("#card-name", XSS_NAME), XSS_NAME);
-    app.cli(&["event", "ended", "--call-id", "xss-1"]);
+    end(&app, "xss-1");
     log_row(&app, XSS_NAME);
     let injected = s.execute("return document.querySelectorAll('main img, dialog img').length");
     assert_eq!(injected, 0, "caller data became elements");
     app.shot("03-untrusted-name-as-text");
 
     // An unknown caller: Create contact saves her; her next call greets her by name.
-    app.cli(&[
-        "event",
-        "ringing",
-        "--from",
-        "555-0177",
-        "--call-id",
-        "maude-1",
-    ]);
+    ring(&app, "555-0177", "maude-1");
     s.wait_text("#card-note", "New caller");
     s.click("#card-create-contact");
     let prefilled = s.execute("return document.getElementById('contact-phone').value");
@@ -129,18 +125,11 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     app.shot("04-create-contact");
     s.click("#contact-save");
     s.wait_text("#notice-text", "Saved Maude Flanders");
-    app.cli(&["event", "ended", "--call-id", "maude-1"]);
-    app.cli(&[
-        "event",
-        "ringing",
-        "--from",
-        "555-0177",
-        "--call-id",
-        "maude-2",
-    ]);
+    end(&app, "maude-1");
+    ring(&app, "555-0177", "maude-2");
     s.wait_text("#card-name", "Maude Flanders");
     s.wait_text("#card-note", "Bible study on Tuesdays");
-    app.cli(&["event", "ended", "--call-id", "maude-2"]);
+    end(&app, "maude-2");
     s.wait_text("#card-state", "Missed call");
 
     // Do not disturb: nothing pops, the call is still logged.
@@ -150,16 +139,9 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     let history_before = summaries(&app).len();
     s.click("#dnd-toggle");
     s.wait_text("#status-cause", "Do not disturb");
-    app.cli(&[
-        "event",
-        "ringing",
-        "--from",
-        "555-0120",
-        "--call-id",
-        "ned-dnd",
-    ]);
+    ring(&app, "555-0120", "ned-dnd");
     s.wait_text("#card-name", "Ned Flanders");
-    app.cli(&["event", "ended", "--call-id", "ned-dnd"]);
+    end(&app, "ned-dnd");
     log_row(&app, "Ned Flanders");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
@@ -176,6 +158,22 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     app.shot("05-do-not-disturb");
     s.click("#dnd-toggle");
     s.wait_text("#status-cause", "All sources up");
+
+    // Settings: Test lookup explains the chain; Save writes the file and restarts the core.
+    s.click("#tab-settings");
+    s.wait_text("#settings-path", "config.toml");
+    s.type_into("#lookup-number", "555-1234");
+    s.click("#lookup-form button[type=submit]");
+    s.wait_text("#lookup-answer", "Lisa Simpson");
+    s.wait_text("#lookup-steps", "local: found 1");
+    s.click("#set-notify-missed");
+    s.click("#settings-save");
+    s.wait_text("#settings-result", "Saved and applied");
+    s.wait_text("#status-cause", "All sources up (webhook)");
+    let saved = std::fs::read_to_string(app.config_file()).expect("config file");
+    assert!(saved.contains("missed = false"), "{saved}");
+    app.shot("06-settings-test-lookup");
+    s.click("#tab-log");
 
     // Closing the window destroys the webview; the app pops from the tray alone.
     let before = app.processes();
@@ -205,19 +203,18 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
             .any(|p| p.name.starts_with("screenpop-deskt")),
         "the app quit with its window"
     );
-    app.cli(&[
-        "event",
-        "ringing",
-        "--from",
-        "555-1234",
-        "--call-id",
-        "lisa-tray",
-    ]);
+    std::thread::sleep(Duration::from_secs(2));
+    let after = app.processes();
+    eprintln!(
+        "RSS with the window closed (debug build): {} MB {after:?}",
+        total(&after)
+    );
+    ring(&app, "555-1234", "lisa-tray");
     assert!(
         app.desktop.wait_displayed(1, Duration::from_secs(10)),
         "no pop from the tray-only app"
     );
-    app.cli(&["event", "ended", "--call-id", "lisa-tray"]);
+    end(&app, "lisa-tray");
     let rows = app.cli(&["log", "--json", "--search", "Lisa"]);
     assert!(rows.contains("lisa-tray"), "{rows}");
 }

@@ -128,7 +128,7 @@ async function save(event) {
   result.textContent = 'Saving…';
   try {
     const status = await call('settings_write', { settings: model });
-    result.textContent = `Saved. ${status.cause}`;
+    result.textContent = status.state === 'offline' ? `Saved, but: ${status.cause}` : 'Saved and applied.';
     await loadSettings();
   } catch (error) {
     result.textContent = '';
