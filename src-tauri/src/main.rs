@@ -87,11 +87,31 @@ fn run(hidden: bool) -> anyhow::Result<()> {
         } if label == window::MAIN => {
             app.state::<Shell>().delivery.detach();
             tracing::info!("window closed: webview destroyed, running in the tray");
+            tauri::async_runtime::spawn(async {
+                // WebKit frees the view's memory over the next moments; then hand it back.
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                trim_heap();
+            });
         }
         _ => {}
     });
     Ok(())
 }
+
+/// Returns freed heap to the OS (glibc keeps it in the process otherwise), so the tray-only
+/// app shrinks back after its window is closed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim_heap() {
+    extern "C" {
+        fn malloc_trim(pad: usize) -> i32;
+    }
+    // SAFETY: malloc_trim has no preconditions; it only releases memory glibc holds free.
+    let released = unsafe { malloc_trim(0) };
+    tracing::debug!(released, "heap trimmed");
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim_heap() {}
 
 fn setup<R: Runtime>(app: &AppHandle<R>, paths: Paths, hidden: bool) -> anyhow::Result<()> {
     let delivery = Arc::new(Delivery::default());

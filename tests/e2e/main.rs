@@ -172,6 +172,7 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     s.wait_text("#status-cause", "All sources up (webhook)");
     let saved = std::fs::read_to_string(app.config_file()).expect("config file");
     assert!(saved.contains("missed = false"), "{saved}");
+    s.execute("window.scrollTo(0, 0)");
     app.shot("06-settings-test-lookup");
     s.click("#tab-log");
 

@@ -47,7 +47,7 @@ export function prepend(record) {
   if (query.missed_only && !record.missed) return;
   if (query.search) { reload(); return; } // the core decides what matches
   if (list().querySelector(`[data-id="${CSS.escape(String(record.id))}"]`)) return;
-  list().prepend(row(record));
+  list().prepend(callRow(record));
   loaded += 1;
   updateEmpty();
 }
@@ -58,7 +58,7 @@ function loadMore() {
   loading = call('call_log', { page: { ...query, search: query.search || null, limit: PAGE, offset: loaded } })
     .then((records) => {
       if (mine !== generation) return;
-      list().append(...records.map(row));
+      list().append(...records.map(callRow));
       loaded += records.length;
       exhausted = records.length < PAGE;
     })
@@ -82,7 +82,7 @@ async function run(button, command, args) {
   try { await call(command, args); } catch (error) { showNotice(errorText(error)); } finally { button.disabled = false; }
 }
 
-function row(record) {
+function callRow(record) {
   const name = record.name || record.remote_name || record.number_display;
   const direction = record.direction === 'outbound' ? '↗' : (record.missed ? '↙ missed' : '↙');
   const detail = [record.number_display];
@@ -98,8 +98,29 @@ function row(record) {
       number ? h('button', { type: 'button', class: 'call-back', 'aria-label': `Call back ${name}`,
         onclick: (e) => run(e.currentTarget, 'dial', { number }) }, 'Call back') : null,
       record.profile_url ? h('button', { type: 'button', class: 'open-profile', 'aria-label': `Open profile of ${name}`,
-        onclick: (e) => run(e.currentTarget, 'open_url', { url: record.profile_url }) }, 'Open profile') : null),
+        onclick: (e) => run(e.currentTarget, 'open_url', { url: record.profile_url }) }, 'Open profile') : null,
+      record.matches > 1 ? h('button', { type: 'button', class: 'pick',
+        onclick: (e) => pickCustomer(e.currentTarget, record) }, `Pick customer (${record.matches})`) : null),
   );
+}
+
+/** Several directory entries matched: let the agent say which one this call was. */
+async function pickCustomer(button, record) {
+  const row = button.closest('li');
+  try {
+    const { outcome } = await call('test_lookup', { number: record.number });
+    const choose = async (customer) => {
+      await call('assign_customer', { row: record.id, customer });
+      row.replaceWith(callRow({ ...record, name: customer.name, note: customer.note, vip: customer.vip,
+        profile_url: customer.url, customer_id: customer.id, matches: 1 }));
+    };
+    row.append(h('span', { class: 'call-actions' }, outcome.matches.map((c) =>
+      h('button', { type: 'button', onclick: () => choose(c).catch((e) => showNotice(errorText(e))) },
+        [c.name, c.company].filter(Boolean).join(' · ')))));
+    button.remove();
+  } catch (error) {
+    showNotice(errorText(error));
+  }
 }
 
 function refreshTimes() {
