@@ -64,11 +64,11 @@ SELECT 'bench-' || i, 'webhook', CASE WHEN i % 5 = 0 THEN 'outbound' ELSE 'inbou
   printf('555%07d', i % 200003), printf('+1555%07d', i % 200003),
   printf('(555) %03d-%04d', (i % 200003) / 10000, (i % 200003) % 10000), NULL,
   CASE i % 97 WHEN 0 THEN 'Joe Quimby' ELSE
-    substr('Lisa  Homer Marge Ned   Apu   Moe   BarneyOtto  Edna  Seymour', 1 + 6 * (i % 10), 6)
-    || ' ' || substr('Simpson  Flanders Gumble   Szyslak  Krabappel', 1 + 9 * (i % 5), 9) END,
+    rtrim(substr('Lisa  Homer Marge Ned   Apu   Moe   BarneyOtto  Edna  Seymour', 1 + 6 * (i % 10), 6))
+    || ' ' || rtrim(substr('Simpson  Flanders Gumble   Szyslak  Krabappel', 1 + 9 * (i % 5), 9)) END,
   'c' || (i % 50000), 'local', 1, (i % 13 = 0),
   'Last order: ' || (1 + i % 4) || ' ' ||
-    substr('pepperoni margheritahawaiian  veggie    ', 1 + 10 * (i % 4), 10) || ' pizzas',
+    rtrim(substr('pepperoni margheritahawaiian  veggie    ', 1 + 10 * (i % 4), 10)) || ' pizzas',
   'https://crm.example.com/customers/' || (i % 50000),
   1764000000000 - i * 60000,
   CASE WHEN i % 7 = 0 THEN NULL ELSE 1764000000000 - i * 60000 + 8000 END,
