@@ -190,11 +190,12 @@ impl Core {
         move || {
             let failed = lock(&failure).clone();
             let app = app.as_deref().filter(|_| failed.is_none());
-            let status = compute_status(app, failed.as_deref());
+            // Compute and send under one lock: publishers run on several threads, and a stale
+            // status overtaking a newer one would stick in the tray and the header.
             let mut last = lock(&last);
+            let status = compute_status(app, failed.as_deref());
             if last.as_ref() != Some(&status) {
                 *last = Some(status.clone());
-                drop(last);
                 sink(UiEvent::Status { status });
             }
         }

@@ -84,8 +84,17 @@ pub fn build<R: Runtime>(app: &AppHandle<R>, status: &Status) -> tauri::Result<(
     Ok(())
 }
 
-/// Follows a new status: icon, cause line, check marks.
+/// Follows a new status: icon, cause line, check marks. Queued to the main thread without
+/// waiting, so a caller holding a lock never waits on the event loop.
 pub fn update<R: Runtime>(app: &AppHandle<R>, status: &Status) {
+    let (handle, status) = (app.clone(), status.clone());
+    let queued = app.run_on_main_thread(move || apply(&handle, &status));
+    if let Err(e) = queued {
+        tracing::warn!(error = %e, "tray not updated");
+    }
+}
+
+fn apply<R: Runtime>(app: &AppHandle<R>, status: &Status) {
     if let Some(tray) = app.tray_by_id(TRAY) {
         if let Err(e) = tray.set_icon(Some(icon(status.state))) {
             tracing::warn!(error = %e, "tray icon not updated");
@@ -126,7 +135,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     };
     if let Err(e) = flipped {
         tracing::warn!(error = %e, "switch not flipped");
-        update(app, &status);
+        apply(app, &status);
     }
 }
 

@@ -2,7 +2,8 @@
 //! real WebKit window under Xvfb, driven by tauri-driver + WebKitWebDriver, with calls rung
 //! through the webhook by the real `screenpop event` CLI, notifications shown by a real dunst
 //! on a private D-Bus, and the webhook token in a real gnome-keyring. Screenshots of each
-//! state land in `<target>/e2e-artifacts/`.
+//! state land in `<target>/e2e-artifacts/`. (A test target of `screenpop-desktop`; the file
+//! is not named main.rs so the core package's test discovery leaves it alone.)
 
 // The shared harness (tests/support), without its `daemon` module (that one names the CLI
 // crate's binary). Declared at the root because the files refer to each other as `super::`.
