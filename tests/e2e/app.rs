@@ -168,6 +168,9 @@ impl DesktopApp {
 
     /// Saves the window's screenshot as an artifact `<name>.png`.
     pub fn shot(&self, name: &str) {
+        // WebKit paints on its next frame; a snapshot taken right after the DOM changed can
+        // still show the previous one.
+        std::thread::sleep(Duration::from_millis(500));
         let path = self.artifacts.join(format!("{name}.png"));
         self.session.screenshot(&path);
         eprintln!("screenshot: {}", path.display());

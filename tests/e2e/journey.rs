@@ -161,6 +161,7 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     s.wait_text("#status-cause", "All sources up");
 
     // Settings: Test lookup explains the chain; Save writes the file and restarts the core.
+    s.click("#notice-close");
     s.click("#tab-settings");
     s.wait_text("#settings-path", "config.toml");
     s.type_into("#lookup-number", "555-1234");
