@@ -19,10 +19,8 @@ say() { echo "bench-desktop: $*" >&2; }
 
 if [[ -z "${SCREENPOP_BENCH_SESSION:-}" ]]; then
   say "building release binaries (screenpop, screenpop-desktop, empty-window baseline)"
-  cargo build --release -q -p screenpop -p screenpop-desktop
-  # The baseline resolves the same crate versions as the app.
-  [[ -f benches/empty-window/Cargo.lock ]] || cp Cargo.lock benches/empty-window/Cargo.lock
-  cargo build --release -q --manifest-path benches/empty-window/Cargo.toml
+  # One invocation: the baseline gets exactly the app's dependency versions and features.
+  cargo build --release -q -p screenpop -p screenpop-desktop -p screenpop-empty-window
   export SCREENPOP_BENCH_SESSION=1
   exec dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"
 fi
