@@ -1,7 +1,10 @@
 # screenpop's entry points. Each target says what it needs; `make test` is what CI runs.
 #
-#   make run      install the packages, build, install `screenpop` on PATH, run the daemon
-#   make test     install the test packages, run every test against real components
+#   make run      install the packages, build, install `screenpop` and `screenpop-desktop` on
+#                 PATH, run the desktop app (tray + window); the headless daemon stays
+#                 `screenpop run` (or `SCREENPOP_HEADLESS=1 make run`)
+#   make test     install the test packages (+ WebKit, tauri-driver), run every test against
+#                 real components, the desktop e2e suite included
 #   make bench    lookup benchmarks, AMI ingest vs panoramisk, the end-to-end pop latency benchmark
 #   make fuzz     every wire-parser fuzz target for 5 minutes (make test runs them briefly)
 #   make lint     clippy on all targets, warnings are errors
@@ -11,24 +14,25 @@ CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: deps build install run test bench fmt lint fuzz
+.PHONY: deps build install run test bench bench-desktop fmt lint fuzz
 
 deps:
-	scripts/deps.sh run
+	scripts/deps.sh run desktop
 
 build:
-	$(CARGO) build --release -p screenpop
+	$(CARGO) build --release -p screenpop -p screenpop-desktop
 
 install: build
 	bin="$${CARGO_HOME:-$$HOME/.cargo}/bin"; \
-	install -D -m755 "$(CARGO_TARGET_DIR)/release/screenpop" "$$bin/screenpop" && \
-	echo "installed $$bin/screenpop"
+	for b in screenpop screenpop-desktop; do \
+	  install -D -m755 "$(CARGO_TARGET_DIR)/release/$$b" "$$bin/$$b" && echo "installed $$bin/$$b" || exit 1; \
+	done
 
 run: deps install
 	scripts/run.sh
 
 test:
-	scripts/deps.sh test
+	scripts/deps.sh test e2e
 	scripts/test.sh
 
 bench:
@@ -39,6 +43,9 @@ bench:
 
 fuzz:
 	scripts/fuzz.sh $${FUZZ_SECONDS:-300}
+
+bench-desktop:
+	scripts/bench-desktop.sh
 
 fmt:
 	$(CARGO) fmt --all

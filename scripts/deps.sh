@@ -2,7 +2,7 @@
 # Installs the Debian packages screenpop needs, by group; a no-op (no apt, no sudo) when
 # everything is already there, so `make run` and `make test` can call it every time.
 #
-#   scripts/deps.sh [run|test|desktop]...   (default: run)
+#   scripts/deps.sh [run|test|desktop|e2e]...   (default: run)
 #
 #   run      build and run the daemon: D-Bus headers, SQLite, dunst, gnome-keyring, xdg-utils
 #   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp, openssl
@@ -11,6 +11,7 @@
 #   desktop  the Tauri shell: WebKitGTK, appindicator, rsvg, WebKitWebDriver
 #   fuzz     the nightly toolchain (minimal) and cargo-fuzz, for scripts/fuzz.sh
 #   bench    python3-venv, for the Python peers of the benchmarks (scripts/bench-ami.sh)
+#   e2e      test + desktop + tauri-driver (cargo install, pinned) for the desktop e2e suite
 set -euo pipefail
 
 # Rust tools, not Debian packages: installed with rustup and cargo, each only when missing.
@@ -39,6 +40,10 @@ desktop=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver)
 bench=(python3 python3-venv)
 
+# tauri-driver bridges WebDriver to WebKitWebDriver; the version the suite was written against.
+tauri_driver_version=2.1.0
+want_driver=false
+
 wanted=()
 for group in "${@:-run}"; do
   case "$group" in
@@ -46,8 +51,12 @@ for group in "${@:-run}"; do
     test) wanted+=("${test[@]}") ;;
     desktop) wanted+=("${desktop[@]}") ;;
     bench) wanted+=("${bench[@]}") ;;
+    e2e)
+      wanted+=("${test[@]}" "${desktop[@]}")
+      want_driver=true
+      ;;
     *)
-      echo "deps.sh: unknown group '$group' (expected run, test, desktop, bench or fuzz)" >&2
+      echo "deps.sh: unknown group '$group' (expected run, test, desktop, e2e, bench or fuzz)" >&2
       exit 2
       ;;
   esac
@@ -73,12 +82,23 @@ radicale() {
 }
 wants_radicale=false
 for group in "${@:-run}"; do
-  [[ "$group" == test ]] && wants_radicale=true
+  [[ "$group" == test || "$group" == e2e ]] && wants_radicale=true
 done
+
+install_driver() {
+  $want_driver || return 0
+  local bin="${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver"
+  if command -v tauri-driver >/dev/null || [[ -x "$bin" ]]; then
+    return 0
+  fi
+  echo "deps.sh: installing tauri-driver $tauri_driver_version (cargo install)"
+  cargo install tauri-driver --version "$tauri_driver_version" --locked --quiet
+}
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "deps.sh: all packages for '${*:-run}' are installed"
   if $wants_radicale; then radicale; fi
+  install_driver
   exit 0
 fi
 
@@ -97,3 +117,4 @@ apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Time
 "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
 echo "deps.sh: installed ${missing[*]}"
 if $wants_radicale; then radicale; fi
+install_driver

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the screenpop daemon in the current desktop session, first making sure that session
-# can serve it: a D-Bus session bus, an unlocked Secret Service (credentials live in the
+# Runs screenpop in the current desktop session — the desktop app (tray, greeting card, call
+# log) by default; the headless daemon with SCREENPOP_HEADLESS=1 or without a display — first
+# making sure that session can serve it: a D-Bus session bus, an unlocked Secret Service (credentials live in the
 # keyring) and a notification daemon. Whatever it has to start, it says so. On first run it
 # loads the demo contacts, so a simulated call pops a known customer.
 #
@@ -91,4 +92,16 @@ if [[ "$(tr -d '[:space:]' <<<"$contacts")" == "[]" ]]; then
 fi
 
 say "simulate a call from another terminal:  screenpop event ringing --from 555-1234"
-exec screenpop run
+if [[ "${SCREENPOP_HEADLESS:-0}" == 1 ]]; then
+  exec screenpop run
+fi
+if [[ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
+  say "no DISPLAY or WAYLAND_DISPLAY: running the headless daemon instead of the desktop app" >&2
+  exec screenpop run
+fi
+if ! command -v screenpop-desktop >/dev/null; then
+  say "screenpop-desktop is not installed (\`make install\`): running the headless daemon" >&2
+  exec screenpop run
+fi
+say "starting the desktop app (close the window to keep it in the tray; Quit from the tray)"
+exec screenpop-desktop "$@"

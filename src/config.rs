@@ -293,6 +293,28 @@ impl Settings {
         Self::from_parts(&paths.config_file, text.as_deref(), &env)
     }
 
+    /// Writes these settings to `path` as TOML, after the same checks [`Settings::load`] makes;
+    /// written to a temp file first and renamed, so a crash never leaves half a config.
+    /// Comments in an existing file are not kept.
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        let file_error = |message: String| ConfigError::File {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = toml::to_string_pretty(self).map_err(|e| file_error(e.to_string()))?;
+        Self::from_parts(path, Some(&text), &[])?;
+        let write_error = |source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(write_error)?;
+        }
+        let temp = path.with_extension("toml.saving");
+        std::fs::write(&temp, text).map_err(write_error)?;
+        std::fs::rename(&temp, path).map_err(write_error)
+    }
+
     /// The pure core of [`Settings::load`]: file text and environment pairs in, settings out.
     pub fn from_parts(
         path: &Path,
@@ -521,6 +543,29 @@ mod tests {
             err.contains("line 3") && err.contains("phone.default_region"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn saved_settings_load_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/config.toml");
+        let mut s = parse("[notify]\nauto_open = true\n", &[]).unwrap();
+        s.webhook.port = 4100;
+        s.save(&path).unwrap();
+        let paths = Paths {
+            config_file: path.clone(),
+            data_dir: dir.path().into(),
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let back = Settings::from_parts(&path, Some(&text), &[]).unwrap();
+        assert!(back.notify.auto_open);
+        assert_eq!(back.webhook.port, 4100);
+        assert_eq!(back.directory_chain(), s.directory_chain());
+        s.lookup.budget_ms = 0;
+        let err = s.save(&paths.config_file).unwrap_err().to_string();
+        assert!(err.contains("lookup.budget_ms"), "{err}");
+        let kept = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(kept, text, "a refused save leaves the file as it was");
     }
 
     #[test]

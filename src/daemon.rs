@@ -257,6 +257,22 @@ impl App {
         Ok(())
     }
 
+    /// Looks a number up through the chain, as a call would ("Test lookup", with the
+    /// explain steps); `None` when `raw` is no number (withheld, empty, a name).
+    pub async fn lookup(
+        &self,
+        raw: &str,
+    ) -> Option<(
+        crate::phone::Normalised,
+        Arc<crate::directory::chain::LookupOutcome>,
+    )> {
+        let crate::phone::Remote::Number(number) = self.rules.normalise(raw) else {
+            return None;
+        };
+        let outcome = self.engine.chain().lookup(&number).await;
+        Some((number, outcome))
+    }
+
     /// A sender into the engine for extra sources (desktop, tests); valid while [`App::run`] runs.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine

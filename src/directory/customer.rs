@@ -52,3 +52,51 @@ pub struct NewContact {
     #[serde(default)]
     pub url: Option<String>,
 }
+
+impl NewContact {
+    /// Checks what a contact needs before it is stored: a name, at least one phone, and a
+    /// profile link (if any) that the opener would accept. Says what to fix.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("the contact needs a name".into());
+        }
+        if !self.phones.iter().any(|p| !p.trim().is_empty()) {
+            return Err("the contact needs at least one phone number".into());
+        }
+        if let Some(url) = self.url.as_deref().filter(|u| !u.trim().is_empty()) {
+            crate::present::opener::check(url).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_without_name_phone_or_with_a_bad_link_is_refused() {
+        let good = NewContact {
+            name: "Maude Flanders".into(),
+            phones: vec!["555-0177".into()],
+            url: Some("https://crm.example.com/maude".into()),
+            ..Default::default()
+        };
+        assert_eq!(good.validate(), Ok(()));
+        let nameless = NewContact {
+            name: " ".into(),
+            ..good.clone()
+        };
+        assert!(nameless.validate().unwrap_err().contains("name"));
+        let phoneless = NewContact {
+            phones: vec!["".into()],
+            ..good.clone()
+        };
+        assert!(phoneless.validate().unwrap_err().contains("phone"));
+        let script = NewContact {
+            url: Some("javascript:alert(1)".into()),
+            ..good
+        };
+        assert!(script.validate().unwrap_err().contains("only http"));
+    }
+}

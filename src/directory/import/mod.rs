@@ -3,6 +3,7 @@
 //! Pure parsing only: the caller writes the good rows to the store. A bad row never stops the
 //! import; it becomes a [`RowProblem`] with the line it started on.
 
+pub mod batch;
 pub mod csv;
 pub mod error;
 pub mod vcard;

@@ -1,0 +1,80 @@
+//! `tel:`, `sip:` and `callto:` links (a click in a browser or CRM): the number or SIP URI
+//! to dial. Registration and delivery are the deep-link plugin's; this is the parsing.
+
+/// What to dial for a link, or `None` if it is not a call link or names nobody.
+pub fn dial_target(link: &str) -> Option<String> {
+    let link = link.trim();
+    let (scheme, rest) = link.split_once(':')?;
+    let target = match scheme.to_ascii_lowercase().as_str() {
+        "tel" | "callto" => rest.trim_start_matches("//"),
+        // A SIP URI is dialled as a SIP URI (the softphone understands it).
+        "sip" | "sips" => return (!rest.trim().is_empty()).then(|| link.to_string()),
+        _ => return None,
+    };
+    // Drop URI parameters (`;phone-context=…`) and queries; keep the number as written.
+    let target = target.split([';', '?']).next().unwrap_or_default();
+    let target = percent_decode(target);
+    let target = target.trim();
+    (!target.is_empty() && target.chars().any(|c| c.is_ascii_digit())).then(|| target.to_string())
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dial_target;
+
+    #[test]
+    fn call_links_become_dial_targets() {
+        assert_eq!(
+            dial_target("tel:+1-555-1234").as_deref(),
+            Some("+1-555-1234")
+        );
+        assert_eq!(
+            dial_target("tel:%2B49%2030%20123456").as_deref(),
+            Some("+49 30 123456")
+        );
+        assert_eq!(
+            dial_target("tel:5551234;phone-context=example.com").as_deref(),
+            Some("5551234")
+        );
+        assert_eq!(
+            dial_target("callto://+15551234").as_deref(),
+            Some("+15551234")
+        );
+        assert_eq!(
+            dial_target("sip:lisa@pbx.example.com").as_deref(),
+            Some("sip:lisa@pbx.example.com")
+        );
+        for junk in [
+            "https://x.example",
+            "tel:",
+            "tel:abc",
+            "mailto:a@b",
+            "sip:",
+            "nonsense",
+        ] {
+            assert_eq!(dial_target(junk), None, "{junk}");
+        }
+    }
+}
