@@ -17,6 +17,9 @@ bin=$CARGO_TARGET_DIR/release
 rows=${BENCH_ROWS:-1000000}
 say() { echo "bench-desktop: $*" >&2; }
 
+# The session below gets its own HOME; cargo (for the query benchmark) still needs the real one.
+export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+
 if [[ -z "${SCREENPOP_BENCH_SESSION:-}" ]]; then
   say "building release binaries (screenpop, screenpop-desktop, empty-window baseline)"
   # One invocation: the baseline gets exactly the app's dependency versions and features.
@@ -87,7 +90,10 @@ rss_tree() {
     END { for (p in rss) { q = p; while (q != "" && q != 0) { if (q == root) { total += rss[p]; break } q = parent[q] } }
           printf "%.1f", total / 1024 }'
 }
-children() { ps -e -o ppid=,comm= | awk -v root="$1" '$1 == root { print $2 }' | sort | uniq -c | tr -s ' ' | paste -sd, -; }
+# "name RSS-MB" of the process and its direct children, e.g. "screenpop-deskt 95, WebKitWebProces 250".
+children() {
+  ps -e -o pid=,ppid=,rss=,comm= | awk -v root="$1" '$1 == root || $2 == root { printf "%s%s %.0f", sep, $4, $3 / 1024; sep = ", " }'
+}
 newest() { pgrep -n -f "^$1( |$)" || true; }
 wait_health() {
   for _ in $(seq 3000); do
@@ -118,7 +124,8 @@ measure_window() { # label binary
   mem[$label.open]=$(rss_tree "$pid")
   mem[$label.procs]=$(children "$pid")
   if [[ $label == app ]]; then
-    wd DELETE "/$session/window" >/dev/null || true
+    # Ctrl+W, as the agent closes it (WebDriver's Close Window would end the app with it).
+    wd POST "/$session/execute/sync" '{"script":"document.dispatchEvent(new KeyboardEvent(\"keydown\", {key: \"w\", ctrlKey: true}))","args":[]}' >/dev/null || true
     sleep "$settle"
     mem[app.closed]=$(rss_tree "$pid")
     mem[app.closed.procs]=$(children "$pid")
@@ -132,23 +139,29 @@ measure_window empty "$bin/screenpop-empty-window"
 measure_window app "$bin/screenpop-desktop"
 
 # --- 2. cold start to tray-ready, and the never-opened tray's memory ----------------------
-start_ms() { # command… → ms until the webhook answers; leaves the process running in $started
+start_ms() { # command… → $elapsed: ms until the webhook answers; $started: its pid
   local t0 t1
   t0=$(date +%s%N)
   "$@" >/dev/null 2>&1 &
   started=$!
   wait_health || { say "$* never answered"; return 1; }
   t1=$(date +%s%N)
-  echo $(((t1 - t0) / 1000000))
+  elapsed=$(((t1 - t0) / 1000000))
 }
+stop_started() { kill "$started" 2>/dev/null || true; wait "$started" 2>/dev/null || true; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 runs=${BENCH_START_RUNS:-5}
 desk=() head=()
+say "cold start: $runs × headless daemon, then the desktop app --hidden"
 for _ in $(seq "$runs"); do
-  head+=("$(start_ms "$bin/screenpop" run)"); kill "$started"; wait "$started" 2>/dev/null || true
-  desk+=("$(start_ms "$bin/screenpop-desktop" --hidden)")
+  start_ms "$bin/screenpop" run
+  head+=("$elapsed")
+  stop_started
+  start_ms "$bin/screenpop-desktop" --hidden
+  desk+=("$elapsed")
   sleep "$settle"
-  hidden_rss=$(rss_tree "$started"); kill "$started"; wait "$started" 2>/dev/null || true
+  hidden_rss=$(rss_tree "$started")
+  stop_started
 done
 head_ms=$(printf '%s\n' "${head[@]}" | median)
 desk_ms=$(printf '%s\n' "${desk[@]}" | median)
@@ -174,4 +187,4 @@ PY
 
 # --- 3. call-log query latency at 1M rows ------------------------------------------------------
 cp "$cache" "$work/query.db"
-SCREENPOP_BENCH_DB=$work/query.db cargo bench -q -p screenpop --bench calllog_search 2>/dev/null
+SCREENPOP_BENCH_DB=$work/query.db cargo bench -q -p screenpop --bench calllog_search
