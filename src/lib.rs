@@ -6,7 +6,8 @@
 //!   softphone over ctrl_tcp, MQTT broker, Asterisk AMI, Fritz!Box call monitor) under a
 //!   reconnecting supervisor.
 //! - [`engine`] — per-call state machines; publishes `EngineEvent`s and writes the call log.
-//! - [`phone`] — number normalisation (E.164 + last-N-digits match keys).
+//! - [`phone`] — number normalisation (E.164 + last-N-digits match keys); [`percent`] —
+//!   URL/URI percent-encoding.
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, the CRM
 //!   connectors (templated HTTP with presets, LDAP, CardDAV), and the chain (order, cache,
 //!   coalescing, health).
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod event;
 pub mod journal;
 pub mod memory;
+pub mod percent;
 pub mod phone;
 pub mod present;
 pub mod rules;

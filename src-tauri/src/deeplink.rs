@@ -13,31 +13,9 @@ pub fn dial_target(link: &str) -> Option<String> {
     };
     // Drop URI parameters (`;phone-context=…`) and queries; keep the number as written.
     let target = target.split([';', '?']).next().unwrap_or_default();
-    let target = percent_decode(target);
+    let target = screenpop::percent::decode(target);
     let target = target.trim();
     (!target.is_empty() && target.chars().any(|c| c.is_ascii_digit())).then(|| target.to_string())
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

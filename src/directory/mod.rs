@@ -164,15 +164,4 @@ pub fn fill_template(template: &str, number: &Normalised, raw: &str) -> String {
         .replace("{digits}", &encode(&number.digits))
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::percent::encode;

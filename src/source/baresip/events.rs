@@ -206,7 +206,7 @@ pub fn remote_number(uri: &str) -> String {
     let lower = uri.get(..5).unwrap_or(uri).to_ascii_lowercase();
     if lower.starts_with("tel:") {
         let number = uri[4..].split(';').next().unwrap_or_default();
-        return percent_decode(number);
+        return crate::percent::decode(number);
     }
     let Some(rest) = lower
         .starts_with("sip:")
@@ -218,7 +218,7 @@ pub fn remote_number(uri: &str) -> String {
     let scheme = &uri[..uri.len() - rest.len()];
     match rest.split_once('@') {
         Some((user, host)) => {
-            let user = percent_decode(user.split(';').next().unwrap_or_default());
+            let user = crate::percent::decode(user.split(';').next().unwrap_or_default());
             let host = host.split(';').next().unwrap_or_default();
             if is_phone_number(&user) || user.eq_ignore_ascii_case("anonymous") {
                 user
@@ -235,29 +235,6 @@ fn is_phone_number(user: &str) -> bool {
         && user
             .chars()
             .all(|c| c.is_ascii_digit() || "+-(). *#".contains(c))
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
