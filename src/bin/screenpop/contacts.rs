@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use screenpop::config::{Paths, Settings};
-use screenpop::directory::import::{self, Parsed};
+use screenpop::directory::import::{self, batch};
 use screenpop::directory::NewContact;
 use screenpop::store::contacts::Contacts;
 use screenpop::store::Store;
@@ -202,57 +202,56 @@ async fn import_file(
     file: &Path,
     format: Option<Format>,
 ) -> Result<ExitCode> {
-    let handle = std::fs::File::open(file)
-        .map_err(|e| usage(format!("cannot open {}: {e}", file.display())))?;
-    let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
-    let format = format.unwrap_or_else(|| {
-        match file
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("vcf") | Some("vcard") => Format::Vcard,
-            _ => Format::Csv,
-        }
-    });
-    let bar = ProgressBar::new(size);
+    let data =
+        std::fs::read(file).map_err(|e| usage(format!("cannot open {}: {e}", file.display())))?;
+    let format = match format {
+        Some(Format::Csv) => batch::Format::Csv,
+        Some(Format::Vcard) => batch::Format::Vcard,
+        None => batch::Format::from_file_name(&file.to_string_lossy()),
+    };
+    let bar = ProgressBar::new(data.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    bar.set_message(format!("reading {}", file.display()));
-    let reader = std::io::BufReader::new(handle);
-    let mut progress = |bytes: u64| bar.set_position(bytes);
-    let parsed: Parsed = match format {
-        Format::Csv => import::csv::parse(reader, &mut progress),
-        Format::Vcard => import::vcard::parse(reader, &mut progress),
-    }
-    .map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    let mut progress = |p: batch::Progress| {
+        let (what, done, total) = match p {
+            batch::Progress::Reading { done, total } => ("reading", done, total),
+            batch::Progress::Writing { done, total } => ("writing contacts", done, total),
+        };
+        bar.set_message(what);
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let report = batch::import(contacts, rules, &data, format, &mut progress)
+        .await
+        .map_err(|e| match e {
+            batch::BatchError::File(e) => usage(format!("{}: {e}", file.display())),
+            batch::BatchError::Store(e) => {
+                anyhow::Error::new(e).context("cannot store the contacts")
+            }
+        })?;
     bar.finish_and_clear();
-    for problem in &parsed.problems {
+    for problem in &report.skipped {
+        let what = if problem.skipped {
+            "skipped"
+        } else {
+            "warning"
+        };
         eprintln!(
-            "{}:{}: skipped: {}",
+            "{}:{}: {what}: {}",
             file.display(),
             problem.line,
             problem.reason
         );
     }
-    let mut written = 0usize;
-    let total = parsed.contacts.len();
-    let bar = ProgressBar::new(total as u64);
-    for chunk in parsed.contacts.chunks(500) {
-        contacts.upsert_many(rules, chunk).await?;
-        written += chunk.len();
-        bar.set_position(written as u64);
-    }
-    bar.finish_and_clear();
+    let skipped = report.skipped.iter().filter(|p| p.skipped).count();
     println!(
-        "imported {written} contacts, skipped {} rows",
-        parsed.problems.len()
+        "imported {} contacts, skipped {skipped} rows",
+        report.imported
     );
-    if written == 0 && !parsed.problems.is_empty() {
+    if report.imported == 0 && skipped > 0 {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)

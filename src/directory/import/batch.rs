@@ -50,11 +50,13 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
 }
 
-/// A row left out, with the line it started on.
+/// A row left out (or imported with a part dropped), with the line it started on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Skipped {
     pub line: u64,
     pub reason: String,
+    /// False when the row was imported, only without the part named in `reason`.
+    pub skipped: bool,
 }
 
 /// Why an import did not finish.
@@ -93,7 +95,17 @@ pub async fn import(
         skipped: parsed
             .problems
             .into_iter()
-            .map(|RowProblem { line, reason, .. }| Skipped { line, reason })
+            .map(
+                |RowProblem {
+                     line,
+                     reason,
+                     skipped,
+                 }| Skipped {
+                    line,
+                    reason,
+                    skipped,
+                },
+            )
             .collect(),
     })
 }
