@@ -72,18 +72,7 @@ fn outbox(daemon: &Daemon) -> Vec<Value> {
 
 /// Posts `n` short calls straight to the webhook (the CLI would read the keyring per event).
 fn ring_and_end(desktop: &Desktop, daemon: &Daemon, n: usize) {
-    let out = desktop
-        .command("secret-tool")
-        .args([
-            "lookup",
-            "service",
-            "screenpop",
-            "username",
-            "webhook-token",
-        ])
-        .output()
-        .expect("secret-tool");
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let token = desktop.webhook_token();
     assert!(!token.is_empty(), "no webhook token in the keyring");
     let post = |body: String| {
         let status = support::http::post_json(daemon.port(), "/v1/events", &token, &body)

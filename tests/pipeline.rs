@@ -352,17 +352,7 @@ fn webhook_rejects_bad_requests_with_clear_errors() {
     let (code, _) = post(Some("wrong"), r#"{"type":"ringing","from":"1"}"#);
     assert_eq!(code, 401);
     // The real token, as the daemon stored it in the keyring on first run.
-    let token = support::desktop::command_in(&desktop.env(), "secret-tool")
-        .args([
-            "lookup",
-            "service",
-            "screenpop",
-            "username",
-            "webhook-token",
-        ])
-        .output()
-        .expect("secret-tool");
-    let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
+    let token = desktop.webhook_token();
     assert_eq!(token.len(), 64, "a 256-bit hex token is in the keyring");
     let (code, body) = post(Some(&token), "{not json");
     assert_eq!(code, 422, "{body}");

@@ -217,6 +217,22 @@ impl Desktop {
             .unwrap_or_default()
     }
 
+    /// The webhook bearer token the daemon stored in this desktop's keyring (empty if none).
+    pub fn webhook_token(&self) -> String {
+        let out = self
+            .command("secret-tool")
+            .args([
+                "lookup",
+                "service",
+                "screenpop",
+                "username",
+                "webhook-token",
+            ])
+            .output()
+            .expect("run secret-tool");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Whether some process owns the well-known `name` on this desktop's bus.
     pub fn name_has_owner(&self, name: &str) -> bool {
         self.command("dbus-send")
