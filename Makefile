@@ -1,6 +1,7 @@
 # screenpop's entry points. Each target says what it needs; `make test` is what CI runs.
 #
-#   make run      install the packages, build, install `screenpop` and `screenpop-desktop` on
+#   make run      install the packages, build, install `screenpop`, `screenpop-desktop` and its
+#                 window process `screenpop-window` on
 #                 PATH, run the desktop app (tray + window); the headless daemon stays
 #                 `screenpop run` (or `SCREENPOP_HEADLESS=1 make run`)
 #   make test     install the test packages (+ WebKit, tauri-driver), run every test against
@@ -24,7 +25,7 @@ build:
 
 install: build
 	bin="$${CARGO_HOME:-$$HOME/.cargo}/bin"; \
-	for b in screenpop screenpop-desktop; do \
+	for b in screenpop screenpop-desktop screenpop-window; do \
 	  install -D -m755 "$(CARGO_TARGET_DIR)/release/$$b" "$$bin/$$b" && echo "installed $$bin/$$b" || exit 1; \
 	done
 

@@ -58,6 +58,11 @@ impl Core {
         &self.paths
     }
 
+    /// Where this core's UI events go (for events the shell makes itself).
+    pub fn sink(&self) -> Sink {
+        Arc::clone(&self.sink)
+    }
+
     /// The keyring (secrets go straight here from the settings form).
     pub fn secrets(&self) -> &dyn SecretStore {
         self.secrets.as_ref()

@@ -1,5 +1,49 @@
 //! `tel:`, `sip:` and `callto:` links (a click in a browser or CRM): the number or SIP URI
-//! to dial. Registration and delivery are the deep-link plugin's; this is the parsing.
+//! to dial, and the registration that makes the desktop send them to `screenpop-desktop`
+//! (a desktop entry plus `xdg-mime default`). The desktop starts `screenpop-desktop <link>`;
+//! a running instance takes the link over (see `instance`).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The link schemes screenpop dials.
+pub const SCHEMES: &[&str] = &["tel", "sip", "callto"];
+
+/// The desktop entry's file name.
+const ENTRY: &str = "screenpop-desktop-handler.desktop";
+
+/// Makes this binary the handler of [`SCHEMES`]: writes the desktop entry into
+/// `$XDG_DATA_HOME/applications` and sets it as the default with `xdg-mime`.
+pub fn register() -> std::io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = dirs::data_dir()
+        .ok_or_else(|| std::io::Error::other("no data folder (is HOME set?)"))?
+        .join("applications");
+    std::fs::create_dir_all(&dir)?;
+    let mimes: Vec<String> = SCHEMES
+        .iter()
+        .map(|s| format!("x-scheme-handler/{s}"))
+        .collect();
+    let entry = format!(
+        "[Desktop Entry]\nType=Application\nName=screenpop\nComment=Call with screenpop\n\
+         Exec=\"{}\" %u\nTerminal=false\nNoDisplay=true\nMimeType={};\n",
+        exe.display(),
+        mimes.join(";")
+    );
+    let path = dir.join(ENTRY);
+    std::fs::write(&path, entry)?;
+    let status = Command::new("xdg-mime")
+        .arg("default")
+        .arg(ENTRY)
+        .args(&mimes)
+        .status()?;
+    if !status.success() {
+        return Err(std::io::Error::other(format!(
+            "xdg-mime default failed ({status})"
+        )));
+    }
+    Ok(path)
+}
 
 /// What to dial for a link, or `None` if it is not a call link or names nobody.
 pub fn dial_target(link: &str) -> Option<String> {

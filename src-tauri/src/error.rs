@@ -84,9 +84,3 @@ impl From<BatchError> for CommandError {
         }
     }
 }
-
-impl From<tauri::Error> for CommandError {
-    fn from(e: tauri::Error) -> Self {
-        Self::new("shell", e.to_string())
-    }
-}

@@ -1,27 +1,54 @@
-//! The state every command and menu handler shares: the [`Core`] and the delivery of
-//! [`UiEvent`]s to the webview (if one exists right now) and to the tray.
+//! The core process's shell: the [`Core`], delivery of [`UiEvent`]s to the window (when one
+//! is up), the window process, and the tray's status feed, wired together — plus what a tray
+//! click, a second launch, a `tel:` link and Quit do.
 //!
-//! The window comes and goes (closing it destroys the webview), so delivery holds at most one
-//! IPC channel — the one the page passed to `subscribe` — and queues the few events that need
-//! the window (an intent, a notice, "show settings") until a fresh page subscribes.
+//! The window comes and goes (closing it ends its process), so delivery holds at most one
+//! link — the one whose page called `subscribe` — and queues the few events that need the
+//! window (an intent, a notice, "show settings") until a fresh page subscribes.
 
 use crate::core::{Core, Sink};
+use crate::deeplink;
+use crate::error::CommandError;
 use crate::events::UiEvent;
-use crate::{tray, window};
+use crate::handlers;
+use crate::link::{Request, ToWindow};
+use crate::status::Status;
+use crate::tray::MenuAction;
+use crate::window_process::WindowProcess;
+use screenpop::config::Paths;
+use screenpop::engine::CallView;
+use screenpop::secrets::SecretStore;
+use serde::Serialize;
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
-use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime};
+use tokio::sync::{mpsc, watch, Notify};
+
+/// The link to the window process's page.
+pub type WindowLink = mpsc::UnboundedSender<ToWindow>;
 
 /// See the module docs.
 pub struct Shell {
     pub core: Core,
     pub delivery: Arc<Delivery>,
+    pub window: Arc<WindowProcess>,
+    /// The latest status, for the tray.
+    pub status: watch::Receiver<Status>,
+    quit: Notify,
 }
 
-/// The page's channel, if a page is listening, and what waits for the next one.
+/// What a freshly loaded page needs to draw itself.
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    pub status: Status,
+    pub calls: Vec<Arc<CallView>>,
+    /// Events that arrived while no page listened (an intent, "show settings").
+    pub pending: Vec<UiEvent>,
+}
+
+/// The subscribed page's link, if a page is listening, and what waits for the next one.
 #[derive(Default)]
 pub struct Delivery {
-    channel: Mutex<Option<Channel<UiEvent>>>,
+    link: Mutex<Option<WindowLink>>,
     pending: Mutex<Vec<UiEvent>>,
 }
 
@@ -32,12 +59,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Delivery {
     /// Sends to the page; false if no page listens (or it went away).
     pub fn send(&self, event: &UiEvent) -> bool {
-        let mut channel = lock(&self.channel);
-        match channel.as_ref().map(|c| c.send(event.clone())) {
+        let Ok(event) = serde_json::to_value(event) else {
+            return false;
+        };
+        let mut link = lock(&self.link);
+        match link.as_ref().map(|l| l.send(ToWindow::Event { event })) {
             Some(Ok(())) => true,
-            Some(Err(e)) => {
-                tracing::debug!(error = %e, "window channel gone");
-                *channel = None;
+            Some(Err(_)) => {
+                tracing::debug!("window link gone");
+                *link = None;
                 false
             }
             None => false,
@@ -50,23 +80,149 @@ impl Delivery {
     }
 
     /// A new page listens: it gets the queued events back to apply first.
-    pub fn attach(&self, channel: Channel<UiEvent>) -> Vec<UiEvent> {
-        *lock(&self.channel) = Some(channel);
+    pub fn attach(&self, link: WindowLink) -> Vec<UiEvent> {
+        *lock(&self.link) = Some(link);
         std::mem::take(&mut *lock(&self.pending))
     }
 
-    /// The window was destroyed.
-    pub fn detach(&self) {
-        *lock(&self.channel) = None;
+    /// `link`'s window went away (a newer one may have subscribed since: that one stays).
+    pub fn detach(&self, link: &WindowLink) {
+        let mut current = lock(&self.link);
+        if current.as_ref().is_some_and(|c| c.same_channel(link)) {
+            *current = None;
+        }
+    }
+}
+
+impl Shell {
+    /// A shell over a core that is not started yet; `window` is the window process to run.
+    pub fn new(paths: Paths, secrets: Arc<dyn SecretStore>, window: Arc<WindowProcess>) -> Self {
+        let delivery = Arc::new(Delivery::default());
+        let (status_tx, status) = watch::channel(Status::starting());
+        let sink = sink(Arc::clone(&delivery), Arc::clone(&window), status_tx);
+        Self {
+            core: Core::new(paths, secrets, sink),
+            delivery,
+            window,
+            status,
+            quit: Notify::new(),
+        }
+    }
+
+    /// Carries out one request of the window's page; `link` is that window's link.
+    pub async fn request(
+        &self,
+        request: &Request,
+        link: &WindowLink,
+    ) -> Result<Value, CommandError> {
+        if request.command == "subscribe" {
+            let pending = self.delivery.attach(link.clone());
+            let calls = self
+                .core
+                .app()
+                .map(|a| a.engine.live_calls())
+                .unwrap_or_default();
+            let snapshot = Snapshot {
+                status: self.core.status(),
+                calls,
+                pending,
+            };
+            return serde_json::to_value(snapshot)
+                .map_err(|e| CommandError::new("internal", e.to_string()));
+        }
+        if !handlers::RELAYED.contains(&request.command.as_str()) {
+            return Err(CommandError::new(
+                "unknown_command",
+                format!("no command named {:?}", request.command),
+            ));
+        }
+        let (id, link) = (request.id, link.clone());
+        let progress = move |value: Value| drop(link.send(ToWindow::Progress { id, value }));
+        handlers::handle(&self.core, &request.command, &request.args, &progress).await
+    }
+
+    /// Shows a part of the window (`log`, `settings`), starting the window if it is closed.
+    pub fn navigate(&self, view: &str) {
+        let event = UiEvent::Navigate { view: view.into() };
+        if !self.delivery.send(&event) {
+            self.delivery.queue(event);
+        }
+        self.window.show();
+    }
+
+    /// `screenpop-desktop` was started (again) with `args`: `tel:`/`sip:`/`callto:` links
+    /// are dialled; a plain launch brings the window up (`--hidden` does not).
+    pub fn launched(self: &Arc<Self>, args: &[String]) {
+        let links: Vec<String> = args
+            .iter()
+            .filter_map(|a| deeplink::dial_target(a))
+            .collect();
+        if links.is_empty() {
+            if !args.iter().any(|a| a == "--hidden") {
+                self.window.show();
+            }
+            return;
+        }
+        for target in links {
+            let shell = Arc::clone(self);
+            tokio::spawn(async move {
+                let placed = match shell.core.control() {
+                    Ok(control) => control.dial(&target).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = placed {
+                    tracing::warn!(%target, error = %e, "link not dialled");
+                    (shell.core.sink())(UiEvent::Notice {
+                        message: format!("Could not call {target}: {e}"),
+                    });
+                }
+            });
+        }
+    }
+
+    /// A tray menu entry was clicked.
+    pub async fn menu(&self, action: MenuAction) {
+        let status = self.core.status();
+        let flipped = match action {
+            MenuAction::ShowLog => return self.navigate("log"),
+            MenuAction::Settings => return self.navigate("settings"),
+            MenuAction::ToggleDnd => self
+                .core
+                .set_switch("do_not_disturb", !status.do_not_disturb),
+            MenuAction::TogglePauseAutoOpen => self
+                .core
+                .set_switch("pause_auto_open", !status.pause_auto_open),
+            MenuAction::Quit => return self.quit(),
+        };
+        if let Err(e) = flipped {
+            tracing::warn!(error = %e, "switch not flipped");
+        }
+    }
+
+    /// Asks the app to quit (tray Quit, a signal): [`Shell::quitting`] wakes up.
+    pub fn quit(&self) {
+        self.quit.notify_one();
+    }
+
+    /// Waits for a quit request.
+    pub async fn quitting(&self) {
+        self.quit.notified().await
+    }
+
+    /// Quits cleanly: the window closes, the core stops its sources and logs live calls.
+    pub async fn shut_down(&self) {
+        self.window.quit();
+        self.core.stop().await;
+        self.window.wait_closed().await;
     }
 }
 
 /// The sink the core feeds: status to the tray, everything to the page, and events that need
-/// the window bring it up (created anew if it was closed).
-pub fn sink<R: Runtime>(app: AppHandle<R>, delivery: Arc<Delivery>) -> Sink {
+/// the window bring it up (started anew if it was closed).
+fn sink(delivery: Arc<Delivery>, window: Arc<WindowProcess>, tray: watch::Sender<Status>) -> Sink {
     Arc::new(move |event: UiEvent| {
         if let UiEvent::Status { status } = &event {
-            tray::update(&app, status);
+            tray.send_replace(status.clone());
         }
         let needs_window = event.needs_window();
         let delivered = delivery.send(&event);
@@ -74,9 +230,7 @@ pub fn sink<R: Runtime>(app: AppHandle<R>, delivery: Arc<Delivery>) -> Sink {
             if !delivered {
                 delivery.queue(event);
             }
-            if let Err(e) = window::show(&app) {
-                tracing::error!(error = %e, "cannot open the window");
-            }
+            window.show();
         }
     })
 }

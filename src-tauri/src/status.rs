@@ -30,6 +30,16 @@ pub struct Status {
     pub pause_auto_open: bool,
 }
 
+impl Status {
+    /// Before the core has said anything.
+    pub fn starting() -> Self {
+        status(&Inputs {
+            failure: Some("starting…"),
+            ..Inputs::default()
+        })
+    }
+}
+
 /// Everything the status is computed from.
 #[derive(Debug, Default)]
 pub struct Inputs<'a> {

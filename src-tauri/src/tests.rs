@@ -1,20 +1,33 @@
-//! The shell without a window: the core's events through the mapping into a sink, and the
-//! commands through tauri's IPC on the mock runtime (argument names, `{code, message}`
-//! errors). Calls arrive over the real webhook on a free port; secrets in memory.
+//! The desktop core without a window: the core's events through the mapping into a sink, the
+//! page's commands through the handlers (argument names, `{code, message}` errors), and the
+//! whole link as the window process speaks it — a real socket, a subscribed page, replies,
+//! events, a second launch. Calls arrive over the real webhook on a free port; secrets in
+//! memory.
 
 use crate::core::Core;
 use crate::events::UiEvent;
-use crate::shell::{Delivery, Shell};
+use crate::link::{self, Hello, Request, ToWindow};
+use crate::shell::Shell;
+use crate::window_process::WindowProcess;
+use crate::{handlers, instance, server};
 use screenpop::config::{Paths, Settings};
 use screenpop::directory::NewContact;
 use screenpop::secrets::{MemoryStore, SecretStore};
 use screenpop::store::contacts::Contacts;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
+use tokio::io::BufReader;
+
+/// One runtime for all tests here (the core's tasks live on it between `block_on`s).
+fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Runtime::new().expect("runtime"))
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    rt().block_on(f)
+}
 
 struct Fixture {
     core: Core,
@@ -53,7 +66,7 @@ fn started() -> Fixture {
         secrets.clone(),
         Arc::new(move |e| sink_seen.lock().unwrap().push(e)),
     );
-    tauri::async_runtime::block_on(async {
+    block_on(async {
         core.start(settings).await;
         let app = core.app().expect("core running");
         let lisa = NewContact {
@@ -84,7 +97,7 @@ impl Fixture {
             .unwrap()
             .expect("token created");
         let url = format!("http://127.0.0.1:{}/v1/events", self.port);
-        tauri::async_runtime::block_on(async {
+        block_on(async {
             let answer = reqwest::Client::new()
                 .post(url)
                 .bearer_auth(token)
@@ -132,7 +145,7 @@ fn ringing_known_caller_reaches_the_window_as_call_then_logged_events() {
                 && e["record"]["missed"] == true
         })
     });
-    tauri::async_runtime::block_on(f.core.stop());
+    block_on(f.core.stop());
     assert_eq!(f.core.app().err().map(|e| e.code), Some("not_running"));
 }
 
@@ -148,7 +161,7 @@ fn switches_change_the_status_and_survive_a_restart() {
         &[],
     )
     .unwrap();
-    let after = tauri::async_runtime::block_on(f.core.restart(settings));
+    let after = block_on(f.core.restart(settings));
     assert!(after.do_not_disturb, "{after:?}");
     assert!(f.core.app().is_ok());
     // Whatever order the restart's statuses came in, the last one the window got is current.
@@ -164,58 +177,26 @@ fn switches_change_the_status_and_survive_a_restart() {
         "the restarted webhook's health as the latest status",
         latest,
     );
-    tauri::async_runtime::block_on(f.core.stop());
+    block_on(f.core.stop());
 }
 
-fn invoke(
-    webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
-    cmd: &str,
-    body: Value,
-) -> Result<Value, Value> {
-    get_ipc_response(
-        webview,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().expect("url"),
-            body: InvokeBody::Json(body),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|b| b.deserialize::<Value>().expect("json answer"))
+fn handle(core: &Core, command: &str, args: Value) -> Result<Value, Value> {
+    block_on(handlers::handle(core, command, &args, &|_| {}))
+        .map_err(|e| serde_json::to_value(e).expect("error serializes"))
 }
 
 #[test]
-fn commands_answer_over_ipc_and_errors_cross_as_code_and_message() {
+fn commands_answer_json_and_errors_cross_as_code_and_message() {
     let f = started();
-    let app = mock_builder()
-        .invoke_handler(crate::commands::handler())
-        .build(mock_context(noop_assets()))
-        .expect("mock app");
-    let Fixture {
-        core, _dir: dir, ..
-    } = f;
-    tauri::Manager::manage(
-        &app,
-        Shell {
-            core,
-            delivery: Arc::new(Delivery::default()),
-        },
-    );
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("mock window");
-
-    let rows = invoke(
-        &webview,
+    let core = &f.core;
+    let rows = handle(
+        core,
         "call_log",
         json!({"page": {"limit": 10, "search": "pepperoni"}}),
     );
     assert_eq!(rows, Ok(json!([])));
-    let saved = invoke(
-        &webview,
+    let saved = handle(
+        core,
         "save_contact",
         json!({"contact": {"name": "Maude", "phones": ["555-0177"]}}),
     );
@@ -225,44 +206,217 @@ fn commands_answer_over_ipc_and_errors_cross_as_code_and_message() {
             .is_ok_and(|id| id.as_str().is_some_and(|s| !s.is_empty())),
         "{saved:?}"
     );
-    let nameless = invoke(
-        &webview,
+    let nameless = handle(
+        core,
         "save_contact",
         json!({"contact": {"name": "", "phones": ["555-0177"]}}),
     );
     assert_eq!(nameless.unwrap_err()["code"], "invalid_input");
-    let dial = invoke(&webview, "dial", json!({"number": "+15551234"})).unwrap_err();
+    let missing = handle(core, "test_lookup", json!({})).unwrap_err();
+    assert_eq!(missing["code"], "invalid_input");
+    assert!(
+        missing["message"].as_str().unwrap().contains("`number`"),
+        "{missing}"
+    );
+    let dial = handle(core, "dial", json!({"number": "+15551234"})).unwrap_err();
     assert_eq!(dial["code"], "no_control");
     assert!(dial["message"]
         .as_str()
         .unwrap()
         .contains("no call-control source"));
-    let transfer = invoke(
-        &webview,
-        "transfer",
-        json!({"call_id": null, "target": "200"}),
-    )
-    .unwrap_err();
+    let transfer = handle(core, "transfer", json!({"call_id": null, "target": "200"})).unwrap_err();
     assert_eq!(transfer["code"], "no_control");
-    let refused = invoke(&webview, "open_url", json!({"url": "javascript:alert(1)"})).unwrap_err();
+    let refused = handle(core, "open_url", json!({"url": "javascript:alert(1)"})).unwrap_err();
     assert_eq!(refused["code"], "url_refused");
-    let explained = invoke(&webview, "test_lookup", json!({"number": "555-0177"})).expect("lookup");
+    let explained = handle(core, "test_lookup", json!({"number": "555-0177"})).expect("lookup");
     assert_eq!(explained["outcome"]["matches"][0]["name"], "Maude");
     assert_eq!(explained["outcome"]["steps"][0]["result"]["kind"], "hit");
-    invoke(
-        &webview,
+    handle(
+        core,
         "secret_set",
         json!({"name": "crm-token", "value": "s3cret"}),
     )
     .expect("secret");
-    let status = invoke(
-        &webview,
+    let status = handle(
+        core,
         "secret_status",
         json!({"names": ["crm-token", "nope"]}),
     )
     .unwrap();
     assert_eq!(status, json!([["crm-token", true], ["nope", false]]));
-    let shell = tauri::Manager::state::<Shell>(&app);
-    tauri::async_runtime::block_on(shell.core.stop());
+    assert_eq!(
+        handle(core, "format_disk", json!({})).unwrap_err()["code"],
+        "unknown_command"
+    );
+    block_on(f.core.stop());
+}
+
+/// A client speaking the link as the window process does.
+struct WindowClient {
+    read: BufReader<tokio::net::unix::OwnedReadHalf>,
+    write: tokio::net::unix::OwnedWriteHalf,
+    next: u64,
+}
+
+impl WindowClient {
+    async fn connect(socket: &std::path::Path) -> Self {
+        let stream = tokio::net::UnixStream::connect(socket)
+            .await
+            .expect("link socket");
+        let (read, mut write) = stream.into_split();
+        link::write(&mut write, &Hello::Window)
+            .await
+            .expect("hello");
+        Self {
+            read: BufReader::new(read),
+            write,
+            next: 1,
+        }
+    }
+
+    async fn send(&mut self, command: &str, args: Value) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        let request = Request {
+            id,
+            command: command.into(),
+            args,
+        };
+        link::write(&mut self.write, &request)
+            .await
+            .expect("request");
+        id
+    }
+
+    /// The next message that `pick` accepts (others are skipped), within 10 s.
+    async fn until<T>(&mut self, mut pick: impl FnMut(ToWindow) -> Option<T>) -> T {
+        let wait = async {
+            loop {
+                let message = link::read::<_, ToWindow>(&mut self.read)
+                    .await
+                    .expect("line");
+                if let Some(found) = pick(message.expect("link open")) {
+                    return found;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .expect("in time")
+    }
+
+    async fn reply(&mut self, id: u64) -> Result<Value, Value> {
+        self.until(|m| match m {
+            ToWindow::Reply { id: i, result } if i == id => Some(result),
+            _ => None,
+        })
+        .await
+    }
+}
+
+#[test]
+fn the_window_link_relays_commands_and_streams_events_to_a_subscribed_page() {
+    let f = started();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("desktop.sock");
+    block_on(async {
+        // The window binary does not exist here: "show" is logged, not fatal.
+        let window = WindowProcess::new(dir.path().join("no-window"), &socket);
+        let shell = Arc::new(Shell::new(
+            f.core.paths().clone(),
+            f.secrets.clone(),
+            window,
+        ));
+        let config = format!("[webhook]\nport = {}\n", f.port);
+        let settings = Settings::from_parts(&f.core.paths().config_file, Some(&config), &[])
+            .expect("settings");
+        f.core.stop().await;
+        shell.core.start(settings).await;
+        let instance::Claim::Ours(listener) = instance::claim(&socket, &[]).await.expect("claim")
+        else {
+            panic!("nobody else serves this socket");
+        };
+        let serving = tokio::spawn(server::serve(listener, Arc::clone(&shell)));
+
+        let mut page = WindowClient::connect(&socket).await;
+        let id = page.send("subscribe", json!({})).await;
+        let snapshot = page.reply(id).await.expect("snapshot");
+        assert!(snapshot["status"]["cause"].is_string(), "{snapshot}");
+        let id = page
+            .send(
+                "save_contact",
+                json!({"contact": {"name": "Ned", "phones": ["555-0199"]}}),
+            )
+            .await;
+        assert!(page.reply(id).await.is_ok());
+        let id = page.send("dial", json!({"number": "555"})).await;
+        assert_eq!(page.reply(id).await.unwrap_err()["code"], "no_control");
+        let id = page.send("rm_rf", json!({})).await;
+        assert_eq!(page.reply(id).await.unwrap_err()["code"], "unknown_command");
+        let id = page
+            .send(
+                "import_contacts",
+                json!({"file_name": "c.csv", "text": "name,phone\nMoe,555-0123\n"}),
+            )
+            .await;
+        let mut progressed = false;
+        let report = page
+            .until(|m| match m {
+                ToWindow::Progress { id: i, .. } if i == id => {
+                    progressed = true;
+                    None
+                }
+                ToWindow::Reply { id: i, result } if i == id => Some(result),
+                _ => None,
+            })
+            .await
+            .expect("import report");
+        assert_eq!(report["imported"], 1, "{report}");
+        assert!(progressed, "no progress report");
+
+        // A call rung over the webhook reaches the subscribed page as events.
+        let token = f.secrets.get("webhook-token").unwrap().expect("token");
+        let port = f.port;
+        let answer = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/v1/events"))
+            .bearer_auth(token)
+            .json(&json!({"version": 1, "type": "ringing", "from": "555-0199", "call_id": "n1"}))
+            .send()
+            .await
+            .expect("webhook answers");
+        assert_eq!(answer.status(), 202);
+        let view = page
+            .until(|m| match m {
+                ToWindow::Event { event } if event["type"] == "call" => Some(event),
+                _ => None,
+            })
+            .await;
+        assert_eq!(
+            view["view"]["lookup"]["matches"][0]["name"], "Ned",
+            "{view}"
+        );
+
+        // A second launch is handed over: the running instance keeps the socket.
+        let again = instance::claim(&socket, &["--hidden".into()])
+            .await
+            .expect("claim");
+        assert!(matches!(again, instance::Claim::Running));
+
+        // Tray "Settings…" with the page subscribed: it is told where to go.
+        shell.menu(crate::tray::MenuAction::Settings).await;
+        let nav = page
+            .until(|m| match m {
+                ToWindow::Event { event } if event["type"] == "navigate" => Some(event),
+                _ => None,
+            })
+            .await;
+        assert_eq!(nav["view"], "settings");
+
+        // Quit: the window is told to go, the core stops and logs the live call.
+        shell.shut_down().await;
+        page.until(|m| matches!(m, ToWindow::Quit).then_some(()))
+            .await;
+        serving.abort();
+    });
     drop(dir);
 }

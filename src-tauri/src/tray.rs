@@ -1,17 +1,15 @@
-//! The tray: an icon per state (`icons/tray-*.png`), and a menu whose first, disabled line is
-//! the cause (AppIndicator trays show no tooltips), then Show call log, Do not disturb, Pause
-//! auto-open, Settings, Quit. Built once with a builder; [`update`] follows the status.
+//! The tray: a StatusNotifierItem on the session bus (`ksni`, pure D-Bus — no GTK, no WebKit
+//! in the core process), with an icon per state (`icons/tray-*.png`) and a menu whose first,
+//! disabled line is the cause (AppIndicator trays show no tooltips), then Show call log, Do
+//! not disturb, Pause auto-open, Settings, Quit. A left click shows the call log.
+//!
+//! Menu clicks become [`MenuAction`]s on a channel; the status arrives on a watch channel.
 
-use crate::events::UiEvent;
-use crate::shell::Shell;
 use crate::status::{Status, TrayState};
-use crate::window;
-use tauri::image::Image;
-use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
-use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Runtime};
-
-const TRAY: &str = "screenpop";
+use ksni::menu::{CheckmarkItem, MenuItem, StandardItem};
+use ksni::{Icon, ToolTip, TrayMethods};
+use std::sync::OnceLock;
+use tokio::sync::{mpsc, watch};
 
 /// What a menu entry does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,130 +21,171 @@ pub enum MenuAction {
     Quit,
 }
 
-/// Menu entries after the cause line: (id, label, action).
-pub const ENTRIES: &[(&str, &str, MenuAction)] = &[
-    ("show", "Show call log", MenuAction::ShowLog),
-    ("dnd", "Do not disturb", MenuAction::ToggleDnd),
-    ("pause", "Pause auto-open", MenuAction::TogglePauseAutoOpen),
-    ("settings", "Settings…", MenuAction::Settings),
-    ("quit", "Quit", MenuAction::Quit),
+/// Menu entries after the cause line: (label, action).
+pub const ENTRIES: &[(&str, MenuAction)] = &[
+    ("Show call log", MenuAction::ShowLog),
+    ("Do not disturb", MenuAction::ToggleDnd),
+    ("Pause auto-open", MenuAction::TogglePauseAutoOpen),
+    ("Settings…", MenuAction::Settings),
+    ("Quit", MenuAction::Quit),
 ];
 
-/// The action behind a menu id (the cause line has none).
-pub fn action(id: &str) -> Option<MenuAction> {
-    ENTRIES.iter().find(|(i, _, _)| *i == id).map(|e| e.2)
+/// The tray item as the bus sees it.
+pub struct Tray {
+    status: Status,
+    actions: mpsc::UnboundedSender<MenuAction>,
 }
 
-fn icon(state: TrayState) -> Image<'static> {
-    match state {
-        TrayState::Ok => tauri::include_image!("../icons/tray-ok.png"),
-        TrayState::Degraded => tauri::include_image!("../icons/tray-degraded.png"),
-        TrayState::Offline => tauri::include_image!("../icons/tray-offline.png"),
-        TrayState::Dnd => tauri::include_image!("../icons/tray-dnd.png"),
+/// PNG → the ARGB32 (network byte order) pixmap the StatusNotifierItem spec wants.
+fn pixmap(png_bytes: &[u8]) -> Option<Icon> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
+    let mut reader = decoder.read_info().ok()?;
+    let mut rgba = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut rgba).ok()?;
+    if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
+        return None;
     }
+    let data = rgba[..info.buffer_size()]
+        .chunks_exact(4)
+        .flat_map(|p| [p[3], p[0], p[1], p[2]])
+        .collect();
+    Some(Icon {
+        width: i32::try_from(info.width).ok()?,
+        height: i32::try_from(info.height).ok()?,
+        data,
+    })
 }
 
-/// The menu items that change with the status.
-struct Items<R: Runtime> {
-    cause: MenuItem<R>,
-    dnd: CheckMenuItem<R>,
-    pause: CheckMenuItem<R>,
-}
-
-/// Builds the tray for `status`.
-pub fn build<R: Runtime>(app: &AppHandle<R>, status: &Status) -> tauri::Result<()> {
-    let cause = MenuItem::with_id(app, "cause", &status.cause, false, None::<&str>)?;
-    let item = |i: usize| MenuItem::with_id(app, ENTRIES[i].0, ENTRIES[i].1, true, None::<&str>);
-    let check = |i: usize, on: bool| {
-        CheckMenuItem::with_id(app, ENTRIES[i].0, ENTRIES[i].1, true, on, None::<&str>)
-    };
-    let (show, dnd, pause) = (
-        item(0)?,
-        check(1, status.do_not_disturb)?,
-        check(2, status.pause_auto_open)?,
-    );
-    let (settings, quit) = (item(3)?, item(4)?);
-    let (line1, line2) = (
-        PredefinedMenuItem::separator(app)?,
-        PredefinedMenuItem::separator(app)?,
-    );
-    let items: [&dyn IsMenuItem<R>; 8] = [
-        &cause, &line1, &show, &dnd, &pause, &settings, &line2, &quit,
-    ];
-    let menu = Menu::with_items(app, &items)?;
-    TrayIconBuilder::with_id(TRAY)
-        .icon(icon(status.state))
-        .tooltip("screenpop")
-        .menu(&menu)
-        .on_menu_event(on_menu::<R>)
-        .build(app)?;
-    app.manage(Items { cause, dnd, pause });
-    Ok(())
-}
-
-/// Follows a new status: icon, cause line, check marks. Queued to the main thread without
-/// waiting, so a caller holding a lock never waits on the event loop.
-pub fn update<R: Runtime>(app: &AppHandle<R>, status: &Status) {
-    let (handle, status) = (app.clone(), status.clone());
-    let queued = app.run_on_main_thread(move || apply(&handle, &status));
-    if let Err(e) = queued {
-        tracing::warn!(error = %e, "tray not updated");
-    }
-}
-
-fn apply<R: Runtime>(app: &AppHandle<R>, status: &Status) {
-    if let Some(tray) = app.tray_by_id(TRAY) {
-        if let Err(e) = tray.set_icon(Some(icon(status.state))) {
-            tracing::warn!(error = %e, "tray icon not updated");
-        }
-    }
-    if let Some(items) = app.try_state::<Items<R>>() {
-        let _ = items.cause.set_text(&status.cause);
-        let _ = items.dnd.set_checked(status.do_not_disturb);
-        let _ = items.pause.set_checked(status.pause_auto_open);
-    }
-}
-
-fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
-    let Some(action) = action(event.id().as_ref()) else {
-        return;
-    };
-    let shell = app.state::<Shell>();
-    let navigate = |view: &str| {
-        let event = UiEvent::Navigate { view: view.into() };
-        if !shell.delivery.send(&event) {
-            shell.delivery.queue(event);
-        }
-        if let Err(e) = window::show(app) {
-            tracing::error!(error = %e, "cannot open the window");
-        }
-    };
-    let status = shell.core.status();
-    let flipped = match action {
-        MenuAction::ShowLog => return navigate("log"),
-        MenuAction::Settings => return navigate("settings"),
-        MenuAction::ToggleDnd => shell
-            .core
-            .set_switch("do_not_disturb", !status.do_not_disturb),
-        MenuAction::TogglePauseAutoOpen => shell
-            .core
-            .set_switch("pause_auto_open", !status.pause_auto_open),
-        MenuAction::Quit => return quit(app),
-    };
-    if let Err(e) = flipped {
-        tracing::warn!(error = %e, "switch not flipped");
-        apply(app, &status);
-    }
-}
-
-/// Quits cleanly: the core stops its sources and logs live calls, then the app exits.
-pub fn quit<R: Runtime>(app: &AppHandle<R>) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        app.state::<Shell>().core.stop().await;
-        tracing::info!("quit");
-        app.exit(0);
+fn icon(state: TrayState) -> Vec<Icon> {
+    static ICONS: OnceLock<[Option<Icon>; 4]> = OnceLock::new();
+    let icons = ICONS.get_or_init(|| {
+        [
+            pixmap(include_bytes!("../../icons/tray-ok.png")),
+            pixmap(include_bytes!("../../icons/tray-degraded.png")),
+            pixmap(include_bytes!("../../icons/tray-offline.png")),
+            pixmap(include_bytes!("../../icons/tray-dnd.png")),
+        ]
     });
+    let index = match state {
+        TrayState::Ok => 0,
+        TrayState::Degraded => 1,
+        TrayState::Offline => 2,
+        TrayState::Dnd => 3,
+    };
+    icons[index].iter().cloned().collect()
+}
+
+/// The tooltip's description allows a subset of HTML: the cause (it may quote a CRM's error)
+/// is escaped.
+fn escape_markup(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+impl Tray {
+    fn send(&self, action: MenuAction) {
+        if self.actions.send(action).is_err() {
+            tracing::warn!(?action, "tray click after the app stopped listening");
+        }
+    }
+}
+
+impl ksni::Tray for Tray {
+    fn id(&self) -> String {
+        "screenpop".into()
+    }
+
+    fn title(&self) -> String {
+        "screenpop".into()
+    }
+
+    fn activate(&mut self, _x: i32, _y: i32) {
+        self.send(MenuAction::ShowLog);
+    }
+
+    fn icon_name(&self) -> String {
+        // Themes that prefer names get none of ours; the pixmap is what shows.
+        String::new()
+    }
+
+    fn icon_pixmap(&self) -> Vec<Icon> {
+        icon(self.status.state)
+    }
+
+    fn tool_tip(&self) -> ToolTip {
+        ToolTip {
+            title: "screenpop".into(),
+            description: escape_markup(&self.status.cause),
+            ..Default::default()
+        }
+    }
+
+    fn menu(&self) -> Vec<MenuItem<Self>> {
+        let action = |i: usize| {
+            let action = ENTRIES[i].1;
+            Box::new(move |tray: &mut Self| tray.send(action)) as Box<dyn Fn(&mut Self) + Send>
+        };
+        let check = |i: usize, checked: bool| {
+            CheckmarkItem {
+                label: ENTRIES[i].0.into(),
+                checked,
+                activate: action(i),
+                ..Default::default()
+            }
+            .into()
+        };
+        let item = |i: usize| {
+            StandardItem {
+                label: ENTRIES[i].0.into(),
+                activate: action(i),
+                ..Default::default()
+            }
+            .into()
+        };
+        vec![
+            StandardItem {
+                label: self.status.cause.clone(),
+                enabled: false,
+                ..Default::default()
+            }
+            .into(),
+            MenuItem::Separator,
+            item(0),
+            check(1, self.status.do_not_disturb),
+            check(2, self.status.pause_auto_open),
+            item(3),
+            MenuItem::Separator,
+            item(4),
+        ]
+    }
+
+    fn watcher_offline(&self, reason: ksni::OfflineReason) -> bool {
+        // No tray host (yet): keep the item on the bus; it shows when a host appears.
+        tracing::warn!(?reason, "no system tray host right now");
+        true
+    }
+}
+
+/// Puts the tray up and keeps it following `status`; clicks go to `actions`. Without a
+/// session bus there is no tray: the app runs on (the window and CLI still work).
+pub async fn run(mut status: watch::Receiver<Status>, actions: mpsc::UnboundedSender<MenuAction>) {
+    let tray = Tray {
+        status: status.borrow_and_update().clone(),
+        actions,
+    };
+    let handle = match tray.assume_sni_available(true).spawn().await {
+        Ok(handle) => handle,
+        Err(e) => return tracing::error!(error = %e, "no tray icon: cannot reach the session bus"),
+    };
+    tracing::info!("tray icon up");
+    while status.changed().await.is_ok() {
+        let next = status.borrow_and_update().clone();
+        if handle.update(|tray| tray.status = next).await.is_none() {
+            return tracing::warn!("the tray service stopped");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -154,8 +193,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn menu_has_the_issue_entries_in_order_and_the_cause_line_does_nothing() {
-        let labels: Vec<&str> = ENTRIES.iter().map(|e| e.1).collect();
+    fn menu_has_the_issue_entries_in_order() {
+        let labels: Vec<&str> = ENTRIES.iter().map(|e| e.0).collect();
         assert_eq!(
             labels,
             [
@@ -166,8 +205,28 @@ mod tests {
                 "Quit"
             ]
         );
-        assert_eq!(action("cause"), None);
-        assert_eq!(action("dnd"), Some(MenuAction::ToggleDnd));
-        assert_eq!(action("quit"), Some(MenuAction::Quit));
+    }
+
+    #[test]
+    fn every_state_has_a_decoded_argb_icon() {
+        for state in [
+            TrayState::Ok,
+            TrayState::Degraded,
+            TrayState::Offline,
+            TrayState::Dnd,
+        ] {
+            let icons = icon(state);
+            let icon = icons.first().expect("an icon");
+            assert_eq!(icon.data.len(), (icon.width * icon.height * 4) as usize);
+            assert!(icon.data.chunks(4).any(|p| p[0] > 0), "all transparent");
+        }
+    }
+
+    #[test]
+    fn cause_is_escaped_in_the_tooltip() {
+        assert_eq!(
+            escape_markup("CRM <b>x</b> & co"),
+            "CRM &lt;b&gt;x&lt;/b&gt; &amp; co"
+        );
     }
 }

@@ -87,7 +87,7 @@ impl DesktopApp {
         ));
         env.push((
             "RUST_LOG".into(),
-            "screenpop=debug,screenpop_desktop=debug".into(),
+            "screenpop=debug,screenpop_desktop=debug,screenpop_window=debug".into(),
         ));
         let artifacts = Path::new(APP)
             .parent()
@@ -204,6 +204,7 @@ impl DesktopApp {
             let name = field("Name:");
             // The driver and the CLI carry the marker too; only the app and WebKit count.
             if name.starts_with("screenpop-deskt")
+                || name.starts_with("screenpop-windo")
                 || name.starts_with("WebKit") && name != "WebKitWebDriver"
             {
                 let rss_kb = field("VmRSS:")

@@ -1,0 +1,31 @@
+//! screenpop-desktop: the desktop app over the screenpop core (DESIGN §2, §6), as two
+//! processes so an agent's desktop carries only the core and a tray all day:
+//!
+//! - `screenpop-desktop` (this library + `main.rs`): the same `App` as `screenpop run` (one
+//!   code path: config, data, webhook, sources, notifications), the tray, and the link socket.
+//!   No GTK, no WebKit.
+//! - `screenpop-window` (`window/`): the Tauri window — greeting card, call log, settings —
+//!   started on demand and ended when the agent closes it; its page's commands are relayed
+//!   over the link to [`handlers`] here.
+//!
+//! Module map: [`core`] the running core, [`events`] the engine→page mapping, [`status`] the
+//! tray state, [`handlers`] the page's commands, [`shell`] the wiring, [`link`] the protocol,
+//! [`server`] and [`instance`] its two ends in this process, [`window_process`], [`tray`],
+//! [`deeplink`], [`autostart`], [`error`].
+
+pub mod autostart;
+pub mod core;
+pub mod deeplink;
+pub mod error;
+pub mod events;
+pub mod handlers;
+pub mod instance;
+pub mod link;
+pub mod server;
+pub mod shell;
+pub mod status;
+pub mod tray;
+pub mod window_process;
+
+#[cfg(test)]
+mod tests;

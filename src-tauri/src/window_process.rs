@@ -1,0 +1,143 @@
+//! The window as a process: `screenpop-window` (Tauri + WebKit) is started when the window is
+//! wanted and ends when the agent closes it, so the core + tray process never carries WebKit.
+//! At most one runs; "show" while it runs brings it to the front over its link.
+
+use crate::link::{ToWindow, LINK_ENV};
+use crate::shell::WindowLink;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The window binary's name; it is looked for next to `screenpop-desktop`, then on `PATH`.
+pub const WINDOW_BIN: &str = "screenpop-window";
+
+#[derive(Default)]
+struct State {
+    /// A window process is running (maybe still starting, before its link is up).
+    running: bool,
+    link: Option<WindowLink>,
+    quitting: bool,
+}
+
+/// See the module docs.
+pub struct WindowProcess {
+    exe: PathBuf,
+    socket: PathBuf,
+    runtime: tokio::runtime::Handle,
+    state: Mutex<State>,
+    /// Whether a window process runs, for [`WindowProcess::wait_closed`].
+    running: watch::Sender<bool>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The window binary that belongs to this `screenpop-desktop`.
+pub fn window_exe() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name(WINDOW_BIN))
+        .filter(|exe| exe.is_file())
+        .unwrap_or_else(|| PathBuf::from(WINDOW_BIN))
+}
+
+impl WindowProcess {
+    /// Windows run `exe` and reach the core on `socket`; processes are spawned on the
+    /// current tokio runtime.
+    pub fn new(exe: PathBuf, socket: &Path) -> Arc<Self> {
+        Arc::new(Self {
+            exe,
+            socket: socket.to_path_buf(),
+            runtime: tokio::runtime::Handle::current(),
+            state: Mutex::default(),
+            running: watch::channel(false).0,
+        })
+    }
+
+    /// Brings the window up: to the front if it runs, else a new window process.
+    pub fn show(self: &Arc<Self>) {
+        let mut state = lock(&self.state);
+        if state.quitting {
+            return;
+        }
+        if let Some(link) = &state.link {
+            if link.send(ToWindow::Show).is_ok() {
+                return;
+            }
+        }
+        if state.running {
+            return; // still starting: it shows itself once up
+        }
+        let _runtime = self.runtime.enter();
+        let child = tokio::process::Command::new(&self.exe)
+            .env(LINK_ENV, &self.socket)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(false)
+            .spawn();
+        match child {
+            Ok(mut child) => {
+                tracing::info!(pid = child.id(), "window process started");
+                state.running = true;
+                self.running.send_replace(true);
+                let this = Arc::clone(self);
+                self.runtime.spawn(async move {
+                    let status = child.wait().await;
+                    tracing::info!(?status, "window process ended: running in the tray");
+                    let mut state = lock(&this.state);
+                    state.running = false;
+                    state.link = None;
+                    this.running.send_replace(false);
+                });
+            }
+            Err(e) => {
+                tracing::error!(exe = %self.exe.display(), error = %e, "cannot start the window")
+            }
+        }
+    }
+
+    /// The window process's link is up (it listens for "show" and "quit").
+    pub fn attach(&self, link: WindowLink) {
+        let mut state = lock(&self.state);
+        if state.quitting {
+            let _ = link.send(ToWindow::Quit);
+            return;
+        }
+        state.link = Some(link);
+    }
+
+    /// `link`'s window went away.
+    pub fn detach(&self, link: &WindowLink) {
+        let mut state = lock(&self.state);
+        if state.link.as_ref().is_some_and(|l| l.same_channel(link)) {
+            state.link = None;
+        }
+    }
+
+    /// Whether a window process runs now.
+    pub fn is_running(&self) -> bool {
+        lock(&self.state).running
+    }
+
+    /// The app quits: the window is told to close, and none starts any more.
+    pub fn quit(&self) {
+        let mut state = lock(&self.state);
+        state.quitting = true;
+        if let Some(link) = state.link.take() {
+            let _ = link.send(ToWindow::Quit);
+        }
+    }
+
+    /// Waits (up to 5 s) until no window process runs.
+    pub async fn wait_closed(&self) {
+        let mut running = self.running.subscribe();
+        let closed = running.wait_for(|r| !r);
+        if tokio::time::timeout(Duration::from_secs(5), closed)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the window process did not close in time");
+        }
+    }
+}
