@@ -54,10 +54,14 @@ async fn window_session(
     shell: Arc<Shell>,
 ) {
     let (link, mut outbox) = mpsc::unbounded_channel::<ToWindow>();
+    let window = Arc::clone(&shell.window);
     let writer = tokio::spawn(async move {
         while let Some(message) = outbox.recv().await {
             if let Err(e) = link::write(&mut write, &message).await {
                 tracing::debug!(error = %e, "window link closed while writing");
+                if matches!(message, ToWindow::Show) {
+                    window.show_lost();
+                }
                 break;
             }
         }

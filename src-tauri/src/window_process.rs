@@ -6,17 +6,26 @@ use crate::link::{ToWindow, LINK_ENV};
 use crate::shell::WindowLink;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
+
+/// A window that dies this soon after a "show" did not show: a new one is started.
+const SHOW_GRACE: Duration = Duration::from_secs(2);
 
 /// The window binary's name; it is looked for next to `screenpop-desktop`, then on `PATH`.
 pub const WINDOW_BIN: &str = "screenpop-window";
 
 #[derive(Default)]
 struct State {
-    /// A window process is running (maybe still starting, before its link is up).
+    /// A window process is running (maybe still starting, before its link is up, or ending).
     running: bool,
     link: Option<WindowLink>,
+    /// Its link is gone: the process is on its way out.
+    ending: bool,
+    /// Shown while the last one was ending: start a new one once it is gone.
+    reopen: bool,
+    /// When it was last told to show itself.
+    shown_at: Option<Instant>,
     quitting: bool,
 }
 
@@ -62,14 +71,23 @@ impl WindowProcess {
         if state.quitting {
             return;
         }
-        if let Some(link) = &state.link {
+        if let Some(link) = state.link.take() {
             if link.send(ToWindow::Show).is_ok() {
+                state.link = Some(link);
+                state.shown_at = Some(Instant::now());
                 return;
             }
+            state.ending = true; // its link is gone: the process is on its way out
         }
         if state.running {
-            return; // still starting: it shows itself once up
+            // Starting: it shows itself once up. Ending: a new one follows it.
+            state.reopen |= state.ending;
+            return;
         }
+        self.spawn(&mut state);
+    }
+
+    fn spawn(self: &Arc<Self>, state: &mut State) {
         let _runtime = self.runtime.enter();
         let child = tokio::process::Command::new(&self.exe)
             .env(LINK_ENV, &self.socket)
@@ -80,6 +98,9 @@ impl WindowProcess {
             Ok(mut child) => {
                 tracing::info!(pid = child.id(), "window process started");
                 state.running = true;
+                state.ending = false;
+                state.reopen = false;
+                state.shown_at = None;
                 self.running.send_replace(true);
                 let this = Arc::clone(self);
                 self.runtime.spawn(async move {
@@ -88,12 +109,33 @@ impl WindowProcess {
                     let mut state = lock(&this.state);
                     state.running = false;
                     state.link = None;
-                    this.running.send_replace(false);
+                    // Killed or crashed just after being asked to show: that request died with
+                    // it (closing the window ends it with success, and stays closed).
+                    let show_died = status.as_ref().is_ok_and(|s| !s.success())
+                        && state.shown_at.is_some_and(|at| at.elapsed() < SHOW_GRACE);
+                    if (state.reopen || show_died) && !state.quitting {
+                        this.spawn(&mut state);
+                    } else {
+                        this.running.send_replace(false);
+                    }
                 });
             }
             Err(e) => {
                 tracing::error!(exe = %self.exe.display(), error = %e, "cannot start the window")
             }
+        }
+    }
+
+    /// A "show" could not be written to the window process: it died under us. Show a new
+    /// one once it is gone.
+    pub fn show_lost(self: &Arc<Self>) {
+        let mut state = lock(&self.state);
+        if state.running {
+            state.ending = true;
+            state.reopen = true;
+        } else {
+            drop(state);
+            self.show();
         }
     }
 
@@ -112,6 +154,7 @@ impl WindowProcess {
         let mut state = lock(&self.state);
         if state.link.as_ref().is_some_and(|l| l.same_channel(link)) {
             state.link = None;
+            state.ending = state.running;
         }
     }
 

@@ -156,6 +156,20 @@ impl DesktopApp {
         app
     }
 
+    /// The environment the app runs in (its private session bus, config, data dir).
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
+    /// Starts `screenpop-desktop` again with `args`, as a second click on its launcher would,
+    /// and waits for it to end.
+    pub fn launch_again(&self, args: &[&str]) -> std::process::Output {
+        crate::desktop::command_in(&self.env, APP)
+            .args(args)
+            .output()
+            .expect("run screenpop-desktop again")
+    }
+
     /// The app's config file.
     pub fn config_file(&self) -> PathBuf {
         self.dir.path().join("config.toml")

@@ -23,6 +23,7 @@ mod ports;
 #[allow(dead_code)]
 #[path = "../support/process.rs"]
 mod process;
+mod tray;
 mod webdriver;
 
 use app::DesktopApp;
@@ -114,6 +115,8 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
 
     // An unknown caller: Create contact saves her; her next call greets her by name.
     ring(&app, "555-0177", "maude-1");
+    // The card still shows the last caller (also new) until this call's view arrives.
+    s.wait_text("#card-number", "0177");
     s.wait_text("#card-note", "New caller");
     s.click("#card-create-contact");
     let prefilled = s.execute("return document.getElementById('contact-phone').value");
@@ -220,4 +223,98 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     end(&app, "lisa-tray");
     let rows = app.cli(&["log", "--json", "--search", "Lisa"]);
     assert!(rows.contains("lisa-tray"), "{rows}");
+    assert!(
+        !app.processes()
+            .iter()
+            .any(|p| p.name.starts_with("screenpop-windo")),
+        "the window process outlived its window: {:?}",
+        app.processes()
+    );
+
+    tray_menu_second_launch_and_quit(&app);
+}
+
+fn running(app: &DesktopApp, name: &str) -> Option<u32> {
+    app.processes()
+        .into_iter()
+        .find(|p| p.name.starts_with(name))
+        .map(|p| p.pid)
+}
+
+/// The tray as a panel uses it (its dbusmenu over the session bus), a second launch, and Quit.
+fn tray_menu_second_launch_and_quit(app: &DesktopApp) {
+    let core = running(app, "screenpop-deskt").expect("the core runs");
+    let mut found = None;
+    wait_until(Duration::from_secs(10), || {
+        found = tray::Tray::find(app.env(), core);
+        found.is_some()
+    });
+    let tray = found.expect("the tray item is on the session bus");
+    let menu = tray.menu();
+    let labels: Vec<&str> = menu.iter().map(|e| e.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "All sources up (webhook)",
+            "Show call log",
+            "Do not disturb",
+            "Pause auto-open",
+            "Settings…",
+            "Quit"
+        ],
+        "{menu:?}"
+    );
+    assert_eq!(tray.icon_size(), "64, 64");
+
+    // Do not disturb from the tray: the check mark and the cause line follow.
+    tray.click("Do not disturb");
+    let on = wait_until(Duration::from_secs(10), || {
+        tray.entry("Do not disturb").checked == Some(true)
+            && tray.menu()[0].label.starts_with("Do not disturb")
+    });
+    assert!(on, "{:?}", tray.menu());
+    tray.click("Do not disturb");
+    let off = wait_until(Duration::from_secs(10), || {
+        tray.entry("Do not disturb").checked == Some(false)
+    });
+    assert!(off, "{:?}", tray.menu());
+
+    // Show call log brings a fresh window process (and its WebKit) back.
+    tray.click("Show call log");
+    let back = wait_until(Duration::from_secs(30), || {
+        running(app, "screenpop-windo").is_some() && running(app, "WebKitWebProces").is_some()
+    });
+    assert!(back, "no window from the tray: {:?}", app.processes());
+
+    // A second launch hands over to the running app: no second core, the window comes up.
+    let window = running(app, "screenpop-windo").expect("window");
+    let _ = std::process::Command::new("kill")
+        .arg(window.to_string())
+        .status();
+    let gone = wait_until(Duration::from_secs(10), || {
+        running(app, "screenpop-windo").is_none()
+    });
+    assert!(gone, "{:?}", app.processes());
+    let again = app.launch_again(&[]);
+    assert!(again.status.success(), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already running"),
+        "{again:?}"
+    );
+    let shown = wait_until(Duration::from_secs(30), || {
+        running(app, "screenpop-windo").is_some()
+    });
+    assert!(shown, "a second launch did not show the window");
+    let cores = app
+        .processes()
+        .iter()
+        .filter(|p| p.name.starts_with("screenpop-deskt"))
+        .count();
+    assert_eq!(cores, 1, "{:?}", app.processes());
+
+    // Quit: window, core and WebKit all end; the core says so in its log.
+    tray.click("Quit");
+    let ended = wait_until(Duration::from_secs(20), || app.processes().is_empty());
+    assert!(ended, "still running after Quit: {:?}", app.processes());
+    assert!(app.log().contains("quitting"), "{}", app.log());
 }

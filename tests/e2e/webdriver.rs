@@ -103,11 +103,17 @@ impl Session {
             .unwrap_or_default()
     }
 
-    /// Clicks `css` (waiting for it to exist).
+    /// Clicks `css` (waiting for it to exist). The live card re-renders as call events
+    /// arrive, so an element that went stale between finding and clicking is found again.
     pub fn click(&self, css: &str) {
-        let id = self.element(css);
-        if let Err(e) = self.post(&format!("/element/{id}/click"), json!({})) {
-            panic!("click {css}: {e}");
+        let mut tries = 0;
+        loop {
+            let id = self.element(css);
+            match self.post(&format!("/element/{id}/click"), json!({})) {
+                Ok(_) => return,
+                Err(e) if e.contains("stale element reference") && tries < 5 => tries += 1,
+                Err(e) => panic!("click {css}: {e}"),
+            }
         }
     }
 
