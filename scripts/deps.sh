@@ -8,7 +8,7 @@
 #   test     run + a headless session (Xvfb), screenshots, baresip, mosquitto, sipp, openssl
 #            (test TLS certificates), slapd (LDAP), and Radicale (CardDAV, from PyPI into a
 #            venv under ${XDG_CACHE_HOME:-$HOME/.cache}/screenpop-test/venv)
-#   desktop  the Tauri shell: WebKitGTK, appindicator, rsvg, WebKitWebDriver
+#   desktop  the Tauri window: WebKitGTK, rsvg, WebKitWebDriver
 #   fuzz     the nightly toolchain (minimal) and cargo-fuzz, for scripts/fuzz.sh
 #   bench    python3-venv, for the Python peers of the benchmarks (scripts/bench-ami.sh)
 #   e2e      test + desktop + tauri-driver (cargo install, pinned) for the desktop e2e suite
@@ -35,9 +35,9 @@ fi
 run=(libdbus-1-dev pkg-config sqlite3 dunst libnotify-bin gnome-keyring libsecret-tools
   dbus-x11 xdg-utils)
 test=("${run[@]}" xvfb xauth imagemagick x11-utils procps baresip-core mosquitto
-  mosquitto-clients sip-tester openssl slapd ldap-utils python3-venv)
+  mosquitto-clients sip-tester openssl slapd ldap-utils python3-venv libglib2.0-bin)
 desktop=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
-  libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver)
+  librsvg2-dev webkit2gtk-driver)
 bench=(python3 python3-venv)
 
 # tauri-driver bridges WebDriver to WebKitWebDriver; the version the suite was written against.

@@ -86,6 +86,9 @@ pub struct NotifySettings {
     pub enabled: bool,
     /// Leave a "Missed call" notification for unanswered inbound calls.
     pub missed: bool,
+    /// A VIP caller's greeting stays on screen while the call is answered (popping on
+    /// ringing), and goes when the call ends — the agent keeps the note in view.
+    pub sticky_vip: bool,
 }
 
 /// `[lookup]`: the directory chain's budget and cache.
@@ -198,6 +201,7 @@ impl Default for NotifySettings {
             auto_open: false,
             enabled: true,
             missed: true,
+            sticky_vip: false,
         }
     }
 }

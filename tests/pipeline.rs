@@ -114,6 +114,36 @@ fn known_vip_caller_is_greeted_and_click_opens_profile_and_call_is_logged() {
 }
 
 #[test]
+fn sticky_vip_greeting_stays_on_screen_while_answered_and_goes_at_the_end() {
+    let (desktop, daemon) = start("[notify]\nsticky_vip = true\n");
+    cli_ok(
+        &daemon,
+        &[
+            "event",
+            "ringing",
+            "--from",
+            "555-1234",
+            "--call-id",
+            "vip-1",
+        ],
+    );
+    assert!(
+        desktop.wait_displayed(1, Duration::from_secs(10)),
+        "no notification shown\n{}",
+        daemon.log()
+    );
+    cli_ok(&daemon, &["event", "answered", "--call-id", "vip-1"]);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(desktop.displayed_count(), 1, "the VIP pop went on answer");
+    cli_ok(&daemon, &["event", "ended", "--call-id", "vip-1"]);
+    assert!(
+        wait_until(Duration::from_secs(10), || desktop.displayed_count() == 0),
+        "the VIP pop outlived the call\n{}",
+        daemon.log()
+    );
+}
+
+#[test]
 fn unknown_caller_gets_new_caller_pop_with_create_contact_and_a_missed_call() {
     let (desktop, daemon) = start("");
     cli_ok(

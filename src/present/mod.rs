@@ -91,9 +91,11 @@ impl Policy {
             (self.settings.pop_on, view.state),
             (PopOn::Ringing, CallState::Ringing) | (PopOn::Answered, CallState::Answered)
         );
-        // An urgent rule's pop is sticky: it stays (or first appears, for a phone that
-        // answers by itself) while the call is answered, and goes when the call ends.
-        let sticky = view.routing.urgent
+        // An urgent rule's pop is sticky, and a VIP's with `sticky_vip`: it stays (or first
+        // appears, for a phone that answers by itself) while the call is answered, and goes
+        // when the call ends.
+        let vip = self.settings.sticky_vip && view.customer().is_some_and(|c| c.vip);
+        let sticky = (view.routing.urgent || vip)
             && view.state == CallState::Answered
             && self.settings.pop_on == PopOn::Ringing;
         let pops_now = pops_now || sticky;

@@ -177,3 +177,36 @@ fn urgent_rule_pop_is_sticky_through_the_answer_and_shows_even_if_answered_first
         [Effect::Close { .. }]
     ));
 }
+
+#[test]
+fn vip_greeting_stays_through_the_answer_with_sticky_vip() {
+    let vip = |state| {
+        let mut v = view(state, true);
+        if let LookupState::Done { matches, .. } = &mut v.lookup {
+            matches[0].vip = true;
+        }
+        v
+    };
+    let sticky = NotifySettings {
+        sticky_vip: true,
+        ..NotifySettings::default()
+    };
+    let mut policy = Policy::new(sticky.clone(), Arc::default());
+    assert_eq!(kinds(&policy.on_view(&vip(CallState::Ringing))), ["show"]);
+    assert_eq!(kinds(&policy.on_view(&vip(CallState::Answered))), ["show"]);
+    assert_eq!(kinds(&policy.on_view(&vip(CallState::Ended))), ["close"]);
+
+    let mut policy = Policy::new(NotifySettings::default(), Arc::default());
+    assert_eq!(kinds(&policy.on_view(&vip(CallState::Ringing))), ["show"]);
+    assert_eq!(kinds(&policy.on_view(&vip(CallState::Answered))), ["close"]);
+    // A known caller who is not a VIP is closed on answer either way.
+    let mut policy = Policy::new(sticky, Arc::default());
+    assert_eq!(
+        kinds(&policy.on_view(&view(CallState::Ringing, true))),
+        ["show"]
+    );
+    assert_eq!(
+        kinds(&policy.on_view(&view(CallState::Answered, true))),
+        ["close"]
+    );
+}

@@ -14,6 +14,7 @@ const FIELDS = {
   'notify.auto_open': { label: 'Open the profile by itself for known callers' },
   'notify.enabled': { label: 'Show notifications (off = do not disturb at start)' },
   'notify.missed': { label: 'Leave a notification for missed calls' },
+  'notify.sticky_vip': { label: 'Keep a VIP’s greeting on screen until the call ends' },
   'phone.default_region': { label: 'Home region (ISO code, e.g. US, DE)' },
   'phone.match_last_digits': { label: 'Match on the last N digits when formats differ' },
   'lookup.budget_ms': { label: 'Lookup budget (ms) before showing “Looking up…”' },

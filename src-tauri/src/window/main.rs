@@ -14,7 +14,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tauri::{RunEvent, WindowEvent};
 
+/// WebKitGTK's switch for accelerated compositing; `0` turns it back on.
+const COMPOSITING_ENV: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+
 fn main() -> ExitCode {
+    // A side panel of text and buttons needs no GPU layers, and without them the web process
+    // stays ~60 MB smaller and no GL driver is loaded (BENCHMARKS.md, Desktop app). Set before
+    // any thread exists; an agent who wants compositing sets the variable to 0.
+    if std::env::var_os(COMPOSITING_ENV).is_none() {
+        std::env::set_var(COMPOSITING_ENV, "1");
+    }
     let filter = std::env::var("RUST_LOG")
         .unwrap_or_else(|_| "screenpop=info,screenpop_desktop=info,screenpop_window=info".into());
     tracing_subscriber::fmt()
