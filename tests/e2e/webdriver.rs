@@ -63,10 +63,14 @@ impl Session {
         if let Some(body) = body {
             request = request.json(&body);
         }
+        let started = std::time::Instant::now();
         let answer = self
             .runtime
             .block_on(exchange(request))
             .map_err(|e| format!("{path}: {e}"))?;
+        if started.elapsed() > Duration::from_secs(5) {
+            eprintln!("webdriver: {path} took {:?}", started.elapsed());
+        }
         match answer["value"].get("error") {
             Some(error) => Err(format!("{path}: {error}: {}", answer["value"]["message"])),
             None => Ok(answer["value"].clone()),
@@ -144,6 +148,19 @@ impl Session {
 
     /// Saves the window as a PNG.
     pub fn screenshot(&self, path: &Path) {
+        // WebKitWebDriver's snapshot waits for the next paint; without accelerated
+        // compositing (how screenpop's window runs) an idle page may not paint for a minute.
+        // Nudge one: a 1×1 px dot in the corner that changes shade with every shot.
+        let _ = self.post(
+            "/execute/async",
+            json!({ "script": "const done = arguments[0]; \
+                let dot = document.getElementById('e2e-paint'); \
+                if (!dot) { dot = document.createElement('div'); dot.id = 'e2e-paint'; \
+                  dot.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none'; \
+                  document.body.append(dot); } \
+                dot.style.background = dot.style.background === 'rgba(0, 0, 0, 0.02)' ? 'rgba(0, 0, 0, 0.01)' : 'rgba(0, 0, 0, 0.02)'; \
+                requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", "args": [] }),
+        );
         let shot = self
             .send(reqwest::Method::GET, "/screenshot", None)
             .unwrap_or_else(|e| panic!("screenshot: {e}"));
