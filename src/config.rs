@@ -7,6 +7,7 @@
 
 mod directories;
 mod pbx;
+mod preserve;
 mod sources;
 
 pub use directories::*;
@@ -305,8 +306,18 @@ impl Settings {
             path: path.to_path_buf(),
             message,
         };
-        let text = toml::to_string_pretty(self).map_err(|e| file_error(e.to_string()))?;
-        Self::from_parts(path, Some(&text), &[])?;
+        let fresh = toml::to_string_pretty(self).map_err(|e| file_error(e.to_string()))?;
+        Self::from_parts(path, Some(&fresh), &[])?;
+        // Over an existing file, keep what the person wrote around the values (comments).
+        let text = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|old| preserve::merge(&old, &fresh))
+            // Only if it reads back as exactly these settings.
+            .filter(|merged| {
+                let back = Self::from_parts(path, Some(merged), &[]).ok();
+                back.and_then(|b| toml::to_string_pretty(&b).ok()).as_ref() == Some(&fresh)
+            })
+            .unwrap_or(fresh);
         let write_error = |source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
@@ -570,6 +581,23 @@ mod tests {
         assert!(err.contains("lookup.budget_ms"), "{err}");
         let kept = std::fs::read_to_string(&path).unwrap();
         assert_eq!(kept, text, "a refused save leaves the file as it was");
+    }
+
+    #[test]
+    fn saving_over_a_commented_file_keeps_the_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let written = "# front desk\n[notify]\nauto_open = false  # ask Marge first\n";
+        std::fs::write(&path, written).unwrap();
+        let mut s = Settings::from_parts(&path, Some(written), &[]).unwrap();
+        s.notify.auto_open = true;
+        s.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# front desk\n[notify]\n"), "{text}");
+        assert!(text.contains("auto_open = true  # ask Marge first"), "{text}");
+        let back = Settings::from_parts(&path, Some(&text), &[]).unwrap();
+        assert!(back.notify.auto_open);
+        assert_eq!(back.webhook.port, s.webhook.port);
     }
 
     #[test]
