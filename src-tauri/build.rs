@@ -2,29 +2,11 @@
 //! The app manifest names our commands, so each needs an `allow-…` permission in a
 //! capability: a window can call exactly what its capability lists and nothing else.
 
-/// Every command the shell registers (keep in step with `commands::handler`).
-const COMMANDS: &[&str] = &[
-    "subscribe",
-    "call_log",
-    "assign_customer",
-    "save_contact",
-    "import_contacts",
-    "settings_read",
-    "settings_write",
-    "test_lookup",
-    "secret_status",
-    "secret_set",
-    "secret_delete",
-    "open_url",
-    "set_switch",
-    "autostart_get",
-    "autostart_set",
-    "dial",
-    "answer",
-    "hangup",
-    "transfer",
-    "close_window",
-];
+// The command list, shared with the crate.
+#[allow(dead_code)]
+#[path = "src/command_names.rs"]
+mod command_names;
+use command_names::COMMANDS;
 
 fn main() {
     let attributes = tauri_build::Attributes::new()

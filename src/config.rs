@@ -594,7 +594,10 @@ mod tests {
         s.save(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("# front desk\n[notify]\n"), "{text}");
-        assert!(text.contains("auto_open = true  # ask Marge first"), "{text}");
+        assert!(
+            text.contains("auto_open = true  # ask Marge first"),
+            "{text}"
+        );
         let back = Settings::from_parts(&path, Some(&text), &[]).unwrap();
         assert!(back.notify.auto_open);
         assert_eq!(back.webhook.port, s.webhook.port);

@@ -8,6 +8,7 @@
 //! grant the page exactly the names in `build.rs`.
 
 use crate::autostart;
+use crate::command_names::{COMMANDS, WINDOW_OWN};
 use crate::core::Core;
 use crate::error::CommandError;
 use screenpop::config::Settings;
@@ -25,27 +26,11 @@ use std::sync::Arc;
 
 type Answer = Result<Value, CommandError>;
 
-/// The commands the core answers (the window relays these names and only these).
-pub const RELAYED: &[&str] = &[
-    "call_log",
-    "assign_customer",
-    "save_contact",
-    "import_contacts",
-    "settings_read",
-    "settings_write",
-    "test_lookup",
-    "secret_status",
-    "secret_set",
-    "secret_delete",
-    "open_url",
-    "set_switch",
-    "autostart_get",
-    "autostart_set",
-    "dial",
-    "answer",
-    "hangup",
-    "transfer",
-];
+/// Whether the core answers `command` (all the page's commands but `subscribe`, which the
+/// link server answers, and the window's own).
+pub fn is_relayed(command: &str) -> bool {
+    command != "subscribe" && COMMANDS.contains(&command) && !WINDOW_OWN.contains(&command)
+}
 
 /// One page of the call log.
 #[derive(Debug, Deserialize)]

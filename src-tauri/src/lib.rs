@@ -14,6 +14,7 @@
 //! [`deeplink`], [`autostart`], [`error`].
 
 pub mod autostart;
+pub mod command_names;
 pub mod core;
 pub mod deeplink;
 pub mod error;

@@ -130,7 +130,7 @@ impl Shell {
             return serde_json::to_value(snapshot)
                 .map_err(|e| CommandError::new("internal", e.to_string()));
         }
-        if !handlers::RELAYED.contains(&request.command.as_str()) {
+        if !handlers::is_relayed(&request.command) {
             return Err(CommandError::new(
                 "unknown_command",
                 format!("no command named {:?}", request.command),

@@ -57,20 +57,12 @@ impl Tray {
 
     /// The menu's entries in order (separators have no label and are left out).
     pub fn menu(&self) -> Vec<Entry> {
-        let reply = gdbus(
-            &self.env,
-            &[
-                "--dest",
-                &self.name,
-                "--object-path",
-                "/MenuBar",
-                "--method",
-                "com.canonical.dbusmenu.GetGroupProperties",
-                "[]",
-                "['label', 'toggle-state', 'enabled']",
-            ],
-        )
-        .expect("read the tray menu");
+        let reply = self
+            .menu_call(
+                "GetGroupProperties",
+                &["[]", "['label', 'toggle-state', 'enabled']"],
+            )
+            .expect("read the tray menu");
         // ([(1, {'label': <'All sources up'>, 'enabled': <false>}), (3, {...}), ...],)
         reply
             .split("), (")
@@ -103,22 +95,23 @@ impl Tray {
     /// Clicks the entry labelled `label`.
     pub fn click(&self, label: &str) {
         let id = self.entry(label).id.to_string();
-        gdbus(
-            &self.env,
-            &[
-                "--dest",
-                &self.name,
-                "--object-path",
-                "/MenuBar",
-                "--method",
-                "com.canonical.dbusmenu.Event",
-                &id,
-                "clicked",
-                "<0>",
-                "0",
-            ],
-        )
-        .unwrap_or_else(|e| panic!("click {label:?}: {e}"));
+        self.menu_call("Event", &[&id, "clicked", "<0>", "0"])
+            .unwrap_or_else(|e| panic!("click {label:?}: {e}"));
+    }
+
+    /// Calls `method` of the item's dbusmenu (`com.canonical.dbusmenu` at `/MenuBar`).
+    fn menu_call(&self, method: &str, args: &[&str]) -> Result<String, String> {
+        let method = format!("com.canonical.dbusmenu.{method}");
+        let mut all = vec![
+            "--dest",
+            &self.name,
+            "--object-path",
+            "/MenuBar",
+            "--method",
+            &method,
+        ];
+        all.extend_from_slice(args);
+        gdbus(&self.env, &all)
     }
 
     /// The size of the item's first icon pixmap, as `gdbus` prints it (`64, 64`).

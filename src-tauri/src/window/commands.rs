@@ -1,11 +1,11 @@
 //! The page's commands in the window process: nearly all are relayed to the core unchanged
-//! (`screenpop_desktop::handlers::RELAYED`); the two that carry a channel (`subscribe`,
+//! (`screenpop_desktop::handlers::is_relayed`); the two that carry a channel (`subscribe`,
 //! `import_contacts`) keep it here and forward the core's events and progress into it, and
 //! `close_window` is the window's own. Tauri checks each name against the window's capability
 //! before any of this runs. Errors cross as `{code, message}`.
 
 use crate::link::Link;
-use screenpop_desktop::handlers::RELAYED;
+use screenpop_desktop::handlers::is_relayed;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tauri::ipc::{Channel, Invoke, InvokeBody, InvokeError};
@@ -13,12 +13,11 @@ use tauri::{Manager, Runtime, State};
 
 type Answer = Result<Value, Value>;
 
-/// All commands, for `Builder::invoke_handler` (keep `build.rs`'s list in step).
+/// All commands, for `Builder::invoke_handler` (the names: `command_names.rs`).
 pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
     move |invoke: Invoke<R>| {
-        if RELAYED.contains(&invoke.message.command())
-            && invoke.message.command() != "import_contacts"
-        {
+        let command = invoke.message.command();
+        if is_relayed(command) && command != "import_contacts" {
             relay(invoke);
             true
         } else {
