@@ -5,6 +5,7 @@
 
 use crate::error::CommandError;
 use crate::events::{self, UiEvent};
+use crate::lock;
 use crate::status::{self, Status};
 use screenpop::config::{Paths, Settings};
 use screenpop::control::{CallControl, ControlError};
@@ -34,10 +35,6 @@ pub struct Core {
     running: Mutex<Option<Running>>,
     failure: Arc<Mutex<Option<String>>>,
     last_status: Arc<Mutex<Option<Status>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Core {
@@ -230,15 +227,10 @@ impl Core {
         let control = self.control();
         tokio::spawn(async move {
             while let Ok(intent) = intents.recv().await {
-                let event = match (&intent, &control) {
-                    (Intent::Dial { number }, Ok(control)) => match control.dial(number).await {
-                        Ok(()) => continue,
-                        Err(e) => UiEvent::Notice {
-                            message: format!("Could not call {number}: {e}"),
-                        },
-                    },
-                    (Intent::Dial { number }, Err(e)) => UiEvent::Notice {
-                        message: format!("Could not call {number}: {e}"),
+                let event = match &intent {
+                    Intent::Dial { number } => match dial_or_notice(&control, number).await {
+                        Some(notice) => notice,
+                        None => continue,
                     },
                     _ => UiEvent::Intent { intent },
                 };
@@ -246,6 +238,22 @@ impl Core {
             }
         })
     }
+}
+
+/// Dials `target` through `control`; what the agent should read if that failed.
+pub async fn dial_or_notice(
+    control: &Result<Arc<dyn CallControl>, ControlError>,
+    target: &str,
+) -> Option<UiEvent> {
+    let placed = match control {
+        Ok(control) => control.dial(target).await,
+        Err(e) => Err(e.clone()),
+    };
+    let e = placed.err()?;
+    tracing::warn!(%target, error = %e, "not dialled");
+    Some(UiEvent::Notice {
+        message: format!("Could not call {target}: {e}"),
+    })
 }
 
 fn compute_status(app: Option<&App>, failure: Option<&str>) -> Status {

@@ -6,12 +6,13 @@
 //! link — the one whose page called `subscribe` — and queues the few events that need the
 //! window (an intent, a notice, "show settings") until a fresh page subscribes.
 
-use crate::core::{Core, Sink};
+use crate::core::{self, Core, Sink};
 use crate::deeplink;
 use crate::error::CommandError;
 use crate::events::UiEvent;
 use crate::handlers;
 use crate::link::{Request, ToWindow};
+use crate::lock;
 use crate::status::Status;
 use crate::tray::MenuAction;
 use crate::window_process::WindowProcess;
@@ -52,26 +53,22 @@ pub struct Delivery {
     pending: Mutex<Vec<UiEvent>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl Delivery {
     /// Sends to the page; false if no page listens (or it went away).
     pub fn send(&self, event: &UiEvent) -> bool {
+        let mut link = lock(&self.link);
+        let Some(open) = link.as_ref() else {
+            return false; // tray only: not even serialized
+        };
         let Ok(event) = serde_json::to_value(event) else {
             return false;
         };
-        let mut link = lock(&self.link);
-        match link.as_ref().map(|l| l.send(ToWindow::Event { event })) {
-            Some(Ok(())) => true,
-            Some(Err(_)) => {
-                tracing::debug!("window link gone");
-                *link = None;
-                false
-            }
-            None => false,
+        if open.send(ToWindow::Event { event }).is_ok() {
+            return true;
         }
+        tracing::debug!("window link gone");
+        *link = None;
+        false
     }
 
     /// Keeps `event` for the next page.
@@ -143,11 +140,7 @@ impl Shell {
 
     /// Shows a part of the window (`log`, `settings`), starting the window if it is closed.
     pub fn navigate(&self, view: &str) {
-        let event = UiEvent::Navigate { view: view.into() };
-        if !self.delivery.send(&event) {
-            self.delivery.queue(event);
-        }
-        self.window.show();
+        (self.core.sink())(UiEvent::Navigate { view: view.into() });
     }
 
     /// `screenpop-desktop` was started (again) with `args`: `tel:`/`sip:`/`callto:` links
@@ -166,15 +159,8 @@ impl Shell {
         for target in links {
             let shell = Arc::clone(self);
             tokio::spawn(async move {
-                let placed = match shell.core.control() {
-                    Ok(control) => control.dial(&target).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = placed {
-                    tracing::warn!(%target, error = %e, "link not dialled");
-                    (shell.core.sink())(UiEvent::Notice {
-                        message: format!("Could not call {target}: {e}"),
-                    });
+                if let Some(notice) = core::dial_or_notice(&shell.core.control(), &target).await {
+                    (shell.core.sink())(notice);
                 }
             });
         }

@@ -3,6 +3,7 @@
 //! At most one runs; "show" while it runs brings it to the front over its link.
 
 use crate::link::{ToWindow, LINK_ENV};
+use crate::lock;
 use crate::shell::WindowLink;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,8 +18,6 @@ pub const WINDOW_BIN: &str = "screenpop-window";
 
 #[derive(Default)]
 struct State {
-    /// A window process is running (maybe still starting, before its link is up, or ending).
-    running: bool,
     link: Option<WindowLink>,
     /// Its link is gone: the process is on its way out.
     ending: bool,
@@ -35,12 +34,9 @@ pub struct WindowProcess {
     socket: PathBuf,
     runtime: tokio::runtime::Handle,
     state: Mutex<State>,
-    /// Whether a window process runs, for [`WindowProcess::wait_closed`].
+    /// Whether a window process runs (maybe still starting, before its link is up, or
+    /// ending). Changed only while `state` is locked.
     running: watch::Sender<bool>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The window binary that belongs to this `screenpop-desktop`.
@@ -79,7 +75,7 @@ impl WindowProcess {
             }
             state.ending = true; // its link is gone: the process is on its way out
         }
-        if state.running {
+        if *self.running.borrow() {
             // Starting: it shows itself once up. Ending: a new one follows it.
             state.reopen |= state.ending;
             return;
@@ -97,7 +93,6 @@ impl WindowProcess {
         match child {
             Ok(mut child) => {
                 tracing::info!(pid = child.id(), "window process started");
-                state.running = true;
                 state.ending = false;
                 state.reopen = false;
                 state.shown_at = None;
@@ -107,7 +102,6 @@ impl WindowProcess {
                     let status = child.wait().await;
                     tracing::info!(?status, "window process ended: running in the tray");
                     let mut state = lock(&this.state);
-                    state.running = false;
                     state.link = None;
                     // Killed or crashed just after being asked to show: that request died with
                     // it (closing the window ends it with success, and stays closed).
@@ -121,7 +115,8 @@ impl WindowProcess {
                 });
             }
             Err(e) => {
-                tracing::error!(exe = %self.exe.display(), error = %e, "cannot start the window")
+                tracing::error!(exe = %self.exe.display(), error = %e, "cannot start the window");
+                self.running.send_replace(false);
             }
         }
     }
@@ -130,7 +125,7 @@ impl WindowProcess {
     /// one once it is gone.
     pub fn show_lost(self: &Arc<Self>) {
         let mut state = lock(&self.state);
-        if state.running {
+        if *self.running.borrow() {
             state.ending = true;
             state.reopen = true;
         } else {
@@ -154,13 +149,8 @@ impl WindowProcess {
         let mut state = lock(&self.state);
         if state.link.as_ref().is_some_and(|l| l.same_channel(link)) {
             state.link = None;
-            state.ending = state.running;
+            state.ending = *self.running.borrow();
         }
-    }
-
-    /// Whether a window process runs now.
-    pub fn is_running(&self) -> bool {
-        lock(&self.state).running
     }
 
     /// The app quits: the window is told to close, and none starts any more.

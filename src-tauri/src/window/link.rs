@@ -4,6 +4,7 @@
 //! the window process (the core owns everything that must outlive it).
 
 use screenpop_desktop::link::{self, Hello, Request, ToWindow};
+use screenpop_desktop::lock;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -29,10 +30,6 @@ pub struct Link {
     next: AtomicU64,
     pending: Mutex<HashMap<u64, Pending>>,
     events: Mutex<Option<Channel<Value>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn gone() -> Value {
