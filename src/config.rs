@@ -1,4 +1,6 @@
-//! Settings: defaults in code → TOML file → `SCREENPOP_<SECTION>__<KEY>` environment.
+//! Settings: defaults in code → system files (`$XDG_CONFIG_DIRS`/screenpop/config.toml) →
+//! the user's TOML file → `SCREENPOP_<SECTION>__<KEY>` environment ([`layers`]), with the
+//! administrator's `[policy] locked` keys closed to the user ([`policy`]).
 //!
 //! One [`Settings`] struct, validated once at start. `SCREENPOP_CONFIG` names the file
 //! (default: XDG config dir `screenpop/config.toml`), `SCREENPOP_DATA_DIR` the folder for the
@@ -6,12 +8,17 @@
 //! the offending field. Secrets never live here: config refers to keyring entries by name.
 
 mod directories;
+pub mod layers;
 mod pbx;
+pub mod policy;
 mod preserve;
+pub mod save;
 mod sources;
 
 pub use directories::*;
+pub use layers::{Layered, Origin};
 pub use pbx::{AmiConfig, FritzConfig};
+pub use policy::{ContactsSettings, PolicySettings};
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
 
 use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
@@ -45,6 +52,12 @@ pub struct Settings {
     /// Routing rules in order (`[[rule]]`); none = the built-in VIP rule.
     #[serde(rename = "rule")]
     pub rule_list: Vec<crate::rules::RuleConfig>,
+    /// `[policy]`: keys an administrator's system file locks (the union of all of them).
+    #[serde(skip_serializing_if = "PolicySettings::is_empty")]
+    pub policy: PolicySettings,
+    /// `[contacts]`: a file the local directory is preloaded from.
+    #[serde(skip_serializing_if = "ContactsSettings::is_empty")]
+    pub contacts: ContactsSettings,
 }
 
 /// `[phone]`: how numbers are read.
@@ -282,102 +295,27 @@ impl Paths {
 }
 
 impl Settings {
-    /// Loads defaults → file (if it exists) → environment, then validates.
+    /// Loads defaults → system files → the user's file → environment, then validates.
     pub fn load(paths: &Paths) -> Result<Self, ConfigError> {
-        let text = match std::fs::read_to_string(&paths.config_file) {
-            Ok(t) => Some(t),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: paths.config_file.clone(),
-                    source,
-                })
-            }
-        };
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        Self::from_parts(&paths.config_file, text.as_deref(), &env)
+        Ok(Layered::load(paths)?.settings)
     }
 
-    /// Writes these settings to `path` as TOML, after the same checks [`Settings::load`] makes;
-    /// written to a temp file first and renamed, so a crash never leaves half a config.
-    /// Comments in an existing file are not kept.
+    /// Writes these settings as the user's file at `path` — only what differs from the
+    /// defaults and system files (or was in the file already), never a locked key — after
+    /// the same checks [`Settings::load`] makes ([`save::save_user`]). Comments are kept.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
-        let file_error = |message: String| ConfigError::File {
-            path: path.to_path_buf(),
-            message,
-        };
-        let fresh = toml::to_string_pretty(self).map_err(|e| file_error(e.to_string()))?;
-        Self::from_parts(path, Some(&fresh), &[])?;
-        // Over an existing file, keep what the person wrote around the values (comments).
-        let text = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|old| preserve::merge(&old, &fresh))
-            // Only if it reads back as exactly these settings.
-            .filter(|merged| {
-                let back = Self::from_parts(path, Some(merged), &[]).ok();
-                back.and_then(|b| toml::to_string_pretty(&b).ok()).as_ref() == Some(&fresh)
-            })
-            .unwrap_or(fresh);
-        let write_error = |source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(write_error)?;
-        }
-        let temp = path.with_extension("toml.saving");
-        std::fs::write(&temp, text).map_err(write_error)?;
-        std::fs::rename(&temp, path).map_err(write_error)
+        save::save_user(self, &layers::read_system_layers()?, path).map(drop)
     }
 
-    /// The pure core of [`Settings::load`]: file text and environment pairs in, settings out.
+    /// The pure core of [`Settings::load`] without system files: the user's file text and
+    /// environment pairs in, settings out.
     pub fn from_parts(
         path: &Path,
         text: Option<&str>,
         env: &[(String, String)],
     ) -> Result<Self, ConfigError> {
-        let file_error = |e: toml::de::Error| ConfigError::File {
-            path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
-        };
-        let mut table: toml::Table = match text {
-            Some(t) => {
-                // Deserialize once from the text so errors carry line, column and field.
-                let _: Settings = toml::from_str(t).map_err(file_error)?;
-                toml::from_str(t).map_err(file_error)?
-            }
-            None => toml::Table::new(),
-        };
-        let mut applied = Vec::new();
-        for (var, value) in env {
-            let Some(key) = var.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            let Some((section, field)) = key.split_once("__") else {
-                continue;
-            };
-            let (section, field) = (section.to_ascii_lowercase(), field.to_ascii_lowercase());
-            let entry = table
-                .entry(section.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            let toml::Value::Table(section_table) = entry else {
-                return Err(ConfigError::Env {
-                    var: var.clone(),
-                    message: format!("[{section}] is not a table"),
-                });
-            };
-            section_table.insert(field, env_value(value));
-            applied.push(var.clone());
-        }
-        let settings: Settings =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Env {
-                    var: applied.join(", "),
-                    message: e.message().to_string(),
-                })?;
-        settings.validate(path, text)?;
-        Ok(settings)
+        let user = text.map(|t| layers::Layer::parse(path, t)).transpose()?;
+        Ok(Layered::resolve(&[], user.as_ref(), env, path)?.settings)
     }
 
     /// Checks what serde cannot: known region, sane numbers.

@@ -68,6 +68,9 @@ impl App {
         if reindexed > 0 {
             tracing::info!(phones = reindexed, "recomputed phone match keys");
         }
+        if let Some(file) = &settings.contacts.import {
+            crate::directory::preload::sync_logged(&store, &rules, file).await;
+        }
         let chain = Arc::new(Chain::new(
             crate::directory::build(
                 &settings.directory_chain(),
@@ -169,6 +172,15 @@ impl App {
                     // Without a token the TCP webhook would be open to every local user: keep
                     // it closed, but run on — the owner-only socket still serves the CLI.
                     tracing::error!(error = %e, "webhook on 127.0.0.1 disabled: no keyring for its token; `screenpop event` still works");
+                    // Said where status, tray and window look, not only in the log.
+                    let _ = input
+                        .send(Input::Health {
+                            source: SourceId("webhook".into()),
+                            health: crate::event::Health::Down(format!(
+                                "disabled: no keyring for its token ({e})"
+                            )),
+                        })
+                        .await;
                     None
                 }
             },
@@ -187,6 +199,12 @@ impl App {
             });
             let mut stop = stop_tx.subscribe();
             tracing::info!(port, "webhook listening on 127.0.0.1");
+            let _ = input
+                .send(Input::Health {
+                    source: SourceId("webhook".into()),
+                    health: crate::event::Health::Up,
+                })
+                .await;
             sources.spawn(async move {
                 let stopped = async move {
                     let _ = stop.recv().await;
@@ -218,6 +236,19 @@ impl App {
             Err(e) => {
                 tracing::warn!(error = %e, "no local control socket; the CLI will use the webhook")
             }
+        }
+        if let Some(file) = self.settings.contacts.import.clone() {
+            let mut stop = stop_tx.subscribe();
+            let stopped = async move {
+                let _ = stop.recv().await;
+            };
+            let watch = crate::directory::preload::watch(
+                self.store.clone(),
+                self.rules.clone(),
+                file,
+                stopped,
+            );
+            sources.spawn(watch);
         }
         let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
         for feed in self.sources.feeds.iter().cloned() {

@@ -17,6 +17,7 @@
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment.
 //! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
+//! - [`version`] — version and git commit of this build.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
 //!   [`memory`] — allocator settings that keep the idle daemon small.
 //!
@@ -37,3 +38,4 @@ pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod store;
+pub mod version;

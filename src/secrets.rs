@@ -2,6 +2,9 @@
 //! `screenpop`; config files refer to them by name only. An in-memory store serves tests of
 //! our own logic. Secret values are never logged or written anywhere else.
 
+pub mod collection;
+pub mod credentials;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -55,9 +58,20 @@ impl SecretStore for Keyring {
 
     fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
         let entry = keyring::Entry::new(SERVICE, name).map_err(|e| keyring_error(name, e))?;
-        entry
-            .set_password(value)
-            .map_err(|e| keyring_error(name, e))
+        match entry.set_password(value) {
+            // A fresh desk's keyring may have no default collection yet: make one, retry once.
+            Err(keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_)) => {
+                match collection::ensure_default() {
+                    Ok(made) => {
+                        tracing::info!(collection = ?made, "keyring: default collection ready")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "keyring: no default collection"),
+                }
+                entry.set_password(value)
+            }
+            other => other,
+        }
+        .map_err(|e| keyring_error(name, e))
     }
 
     fn delete(&self, name: &str) -> Result<bool, SecretError> {

@@ -101,7 +101,8 @@ pub fn status(inputs: &Inputs<'_>) -> Status {
         [one] => one.clone(),
         [first, rest @ ..] => format!("{first} (+{} more)", rest.len()),
     };
-    let state = if all_sources_down {
+    // No source at all (the webhook switched off, nothing configured): no call can arrive.
+    let state = if all_sources_down || inputs.sources.is_empty() {
         TrayState::Offline
     } else if inputs.do_not_disturb {
         TrayState::Dnd
@@ -119,6 +120,29 @@ pub fn status(inputs: &Inputs<'_>) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_source_at_all_is_offline_not_green() {
+        let s = status(&Inputs::default());
+        assert_eq!(s.state, TrayState::Offline);
+        assert_eq!(s.cause, "No call source connected yet");
+    }
+
+    #[test]
+    fn a_webhook_disabled_for_want_of_a_keyring_says_so() {
+        let s = status(&Inputs {
+            sources: &[(
+                "webhook".into(),
+                Health::Down("disabled: no keyring for its token".into()),
+            )],
+            ..Inputs::default()
+        });
+        assert_eq!(s.state, TrayState::Offline);
+        assert_eq!(
+            s.cause,
+            "Source webhook: disabled: no keyring for its token"
+        );
+    }
 
     fn up(name: &str) -> (String, Health) {
         (name.into(), Health::Up)

@@ -12,6 +12,7 @@ pub mod http;
 pub mod import;
 pub mod ldap;
 pub mod local;
+pub mod preload;
 pub mod remote;
 
 pub use customer::{Customer, NewContact};

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod calls;
 pub mod contacts;
 pub mod outbox;
+pub mod schema;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -26,6 +27,8 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("this data was written by screenpop {by}, which is newer; upgrade screenpop (this is {ours})")]
+    Newer { by: String, ours: &'static str },
     #[error("corrupt row in {table}: {message}")]
     Corrupt {
         table: &'static str,
@@ -60,7 +63,9 @@ impl Store {
             .min_connections(1)
             .connect_with(options)
             .await?;
+        schema::refuse_newer(&pool).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        schema::record_writer(&pool).await?;
         Ok(Self { pool })
     }
 

@@ -168,7 +168,10 @@ pub async fn status(paths: &Paths, settings: &Settings, json: bool) -> Result<Ex
         print_json(&status)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("webhook    127.0.0.1:{}  up", settings.webhook.port);
+    // The daemon reports the webhook among its sources (up, or down and why).
+    if !settings.webhook.enabled {
+        println!("webhook    off ([webhook] enabled = false)");
+    }
     for (title, key) in [("source", "sources"), ("directory", "directories")] {
         let items: Vec<&Value> = status
             .get(key)

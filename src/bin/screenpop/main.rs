@@ -7,12 +7,14 @@
 mod calls;
 mod client;
 mod contacts;
+mod generate;
 mod inspect;
+mod origin;
 mod output;
 mod rules;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use screenpop::config::{Paths, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +22,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "screenpop",
-    version,
+    version = screenpop::version::LONG,
     about = "Recognise callers, greet the agent, pop the CRM profile, log every call"
 )]
 struct Cli {
@@ -75,12 +77,24 @@ enum Command {
         #[command(subcommand)]
         command: inspect::SecretCommand,
     },
+    /// Print a shell completion script: `source <(screenpop completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages into DIR (packaging).
+    #[command(hide = true)]
+    Manpages { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// Validate the configuration (file and SCREENPOP_* environment).
-    Check,
+    /// Validate the configuration (system files, your file, SCREENPOP_* environment).
+    Check {
+        /// Show where each value came from and which keys your administrator locked.
+        #[arg(long)]
+        origin: bool,
+    },
     /// Print the config file path screenpop reads (with --data: the data directory).
     Path {
         #[arg(long)]
@@ -174,12 +188,23 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Secret { command } => inspect::secret(command),
         Command::Config { command } => config(command),
+        Command::Completions { shell } => {
+            generate::completions(Cli::command(), shell)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Manpages { dir } => {
+            generate::manpages(Cli::command(), &dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 async fn run(paths: Paths, settings: Settings) -> Result<ExitCode> {
     use anyhow::Context;
-    let secrets = std::sync::Arc::new(screenpop::secrets::Keyring);
+    // Under systemd with LoadCredential=, secrets come from $CREDENTIALS_DIRECTORY first.
+    let secrets = std::sync::Arc::new(screenpop::secrets::credentials::Credentials::from_env(
+        screenpop::secrets::Keyring,
+    ));
     let data_dir: PathBuf = paths.data_dir.clone();
     let app = screenpop::daemon::App::open(paths, settings, secrets)
         .await
@@ -199,8 +224,16 @@ fn config(command: ConfigCommand) -> Result<ExitCode> {
             };
             println!("{}", path.display());
         }
-        ConfigCommand::Check => {
-            let settings = Settings::load(&paths).map_err(output::usage)?;
+        ConfigCommand::Check {
+            origin: show_origin,
+        } => {
+            let layered = screenpop::config::Layered::load(&paths).map_err(output::usage)?;
+            origin::warn_overridden(&layered);
+            if show_origin {
+                origin::print_origins(&layered);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let settings = layered.settings;
             let origin = if paths.config_file.exists() {
                 "file"
             } else {
