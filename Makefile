@@ -8,6 +8,9 @@
 #                 real components, the desktop e2e suite included
 #   make bench    lookup benchmarks, AMI ingest vs panoramisk, the end-to-end pop latency benchmark
 #   make fuzz     every wire-parser fuzz target for 5 minutes (make test runs them briefly)
+#   make package  the release build → dist/screenpop_<version>_amd64.deb and
+#                 dist/screenpop-<version>-1.x86_64.rpm, checked with lintian,
+#                 desktop-file-validate, appstreamcli, systemd-analyze and rpm -qlp
 #   make lint     clippy on all targets, warnings are errors
 #   make fmt      cargo fmt
 
@@ -15,7 +18,7 @@ CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: deps build install run test bench bench-desktop fmt lint fuzz
+.PHONY: deps build install run test bench bench-desktop fmt lint fuzz package
 
 deps:
 	scripts/deps.sh run desktop
@@ -41,6 +44,10 @@ bench:
 	scripts/bench-ami.sh
 	@if [ -x scripts/bench-pop.sh ]; then scripts/bench-pop.sh; \
 	else echo "scripts/bench-pop.sh not there yet: skipped the pop latency benchmark"; fi
+
+package:
+	scripts/deps.sh package
+	scripts/package.sh
 
 fuzz:
 	scripts/fuzz.sh $${FUZZ_SECONDS:-300}

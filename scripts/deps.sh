@@ -12,6 +12,9 @@
 #   fuzz     the nightly toolchain (minimal) and cargo-fuzz, for scripts/fuzz.sh
 #   bench    python3-venv, for the Python peers of the benchmarks (scripts/bench-ami.sh)
 #   e2e      test + desktop + tauri-driver (cargo install, pinned) for the desktop e2e suite
+#   package  desktop + the packaging tools: cargo-deb and cargo-generate-rpm (cargo install,
+#            pinned) and the checkers lintian, desktop-file-validate, appstreamcli, rpm,
+#            systemd-analyze, dpkg-shlibdeps (`make package`)
 set -euo pipefail
 
 # Rust tools, not Debian packages: installed with rustup and cargo, each only when missing.
@@ -23,6 +26,20 @@ fuzz_tools() {
   if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "deps.sh: installing cargo-fuzz"
     cargo install cargo-fuzz --locked || return 1
+  fi
+}
+
+# The packaging tools `make package` runs, at the versions it was written against.
+cargo_deb_version=3.8.0
+cargo_generate_rpm_version=0.21.1
+package_tools() {
+  if [[ "$(cargo deb --version 2>/dev/null)" != *"$cargo_deb_version"* ]]; then
+    echo "deps.sh: installing cargo-deb $cargo_deb_version"
+    cargo install cargo-deb --version "$cargo_deb_version" --locked || return 1
+  fi
+  if [[ "$(cargo generate-rpm --version 2>/dev/null)" != *"$cargo_generate_rpm_version"* ]]; then
+    echo "deps.sh: installing cargo-generate-rpm $cargo_generate_rpm_version"
+    cargo install cargo-generate-rpm --version "$cargo_generate_rpm_version" --locked || return 1
   fi
 }
 
@@ -39,10 +56,12 @@ test=("${run[@]}" xvfb xauth imagemagick x11-utils procps baresip-core mosquitto
 desktop=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
   librsvg2-dev webkit2gtk-driver)
 bench=(python3 python3-venv)
+package=(lintian desktop-file-utils appstream rpm systemd dpkg-dev)
 
 # tauri-driver bridges WebDriver to WebKitWebDriver; the version the suite was written against.
 tauri_driver_version=2.1.0
 want_driver=false
+want_package_tools=false
 
 wanted=()
 for group in "${@:-run}"; do
@@ -51,12 +70,16 @@ for group in "${@:-run}"; do
     test) wanted+=("${test[@]}") ;;
     desktop) wanted+=("${desktop[@]}") ;;
     bench) wanted+=("${bench[@]}") ;;
+    package)
+      wanted+=("${desktop[@]}" "${package[@]}")
+      want_package_tools=true
+      ;;
     e2e)
       wanted+=("${test[@]}" "${desktop[@]}")
       want_driver=true
       ;;
     *)
-      echo "deps.sh: unknown group '$group' (expected run, test, desktop, e2e, bench or fuzz)" >&2
+      echo "deps.sh: unknown group '$group' (expected run, test, desktop, e2e, bench, package or fuzz)" >&2
       exit 2
       ;;
   esac
@@ -99,6 +122,7 @@ if [[ ${#missing[@]} -eq 0 ]]; then
   echo "deps.sh: all packages for '${*:-run}' are installed"
   if $wants_radicale; then radicale; fi
   install_driver
+  if $want_package_tools; then package_tools; fi
   exit 0
 fi
 
@@ -118,3 +142,4 @@ apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Time
 echo "deps.sh: installed ${missing[*]}"
 if $wants_radicale; then radicale; fi
 install_driver
+if $want_package_tools; then package_tools; fi

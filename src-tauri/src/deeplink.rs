@@ -16,6 +16,11 @@ const ENTRY: &str = "screenpop-desktop-handler.desktop";
 /// `$XDG_DATA_HOME/applications` and sets it as the default with `xdg-mime`.
 pub fn register() -> std::io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
+    // Installed from the package, whose `screenpop.desktop` declares the handler (the
+    // desktop-file-utils trigger registers it): nothing to write, no xdg-mime.
+    if let Some(entry) = packaged_entry(&exe) {
+        return Ok(entry);
+    }
     let dir = dirs::data_dir()
         .ok_or_else(|| std::io::Error::other("no data folder (is HOME set?)"))?
         .join("applications");
@@ -43,6 +48,14 @@ pub fn register() -> std::io::Result<PathBuf> {
         )));
     }
     Ok(path)
+}
+
+/// The package's desktop entry (`<prefix>/share/applications/screenpop.desktop`) when this
+/// binary is `<prefix>/bin/screenpop-desktop` of a package install.
+fn packaged_entry(exe: &std::path::Path) -> Option<PathBuf> {
+    let prefix = exe.parent().filter(|bin| bin.ends_with("bin"))?.parent()?;
+    let entry = prefix.join("share/applications/screenpop.desktop");
+    entry.is_file().then_some(entry)
 }
 
 /// What to dial for a link, or `None` if it is not a call link or names nobody.

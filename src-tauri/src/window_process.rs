@@ -40,11 +40,18 @@ pub struct WindowProcess {
 }
 
 /// The window binary that belongs to this `screenpop-desktop`.
+/// Beside it (a source install), else where the package puts it (`<prefix>/lib/screenpop/`).
 pub fn window_exe() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .map(|exe| exe.with_file_name(WINDOW_BIN))
-        .filter(|exe| exe.is_file())
+    let exe = std::env::current_exe().ok();
+    let beside = exe.as_ref().map(|exe| exe.with_file_name(WINDOW_BIN));
+    let packaged = exe
+        .as_ref()
+        .and_then(|exe| exe.parent()?.parent().map(Path::to_path_buf))
+        .map(|prefix| prefix.join("lib/screenpop").join(WINDOW_BIN));
+    [beside, packaged]
+        .into_iter()
+        .flatten()
+        .find(|exe| exe.is_file())
         .unwrap_or_else(|| PathBuf::from(WINDOW_BIN))
 }
 

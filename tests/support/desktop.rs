@@ -58,6 +58,12 @@ impl Desktop {
     /// Starts Xvfb, a private session bus, an unlocked keyring and dunst, and returns once
     /// `org.freedesktop.secrets` and `org.freedesktop.Notifications` are owned on the bus.
     pub fn start() -> io::Result<Desktop> {
+        Desktop::start_with_keyring_password(KEYRING_PASSWORD)
+    }
+
+    /// [`Desktop::start`] with gnome-keyring unlocked by `password`; an empty one is a fresh
+    /// headless desk: the keyring then has no login collection.
+    pub fn start_with_keyring_password(password: &str) -> io::Result<Desktop> {
         let dir = tempfile::Builder::new()
             .prefix("screenpop-desktop-")
             .tempdir()?;
@@ -84,7 +90,7 @@ impl Desktop {
         // On any error below, dropping `desktop` stops what was already started.
         desktop.start_xvfb()?;
         desktop.start_bus()?;
-        desktop.start_keyring()?;
+        desktop.start_keyring(password)?;
         desktop.start_dunst()?;
         Ok(desktop)
     }
@@ -280,7 +286,7 @@ impl Desktop {
         Ok(())
     }
 
-    fn start_keyring(&mut self) -> io::Result<()> {
+    fn start_keyring(&mut self, password: &str) -> io::Result<()> {
         // --foreground keeps it our child; it reads the password until EOF, creates the
         // login keyring in XDG_DATA_HOME/keyrings and unlocks it. Locked, every store fails.
         let mut command = self.command("gnome-keyring-daemon");
@@ -294,7 +300,7 @@ impl Desktop {
         self.children.push(keyring);
         stdin
             .expect("gnome-keyring-daemon stdin is piped")
-            .write_all(KEYRING_PASSWORD.as_bytes())?;
+            .write_all(password.as_bytes())?;
         self.wait_for_name("org.freedesktop.secrets", "keyring")
     }
 
