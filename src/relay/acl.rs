@@ -43,7 +43,10 @@ mod tests {
     #[test]
     fn agents_get_their_own_topics_and_the_relay_everything() {
         let acl = mosquitto_acl("callcenter/", "relay");
-        assert!(acl.contains("user relay\ntopic readwrite callcenter/#\n"), "{acl}");
+        assert!(
+            acl.contains("user relay\ntopic readwrite callcenter/#\n"),
+            "{acl}"
+        );
         assert!(acl.contains("pattern read callcenter/%u/events\n"));
         assert!(acl.contains("pattern write callcenter/%u/commands\n"));
         assert!(acl.contains("pattern read callcenter/relay/status\n"));

@@ -67,7 +67,10 @@ fn a_ring_group_is_looked_up_once_and_answered_elsewhere_at_once() {
     for ext in ["201", "202", "203"] {
         floor.on_event(ringing(ext, 0), &mut out);
     }
-    let lookups = out.iter().filter(|o| matches!(o, Out::Lookup { .. })).count();
+    let lookups = out
+        .iter()
+        .filter(|o| matches!(o, Out::Lookup { .. }))
+        .count();
     assert_eq!(lookups, 1, "{out:?}");
     assert!(events(&out).is_empty(), "events wait for the lookup");
     out.clear();
@@ -75,7 +78,10 @@ fn a_ring_group_is_looked_up_once_and_answered_elsewhere_at_once() {
     let rung = events(&out);
     assert_eq!(rung.len(), 3);
     for (_, kind) in &rung {
-        let CallEventKind::Ringing { upstream: Some(up), .. } = kind else {
+        let CallEventKind::Ringing {
+            upstream: Some(up), ..
+        } = kind
+        else {
             panic!("{kind:?}")
         };
         assert_eq!(up.matches[0].name, "Lisa Simpson");
