@@ -4,7 +4,7 @@
 //! per-call state machine and publishes [`EngineEvent`]s for presenters, the tray and the UI.
 //! Nothing here does I/O.
 
-use crate::directory::Customer;
+use crate::model::Customer;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -8,8 +8,8 @@
 //! - each extension's live calls, for the retained `current` topic;
 //! - one call-log record per PBX call when its last extension is done, for the journal.
 
-use crate::directory::Customer;
 use crate::event::{CallEvent, CallEventKind, Direction, EndReason, Timestamp, Upstream};
+use crate::model::Customer;
 use crate::source::schema::floor::{Current, CurrentCall};
 use crate::source::schema::{self, VERSION};
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -138,9 +138,8 @@ fn a_slow_lookup_lets_the_pop_go_and_rings_again_with_the_caller() {
         CallEventKind::Ringing { upstream: Some(up), .. } if up.matches.len() == 1 && !up.journaled
     ));
     let current = floor.current("201", at(1));
-    assert_eq!(
+    assert!(
         current.calls[0].ringing.caller.is_some(),
-        true,
         "current carries the caller"
     );
 }

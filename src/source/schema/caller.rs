@@ -12,7 +12,7 @@
 //! several. Everything here is untrusted: oversized fields drop the caller (the event itself is
 //! kept), URLs must pass the opener's http/https check or are dropped.
 
-use crate::directory::Customer;
+use crate::model::Customer;
 use serde::{Deserialize, Serialize};
 
 /// Most matches carried in one event.
@@ -112,7 +112,7 @@ impl WireCaller {
             return Err(CallerError::NoName);
         }
         let url = self.url.filter(|u| !u.trim().is_empty()).and_then(|u| {
-            crate::present::opener::check(&u)
+            crate::link::check(&u)
                 .map_err(|e| tracing::warn!(error = %e, "caller.url dropped"))
                 .ok()
         });
