@@ -26,6 +26,7 @@ pub mod mosquitto;
 pub mod ports;
 pub mod process;
 pub mod radicale;
+pub mod relay;
 
 pub use browser::BrowserCapture;
 pub use daemon::Daemon;

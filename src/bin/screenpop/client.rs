@@ -15,6 +15,8 @@ use std::process::ExitCode;
 
 mod local;
 
+pub use local::request as local_request;
+
 #[derive(Subcommand)]
 pub enum EventKind {
     /// A call rings (prints the call id to use with answered/ended).
@@ -163,6 +165,10 @@ pub async fn post_event(paths: &Paths, settings: &Settings, kind: EventKind) -> 
 
 /// `screenpop status`
 pub async fn status(paths: &Paths, settings: &Settings, json: bool) -> Result<ExitCode> {
+    // On the relay host, the relay answers on its own socket.
+    if let Some(shown) = crate::relay::status(paths, json).await {
+        return shown;
+    }
     let status = request(paths, settings, "GET", "/v1/status", None).await?;
     if json {
         print_json(&status)?;
