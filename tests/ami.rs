@@ -135,7 +135,9 @@ impl Floor {
                 .expect("no health report")
                 .expect("the source stopped");
             match input {
-                Input::Health { health, .. } if health == Health::Up => return,
+                Input::Health {
+                    health: Health::Up, ..
+                } => return,
                 Input::Event(e) => panic!("a floor source sent the engine {e:?}"),
                 _ => {}
             }
@@ -158,7 +160,7 @@ async fn one_floor_connection_tags_every_extensions_calls() {
     floor.up().await;
     let t = Transcript::load("ring_group_elsewhere.ami");
     server.play(&t, "ring");
-    let mut rang = vec![floor.next().await, floor.next().await];
+    let mut rang = [floor.next().await, floor.next().await];
     rang.sort_by(|a, b| a.0.cmp(&b.0));
     for ((ext, kind), want) in rang.iter().zip(["201", "202"]) {
         assert_eq!(ext, want);
