@@ -20,6 +20,8 @@
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment.
 //! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
+//! - [`relay`] — `screenpop relay`: one PBX connection → per-extension topics on an MQTT
+//!   broker, central lookup and journaling, per-agent ACLs, standby.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
 //!   [`memory`] — allocator settings that keep the idle daemon small.
 //!
@@ -39,6 +41,7 @@ pub mod model;
 pub mod percent;
 pub mod phone;
 pub mod present;
+pub mod relay;
 pub mod rules;
 pub mod secrets;
 pub mod source;
