@@ -33,13 +33,20 @@ fn floor_broker() -> Broker {
         .env("SCREENPOP_CONFIG", "/nonexistent/screenpop.toml")
         .output()
         .expect("run screenpop relay acl");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let acl = String::from_utf8(out.stdout).expect("utf-8 acl");
     let users: Vec<(String, String)> = ["relay", "201", "202", "203"]
         .iter()
         .map(|u| (u.to_string(), password(u)))
         .collect();
-    let users: Vec<(&str, &str)> = users.iter().map(|(u, p)| (u.as_str(), p.as_str())).collect();
+    let users: Vec<(&str, &str)> = users
+        .iter()
+        .map(|(u, p)| (u.as_str(), p.as_str()))
+        .collect();
     Broker::start_floor(&users, &acl)
 }
 
@@ -99,7 +106,10 @@ fn desk(broker: &Broker, crm: &Crm, ext: &str) -> (Desktop, Daemon) {
 }
 
 fn live_calls(daemon: &Daemon) -> Vec<Value> {
-    daemon.status()["calls"].as_array().cloned().unwrap_or_default()
+    daemon.status()["calls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
@@ -136,14 +146,19 @@ fn a_floor_of_three_desks_one_pop_each_answered_elsewhere_one_lookup_one_journal
         assert!(desktop.wait_displayed(1, WAIT), "no pop\n{}", daemon.log());
         let calls = live_calls(daemon);
         assert_eq!(calls.len(), 1, "{calls:#?}");
-        assert_eq!(calls[0]["lookup"]["matches"][0]["name"], "Lisa Simpson", "{calls:#?}");
+        assert_eq!(
+            calls[0]["lookup"]["matches"][0]["name"], "Lisa Simpson",
+            "{calls:#?}"
+        );
         assert_eq!(calls[0]["lookup"]["directory"], "shop");
     }
     // 202 answers: the other two pops close at once, and they are not missed calls.
     ami.play(&ring_all, "taken");
     for i in [0, 2] {
         let (desktop, daemon) = &desks[i];
-        wait_for("the answered-elsewhere pop to close", || desktop.displayed_count() == 0);
+        wait_for("the answered-elsewhere pop to close", || {
+            desktop.displayed_count() == 0
+        });
         let rows = daemon.wait_rows(1, WAIT);
         assert_eq!(rows[0]["end_reason"], "answered by 202", "{rows:#?}");
         assert_eq!(rows[0]["missed"], false);
@@ -153,7 +168,9 @@ fn a_floor_of_three_desks_one_pop_each_answered_elsewhere_one_lookup_one_journal
     let rows = desks[1].1.wait_rows(1, WAIT);
     assert!(rows[0]["answered_at"].is_string(), "{rows:#?}");
     // The relay asked the CRM once for the whole floor and journals the call once.
-    wait_for("the relay's journal delivery", || journal_count(&crm, "1700001000.1") == 1);
+    wait_for("the relay's journal delivery", || {
+        journal_count(&crm, "1700001000.1") == 1
+    });
 
     // A queue through Local/ helpers rings 201 and 202; 201 answers.
     let queue = Transcript::load("floor_queue.ami");
@@ -161,21 +178,29 @@ fn a_floor_of_three_desks_one_pop_each_answered_elsewhere_one_lookup_one_journal
     assert!(desks[0].0.wait_displayed(1, WAIT));
     assert!(desks[1].0.wait_displayed(1, WAIT));
     ami.play(&queue, "taken");
-    wait_for("202's queue pop to close", || desks[1].0.displayed_count() == 0);
+    wait_for("202's queue pop to close", || {
+        desks[1].0.displayed_count() == 0
+    });
     let rows = desks[1].1.wait_rows(2, WAIT);
     assert_eq!(rows[0]["end_reason"], "answered by 201", "{rows:#?}");
     ami.play(&queue, "hangup");
     desks[0].1.wait_rows(2, WAIT);
-    wait_for("the queue call journaled", || journal_count(&crm, "1700002000.1") == 1);
+    wait_for("the queue call journaled", || {
+        journal_count(&crm, "1700002000.1") == 1
+    });
 
     // A call to 209, which no desk watches: the relay sees it, no desk pops.
     let unwatched = Transcript::load("floor_unwatched.ami");
     ami.play(&unwatched, "ring");
     relay.wait_status("209 seen", WAIT, |s| {
-        s["extensions_seen"].as_array().is_some_and(|a| a.iter().any(|e| e == "209"))
+        s["extensions_seen"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e == "209"))
     });
     ami.play(&unwatched, "give up");
-    wait_for("the 209 call finished at the relay", || relay.call_log().len() == 3);
+    wait_for("the 209 call finished at the relay", || {
+        relay.call_log().len() == 3
+    });
     for (_, daemon) in &desks {
         assert!(live_calls(daemon).is_empty());
     }
@@ -185,7 +210,11 @@ fn a_floor_of_three_desks_one_pop_each_answered_elsewhere_one_lookup_one_journal
     assert_eq!(lookups, 3, "one lookup per PBX call");
     for (_, daemon) in &desks {
         let out = daemon.cli_ok(&["outbox", "--json"]);
-        assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), Value::Array(vec![]), "{out}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).unwrap(),
+            Value::Array(vec![]),
+            "{out}"
+        );
     }
     assert_eq!(desks[0].1.call_log().len(), 2);
     assert_eq!(desks[2].1.call_log().len(), 1);
@@ -195,11 +224,21 @@ fn a_floor_of_three_desks_one_pop_each_answered_elsewhere_one_lookup_one_journal
     let (_, got, _) = broker.subscribe_as(
         "201",
         &password("201"),
-        &["screenpop/202/current", "screenpop/202/events", "screenpop/201/current"],
+        &[
+            "screenpop/202/current",
+            "screenpop/202/events",
+            "screenpop/201/current",
+        ],
         2,
     );
-    assert!(got.contains("screenpop/201/current "), "201 reads its own: {got}");
-    assert!(!got.contains("screenpop/202/"), "201 read 202's topic: {got}");
+    assert!(
+        got.contains("screenpop/201/current "),
+        "201 reads its own: {got}"
+    );
+    assert!(
+        !got.contains("screenpop/202/"),
+        "201 read 202's topic: {got}"
+    );
     // … nor make the relay dial from 202; dialling from its own desk works and waits for the
     // relay's reply.
     broker.publish_as(
@@ -210,7 +249,11 @@ fn a_floor_of_three_desks_one_pop_each_answered_elsewhere_one_lookup_one_journal
     );
     let called = desks[0].1.cli_ok(&["call", "+1 555 555 0101"]);
     assert!(called.contains("calling"), "{called}");
-    let originates: Vec<_> = ami.actions().into_iter().filter(|a| a.name == "Originate").collect();
+    let originates: Vec<_> = ami
+        .actions()
+        .into_iter()
+        .filter(|a| a.name == "Originate")
+        .collect();
     assert_eq!(originates.len(), 1, "{originates:#?}");
     assert_eq!(originates[0].get("Channel"), "PJSIP/201");
     // A command about a call not live at the desk's extension is refused with the reason.
@@ -262,9 +305,11 @@ fn the_standby_takes_over_without_a_second_pop_and_a_desk_started_mid_ring_pops_
     ami.set_listing(floor.act("listing"));
     let killed = Instant::now();
     first.kill_9();
-    second.wait_status("relay-b active with the PBX", Duration::from_secs(15), |s| {
-        s["role"] == "active" && s["pbx_health"]["state"] == "up"
-    });
+    second.wait_status(
+        "relay-b active with the PBX",
+        Duration::from_secs(15),
+        |s| s["role"] == "active" && s["pbx_health"]["state"] == "up",
+    );
     eprintln!("standby took over {:?} after the kill", killed.elapsed());
     second.wait_status("the listed call back at the relay", WAIT, |s| {
         s["calls"].as_array().is_some_and(|c| c.len() == 1)
@@ -278,13 +323,19 @@ fn the_standby_takes_over_without_a_second_pop_and_a_desk_started_mid_ring_pops_
     assert_eq!(rows[0]["call_id"], "1700004000.1");
     // A later call still pops once.
     ami.play(&floor, "second");
-    wait_for("the second call live at the desk", || live_calls(&daemon).len() == 1);
+    wait_for("the second call live at the desk", || {
+        live_calls(&daemon).len() == 1
+    });
     ami.play(&floor, "second gone");
     let rows = daemon.wait_rows(2, WAIT);
     assert_eq!(rows.len(), 2, "{rows:#?}");
     desktop.dunstctl(&["close-all"]).ok();
     let pops = desktop.history_summaries();
-    assert_eq!(pops.len(), 2, "one pop per call, none twice across the handover: {pops:#?}");
+    assert_eq!(
+        pops.len(),
+        2,
+        "one pop per call, none twice across the handover: {pops:#?}"
+    );
     wait_for("both calls journaled", || {
         journal_count(&crm, "1700004000.1") == 1 && journal_count(&crm, "1700004100.1") == 1
     });
@@ -295,7 +346,11 @@ fn the_standby_takes_over_without_a_second_pop_and_a_desk_started_mid_ring_pops_
         s["calls"].as_array().is_some_and(|c| c.len() == 1)
     });
     let (desktop202, daemon202) = desk(&broker, &crm, "202");
-    assert!(desktop202.wait_displayed(1, WAIT), "no pop from current\n{}", daemon202.log());
+    assert!(
+        desktop202.wait_displayed(1, WAIT),
+        "no pop from current\n{}",
+        daemon202.log()
+    );
     ami.play(&floor, "202 gone");
     let rows = daemon202.wait_rows(1, WAIT);
     assert_eq!(rows[0]["call_id"], "1700004200.1");

@@ -13,7 +13,7 @@ use crate::directory::Customer;
 use crate::engine::{EngineEvent, Input};
 use crate::event::{CallEvent, CallEventKind, CallId, EndReason, Health, SourceId, Timestamp};
 use crate::phone::Remote;
-use crate::source::schema::floor::{Current, RelayInfo, ONLINE, OFFLINE};
+use crate::source::schema::floor::{Current, RelayInfo, OFFLINE, ONLINE};
 use crate::source::schema::{self};
 use crate::store::calls::CallRecord;
 use futures::StreamExt;
@@ -347,7 +347,9 @@ impl Active<'_> {
         for (extension, current) in std::mem::take(&mut self.stale) {
             let mut gone = false;
             for call in current.calls {
-                let Some(id) = call.ringing.call_id.clone() else { continue };
+                let Some(id) = call.ringing.call_id.clone() else {
+                    continue;
+                };
                 if self.floor.live_at(&extension, &id) {
                     continue;
                 }
@@ -374,12 +376,7 @@ impl Active<'_> {
     /// Writes the PBX call's one record (and its outbox rows: journaled once, here).
     async fn finish(&mut self, done: Finished) {
         let record = record_of(self.relay, &done);
-        match self
-            .relay
-            .log
-            .record(&record, &self.relay.journal_to)
-            .await
-        {
+        match self.relay.log.record(&record, &self.relay.journal_to).await {
             Ok(id) => {
                 tracing::info!(call_id = %done.call, journal = !self.relay.journal_to.is_empty(), "call finished");
                 let _ = self.wake.send(EngineEvent::Logged {

@@ -125,7 +125,9 @@ async fn poll(mut eventloop: EventLoop, tx: mpsc::Sender<Incoming>, stop: Cancel
                     .return_codes
                     .contains(&rumqttc::SubscribeReasonCode::Failure) =>
             {
-                Incoming::Down("the broker refused a subscription (check the relay user's ACL)".into())
+                Incoming::Down(
+                    "the broker refused a subscription (check the relay user's ACL)".into(),
+                )
             }
             Ok(_) => continue,
             Err(e) => Incoming::Down(e.to_string()),

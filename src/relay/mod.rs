@@ -142,7 +142,10 @@ impl Relay {
 
     /// The status `screenpop status` shows.
     pub fn status(&self) -> status::RelayStatus {
-        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Serves until `shutdown` is cancelled: standby until this relay holds the floor, then
@@ -206,6 +209,12 @@ fn hostname() -> String {
         .unwrap_or_default()
         .trim()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

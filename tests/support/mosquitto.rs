@@ -124,7 +124,11 @@ impl Broker {
                     .current_dir(dir)
                     .output()
                     .expect("run mosquitto_passwd");
-                assert!(out.status.success(), "mosquitto_passwd: {}", String::from_utf8_lossy(&out.stderr));
+                assert!(
+                    out.status.success(),
+                    "mosquitto_passwd: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
             }
             fs::write(dir.join("acl"), acl).expect("write the acl_file");
             format!(
@@ -136,7 +140,13 @@ impl Broker {
 
     /// Runs `mosquitto_sub -v` as `user` on `topics` for `seconds`, returning its exit status,
     /// stdout (`topic payload` lines: the retained messages the broker let through) and stderr.
-    pub fn subscribe_as(&self, user: &str, password: &str, topics: &[&str], seconds: u32) -> (bool, String, String) {
+    pub fn subscribe_as(
+        &self,
+        user: &str,
+        password: &str,
+        topics: &[&str],
+        seconds: u32,
+    ) -> (bool, String, String) {
         let mut command = Command::new("mosquitto_sub");
         command
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1"])
@@ -159,7 +169,11 @@ impl Broker {
             .args(["-u", user, "-P", password, "-t", topic, "-m", payload])
             .output()
             .expect("run mosquitto_pub");
-        assert!(out.status.success(), "mosquitto_pub: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "mosquitto_pub: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// The CA that signed a [`Broker::start_secure`] broker's certificate.

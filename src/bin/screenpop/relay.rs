@@ -89,8 +89,16 @@ pub async fn status(paths: &Paths, json: bool) -> Option<Result<ExitCode>> {
         text(&r["role"]),
         r["active_relay"].as_str().unwrap_or("none")
     );
-    println!("pbx        {}  {}", text(&r["pbx"]), health(&r["pbx_health"]));
-    println!("broker     {}  {}", text(&r["broker"]), health(&r["broker_health"]));
+    println!(
+        "pbx        {}  {}",
+        text(&r["pbx"]),
+        health(&r["pbx_health"])
+    );
+    println!(
+        "broker     {}  {}",
+        text(&r["broker"]),
+        health(&r["broker_health"])
+    );
     println!(
         "floor      prefix {}/, lookup {}, journal {}",
         text(&r["topic_prefix"]),
