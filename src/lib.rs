@@ -15,13 +15,15 @@
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
 //! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
-//! - [`config`] — settings from defaults, TOML file and environment.
+//! - [`config`] — settings from defaults, TOML file and environment; [`check`] — the whole
+//!   settings check (config's own and each directory's), as errors with field paths.
 //! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
 //!   [`memory`] — allocator settings that keep the idle daemon small.
 //!
 //! The core knows no window: shells subscribe to [`engine::Engine::subscribe`].
 
+pub mod check;
 pub mod config;
 pub mod control;
 pub mod daemon;
