@@ -9,11 +9,13 @@
 mod directories;
 mod pbx;
 mod preserve;
+mod relay;
 mod sources;
 mod validate;
 
 pub use directories::*;
 pub use pbx::{AmiConfig, FritzConfig};
+pub use relay::RelaySettings;
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
 pub use validate::FieldError;
 
@@ -48,6 +50,10 @@ pub struct Settings {
     /// Routing rules in order (`[[rule]]`); none = the built-in VIP rule.
     #[serde(rename = "rule")]
     pub rule_list: Vec<crate::rules::RuleConfig>,
+    /// `[relay]`: `screenpop relay`'s broker and duties (unused by desks; not written
+    /// back while it holds the defaults).
+    #[serde(skip_serializing_if = "RelaySettings::is_default")]
+    pub relay: RelaySettings,
 }
 
 /// `[phone]`: how numbers are read.

@@ -85,6 +85,9 @@ impl Settings {
                 format!("two directories are named {name:?}; names must be unique"),
             ));
         }
+        if let Err(p) = self.relay.check() {
+            out.push(FieldError::new(format!("relay.{}", p.key), p.message));
+        }
         for (index, source) in self.sources.iter().enumerate() {
             if let Err(p) = source.check() {
                 out.push(FieldError::entry("source", index, p.key, p.message));
