@@ -1,4 +1,4 @@
-//! tauri.conf.json lives at the repo root (DESIGN §2); capabilities/ stays in src-tauri/.
+//! tauri.conf.json lives at the repo root (docs/ARCHITECTURE.md §3); capabilities/ stays in src-tauri/.
 //! The app manifest names our commands, so each needs an `allow-…` permission in a
 //! capability: a window can call exactly what its capability lists and nothing else.
 

@@ -19,7 +19,8 @@
 //!   [`link`] — the one http/https URL allowlist.
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment.
-//! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
+//! - [`secrets`] — the OS keyring, read off the async workers; [`control`] — the call-control
+//!   trait; [`sync`] — the poison-tolerant lock helpers.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
 //!   [`memory`] — allocator settings that keep the idle daemon small.
 //!
@@ -43,3 +44,4 @@ pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod store;
+pub mod sync;
