@@ -175,6 +175,7 @@ impl App {
                 }
             },
         };
+        let requests = Arc::new(api::control::SeenRequests::default());
         if let Some(token) = token {
             let port = self.settings.webhook.port;
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -186,6 +187,7 @@ impl App {
                 status: self.status_report(),
                 source: SourceId("webhook".into()),
                 controls: self.sources.controls.clone(),
+                requests: Arc::clone(&requests),
             });
             let mut stop = stop_tx.subscribe();
             tracing::info!(port, "webhook listening on 127.0.0.1");
@@ -206,6 +208,7 @@ impl App {
                     status: self.status_report(),
                     source: SourceId("webhook".into()),
                     controls: self.sources.controls.clone(),
+                    requests: Arc::clone(&requests),
                 });
                 let mut stop = stop_tx.subscribe();
                 sources.spawn(async move {
