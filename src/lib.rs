@@ -21,6 +21,8 @@
 //! - [`config`] — settings from defaults, TOML file and environment.
 //! - [`secrets`] — the OS keyring, read off the async workers; [`control`] — the call-control
 //!   trait; [`sync`] — the poison-tolerant lock helpers.
+//! - [`relay`] — `screenpop relay`: one PBX connection → per-extension topics on an MQTT
+//!   broker, central lookup and journaling, per-agent ACLs, standby.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
 //!   [`memory`] — allocator settings that keep the idle daemon small.
 //!
@@ -40,6 +42,7 @@ pub mod model;
 pub mod percent;
 pub mod phone;
 pub mod present;
+pub mod relay;
 pub mod rules;
 pub mod secrets;
 pub mod source;

@@ -9,6 +9,7 @@ mod client;
 mod contacts;
 mod inspect;
 mod output;
+mod relay;
 mod rules;
 
 use anyhow::{Context, Result};
@@ -32,6 +33,12 @@ struct Cli {
 enum Command {
     /// Run the headless daemon (sources, lookup, notifications, call log) until SIGINT/SIGTERM.
     Run,
+    /// The call-center floor's PBX side: one PBX connection published per extension to an
+    /// MQTT broker (foreground, until SIGINT/SIGTERM); `relay acl` prints the broker's ACL.
+    Relay {
+        #[command(subcommand)]
+        command: relay::RelayCommand,
+    },
     /// Post a simulated call event to the running daemon's webhook.
     Event {
         #[command(subcommand)]
@@ -137,6 +144,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 run(paths, settings).await
             })
         }
+        Command::Relay { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            relay::run(paths, settings, command).await
+        }),
         Command::Lookup(args) => runtime()?.block_on(async {
             let (paths, settings) = load()?;
             inspect::lookup(paths, settings, args).await
