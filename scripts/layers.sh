@@ -13,14 +13,13 @@ declare -A floor=(
   [store]=3 [rules]=3
   [config]=4
   [directory]=5
-  [engine]=6
+  [engine]=6 [check]=6
   [source]=7 [present]=7 [journal]=7
   [api]=8 [relay]=8
   [daemon]=9
 )
 # Arrows known to run up, each with the change that removes it.
 declare -A known=(
-  ["config -> directory"]="directory settings validation moves into each directory"
   ["config -> source"]="the floor's topic names (source::schema::floor) move below config"
 )
 

@@ -18,7 +18,8 @@
 //! - [`model`] — the shared records (`Customer`, `NewContact`) below store and directories;
 //!   [`link`] — the one http/https URL allowlist.
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
-//! - [`config`] — settings from defaults, TOML file and environment.
+//! - [`config`] — settings from defaults, TOML file and environment; [`check`] — the whole
+//!   settings check (config's own and each directory's), as errors with field paths.
 //! - [`secrets`] — the OS keyring, read off the async workers; [`control`] — the call-control
 //!   trait; [`sync`] — the poison-tolerant lock helpers.
 //! - [`relay`] — `screenpop relay`: one PBX connection → per-extension topics on an MQTT
@@ -29,6 +30,7 @@
 //! The core knows no window: shells subscribe to [`engine::Engine::subscribe`].
 
 pub mod api;
+pub mod check;
 pub mod config;
 pub mod control;
 pub mod daemon;
