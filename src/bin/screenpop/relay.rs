@@ -70,9 +70,13 @@ async fn serve(paths: Paths, settings: Settings) -> Result<ExitCode> {
 }
 
 /// The relay's status when one runs with this data directory (`None`: no relay here).
-pub async fn status(paths: &Paths, json: bool) -> Option<Result<ExitCode>> {
+pub fn status(paths: &Paths, json: bool) -> Option<Result<ExitCode>> {
+    use crate::client::transport::Transport;
     let socket = paths.data_dir.join(screenpop::relay::status::SOCKET);
-    let (_, answer) = crate::client::local_request(&socket, "GET", "/v1/status", None).await?;
+    let stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
+    let (_, answer) = Transport::Socket(stream)
+        .exchange("GET", "/v1/status", None)
+        .ok()?;
     if json {
         return Some(print_json(&answer).map(|()| ExitCode::SUCCESS));
     }
