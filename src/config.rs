@@ -6,11 +6,13 @@
 //! the offending field. Secrets never live here: config refers to keyring entries by name.
 
 mod directories;
+mod oauth;
 mod pbx;
 mod preserve;
 mod sources;
 
 pub use directories::*;
+pub use oauth::{OAuthFlow, OAuthSettings};
 pub use pbx::{AmiConfig, FritzConfig};
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
 

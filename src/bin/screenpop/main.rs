@@ -6,6 +6,7 @@
 
 mod calls;
 mod client;
+mod connect;
 mod contacts;
 mod inspect;
 mod output;
@@ -69,6 +70,14 @@ enum Command {
     Rules {
         #[command(subcommand)]
         command: rules::RulesCommand,
+    },
+    /// Sign in to the OAuth 2 provider of the [[directory]] called NAME (tokens go to the keyring).
+    Connect {
+        /// The directory's name (`screenpop config check` lists them).
+        name: String,
+        /// Use the device-code flow (enter a code on another device) instead of the browser.
+        #[arg(long)]
+        device: bool,
     },
     /// Store or delete secrets in the OS keyring (values are read from stdin, never argv).
     Secret {
@@ -171,6 +180,10 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Rules { command } => {
             let (paths, settings) = load()?;
             rules::run(paths, settings, command).await
+        }
+        Command::Connect { name, device } => {
+            let (_, settings) = load()?;
+            connect::run(&settings, &name, device).await
         }
         Command::Secret { command } => inspect::secret(command),
         Command::Config { command } => config(command),
