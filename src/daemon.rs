@@ -123,8 +123,7 @@ impl App {
             policy,
             Box::new(DesktopNotifier::new(click_tx.clone())),
         );
-        let sign_in_prompts =
-            present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);
+        let sign_in_prompts = present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);
         let unhandled = self.intents.clone();
         let dialler = self.sources.controls.first().cloned();
         let (settings, secrets) = (self.settings.clone(), Arc::clone(&self.secrets));

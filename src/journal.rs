@@ -179,10 +179,16 @@ impl JournalWorker {
 }
 
 /// `f`, or a retryable failure when it takes longer than [`DELIVERY_LIMIT`].
-async fn limited<T>(f: impl std::future::Future<Output = Result<T, JournalError>>) -> Result<T, JournalError> {
+async fn limited<T>(
+    f: impl std::future::Future<Output = Result<T, JournalError>>,
+) -> Result<T, JournalError> {
     tokio::time::timeout(DELIVERY_LIMIT, f)
         .await
-        .unwrap_or_else(|_| Err(JournalError::Failed("delivery took longer than 60 s".into())))
+        .unwrap_or_else(|_| {
+            Err(JournalError::Failed(
+                "delivery took longer than 60 s".into(),
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -65,14 +65,25 @@ pub async fn connect_directory(
         )));
     };
     let DirectoryConfig::Http(http) = config else {
-        return Err(AuthError::Refused(format!("directory {name:?} is not kind = \"http\"; only HTTP directories sign in with OAuth")));
+        return Err(AuthError::Refused(format!(
+            "directory {name:?} is not kind = \"http\"; only HTTP directories sign in with OAuth"
+        )));
     };
     let template = crate::directory::http::template::HttpTemplate::resolve(http)
         .map_err(|e| AuthError::Refused(format!("directory {name:?}: {e}")))?;
     let Some(provider) = template.oauth.clone() else {
-        return Err(AuthError::Refused(format!("directory {name:?} has no [directory.oauth] table")));
+        return Err(AuthError::Refused(format!(
+            "directory {name:?} has no [directory.oauth] table"
+        )));
     };
-    connect(&provider, secrets, device, template.timeout.max(Duration::from_secs(10)), prompt).await
+    connect(
+        &provider,
+        secrets,
+        device,
+        template.timeout.max(Duration::from_secs(10)),
+        prompt,
+    )
+    .await
 }
 
 /// Opens a [`Prompt::OpenBrowser`] URL with the opener (`BROWSER`, else the desktop's).
@@ -106,9 +117,15 @@ pub async fn connect(
 ) -> Result<Connected, AuthError> {
     let http = token::http(timeout)?;
     let secret = token::client_secret(&secrets, provider).await?;
-    let flow = if device { OAuthFlow::Device } else { provider.flow };
+    let flow = if device {
+        OAuthFlow::Device
+    } else {
+        provider.flow
+    };
     let answer = match flow {
-        OAuthFlow::Device => device::run(provider, &http, secret.as_deref(), prompt, SIGN_IN_LIMIT).await?,
+        OAuthFlow::Device => {
+            device::run(provider, &http, secret.as_deref(), prompt, SIGN_IN_LIMIT).await?
+        }
         OAuthFlow::ClientCredentials => token::client(provider, secret)?
             .exchange_client_credentials()
             .add_scopes(provider.scopes.iter().cloned().map(Scope::new))
@@ -125,7 +142,9 @@ pub async fn connect(
         entry: provider.token_entry.clone(),
         refresh_token: stored.refresh_token.is_some(),
         api_base: stored.api_base.clone(),
-        expires_in_s: stored.expires_at.map(|at| at - chrono::Utc::now().timestamp()),
+        expires_in_s: stored
+            .expires_at
+            .map(|at| at - chrono::Utc::now().timestamp()),
     })
 }
 
@@ -135,9 +154,14 @@ async fn browser(
     secret: Option<String>,
     prompt: &mut (dyn FnMut(Prompt) + Send),
 ) -> Result<token::Answer, AuthError> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", provider.redirect_port.unwrap_or(0)))
-        .await
-        .map_err(|e| AuthError::Refused(format!("cannot listen for the sign-in redirect on 127.0.0.1: {e}")))?;
+    let listener =
+        tokio::net::TcpListener::bind(("127.0.0.1", provider.redirect_port.unwrap_or(0)))
+            .await
+            .map_err(|e| {
+                AuthError::Refused(format!(
+                    "cannot listen for the sign-in redirect on 127.0.0.1: {e}"
+                ))
+            })?;
     let port = listener
         .local_addr()
         .map_err(|e| AuthError::Refused(e.to_string()))?
@@ -157,10 +181,15 @@ async fn browser(
         request = request.add_extra_param(*k, *v);
     }
     let (url, state) = request.url();
-    prompt(Prompt::OpenBrowser { url: url.to_string() });
-    let code = tokio::time::timeout(SIGN_IN_LIMIT, wait_for_code(listener, state.secret().clone()))
-        .await
-        .map_err(|_| AuthError::Refused("no sign-in within 5 minutes".into()))??;
+    prompt(Prompt::OpenBrowser {
+        url: url.to_string(),
+    });
+    let code = tokio::time::timeout(
+        SIGN_IN_LIMIT,
+        wait_for_code(listener, state.secret().clone()),
+    )
+    .await
+    .map_err(|_| AuthError::Refused("no sign-in within 5 minutes".into()))??;
     client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
@@ -173,7 +202,10 @@ const DONE_PAGE: &str = "<!doctype html><meta charset=utf-8><title>screenpop</ti
 const REFUSED_PAGE: &str = "<!doctype html><meta charset=utf-8><title>screenpop</title><p>The sign-in was not completed. Run <code>screenpop connect</code> again.</p>";
 
 /// Serves the loopback redirect until a callback with our `state` arrives.
-async fn wait_for_code(listener: tokio::net::TcpListener, state: String) -> Result<String, AuthError> {
+async fn wait_for_code(
+    listener: tokio::net::TcpListener,
+    state: String,
+) -> Result<String, AuthError> {
     use axum::extract::Query;
     use axum::http::StatusCode;
     use axum::response::Html;
@@ -215,7 +247,10 @@ async fn wait_for_code(listener: tokio::net::TcpListener, state: String) -> Resu
         .unwrap_or_else(|| Err(AuthError::Refused("the sign-in listener stopped".into())));
     let _ = stop_tx.send(());
     // A browser keeping its connection open must not hold the sign-in up.
-    if tokio::time::timeout(Duration::from_secs(2), server).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(2), server)
+        .await
+        .is_err()
+    {
         tracing::debug!("sign-in listener closed with a connection still open");
     }
     got

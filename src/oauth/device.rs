@@ -32,7 +32,11 @@ struct Refusal {
 }
 
 fn form<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    pairs.iter().filter(|(_, v)| !v.is_empty()).copied().collect()
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .copied()
+        .collect()
 }
 
 /// Runs the device flow to a token answer, telling the user the code through `prompt`.
@@ -55,8 +59,16 @@ pub async fn run(
             provider.token_url.clone(),
         ),
         Dialect::Salesforce => (
-            provider.device_url.clone().unwrap_or_else(|| provider.token_url.clone()),
-            form(&[("response_type", "device_code"), ("client_id", id), ("scope", &scope)]),
+            // Salesforce's device requests go to the token endpoint itself.
+            provider
+                .device_url
+                .clone()
+                .unwrap_or_else(|| provider.token_url.clone()),
+            form(&[
+                ("response_type", "device_code"),
+                ("client_id", id),
+                ("scope", &scope),
+            ]),
             provider.token_url.clone(),
         ),
         Dialect::Zoho => {
@@ -87,9 +99,13 @@ pub async fn run(
         .bytes()
         .await
         .map_err(|e| AuthError::Unreachable(e.without_url().to_string()))?;
-    let grant: Grant = serde_json::from_slice(&body).map_err(|_| match serde_json::from_slice::<Refusal>(&body) {
-        Ok(r) => AuthError::Refused(format!("device authorization refused: {}", r.error)),
-        Err(_) => AuthError::Unreachable(format!("device authorization answered HTTP {status} without a code")),
+    let grant: Grant = serde_json::from_slice(&body).map_err(|_| {
+        match serde_json::from_slice::<Refusal>(&body) {
+            Ok(r) => AuthError::Refused(format!("device authorization refused: {}", r.error)),
+            Err(_) => AuthError::Unreachable(format!(
+                "device authorization answered HTTP {status} without a code"
+            )),
+        }
     })?;
     prompt(Prompt::EnterCode {
         verification_uri: grant.verification_uri.clone(),
@@ -120,7 +136,9 @@ pub async fn run(
     };
     loop {
         if Instant::now() + interval > until {
-            return Err(AuthError::Refused("the device code expired before it was entered".into()));
+            return Err(AuthError::Refused(
+                "the device code expired before it was entered".into(),
+            ));
         }
         // The flow itself asks clients to wait `interval` between polls.
         tokio::time::sleep(interval).await;
@@ -141,10 +159,20 @@ pub async fn run(
             Ok(r) if r.error == "authorization_pending" => {}
             Ok(r) if r.error == "slow_down" => interval += Duration::from_secs(5),
             Ok(r) => {
-                let detail = r.error_description.map(|d| format!(": {}", crate::directory::remote::brief(&d)));
-                return Err(AuthError::Refused(format!("sign-in refused ({}{})", r.error, detail.unwrap_or_default())));
+                let detail = r
+                    .error_description
+                    .map(|d| format!(": {}", crate::directory::remote::brief(&d)));
+                return Err(AuthError::Refused(format!(
+                    "sign-in refused ({}{})",
+                    r.error,
+                    detail.unwrap_or_default()
+                )));
             }
-            Err(_) => return Err(AuthError::Unreachable("the token endpoint answered something unreadable".into())),
+            Err(_) => {
+                return Err(AuthError::Unreachable(
+                    "the token endpoint answered something unreadable".into(),
+                ))
+            }
         }
     }
 }

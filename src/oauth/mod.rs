@@ -32,7 +32,9 @@ pub enum AuthError {
     #[error("not signed in: run `screenpop connect {0}`")]
     NotConnected(String),
     /// The grant is gone (revoked, expired, password changed): only a new sign-in helps.
-    #[error("sign in again ({reason}): `screenpop connect {directory}` or the notification's Sign in")]
+    #[error(
+        "sign in again ({reason}): `screenpop connect {directory}` or the notification's Sign in"
+    )]
     SignIn { directory: String, reason: String },
     /// The provider's refresh limit is reached (Zoho: 10 per 10 minutes).
     #[error("token refresh limit reached; next refresh in {0} s")]

@@ -64,7 +64,6 @@ fn defaults(preset: Option<Preset>, base_url: &str) -> OAuthSettings {
         Some(Preset::Salesforce) => OAuthSettings {
             auth_url: Some("https://login.salesforce.com/services/oauth2/authorize".into()),
             token_url: Some("https://login.salesforce.com/services/oauth2/token".into()),
-            device_url: Some("https://login.salesforce.com/services/oauth2/token".into()),
             scopes: Some(vec!["api".into(), "refresh_token".into()]),
             ..Default::default()
         },
@@ -92,7 +91,7 @@ fn defaults(preset: Option<Preset>, base_url: &str) -> OAuthSettings {
             token_url: Some("https://oauth2.googleapis.com/token".into()),
             device_url: Some("https://oauth2.googleapis.com/device/code".into()),
             scopes: Some(vec![
-                "https://www.googleapis.com/auth/contacts.readonly".into(),
+                "https://www.googleapis.com/auth/contacts.readonly".into()
             ]),
             ..Default::default()
         },
@@ -129,14 +128,19 @@ impl Provider {
             .ok_or("oauth.client_id is required (the app registration's client id)")?;
         let tenant = s.tenant.clone().unwrap_or_else(|| "organizations".into());
         if tenant.contains(['/', '?', '#', ' ']) {
-            return Err(format!("oauth.tenant {tenant:?} is not a tenant id or domain"));
+            return Err(format!(
+                "oauth.tenant {tenant:?} is not a tenant id or domain"
+            ));
         }
         let fill = |u: &Option<String>| u.as_ref().map(|u| u.replace("{tenant}", &tenant));
         let token_url = fill(&s.token_url).ok_or("oauth.token_url is required")?;
         check_http_url("oauth.token_url", &token_url)?;
         let auth_url = fill(&s.auth_url);
         let device_url = fill(&s.device_url);
-        for (what, u) in [("oauth.auth_url", &auth_url), ("oauth.device_url", &device_url)] {
+        for (what, u) in [
+            ("oauth.auth_url", &auth_url),
+            ("oauth.device_url", &device_url),
+        ] {
             if let Some(u) = u {
                 check_http_url(what, u)?;
             }
@@ -150,7 +154,9 @@ impl Provider {
         if flow == OAuthFlow::ClientCredentials {
             scopes = match preset {
                 // Client credentials ask for the resource's `.default` scope only.
-                Some(Preset::Dynamics) => vec![format!("{}/.default", base_url.trim_end_matches('/'))],
+                Some(Preset::Dynamics) => {
+                    vec![format!("{}/.default", base_url.trim_end_matches('/'))]
+                }
                 Some(Preset::Microsoft365) => vec!["https://graph.microsoft.com/.default".into()],
                 _ => scopes,
             };
@@ -204,9 +210,18 @@ mod tests {
 
     #[test]
     fn zoho_accounts_follow_the_data_centre() {
-        assert_eq!(zoho_accounts("https://www.zohoapis.eu"), "https://accounts.zoho.eu");
-        assert_eq!(zoho_accounts("https://www.zohoapis.com.au/crm"), "https://accounts.zoho.com.au");
-        assert_eq!(zoho_accounts("http://127.0.0.1:9"), "https://accounts.zoho.com");
+        assert_eq!(
+            zoho_accounts("https://www.zohoapis.eu"),
+            "https://accounts.zoho.eu"
+        );
+        assert_eq!(
+            zoho_accounts("https://www.zohoapis.com.au/crm"),
+            "https://accounts.zoho.com.au"
+        );
+        assert_eq!(
+            zoho_accounts("http://127.0.0.1:9"),
+            "https://accounts.zoho.com"
+        );
     }
 
     #[test]
@@ -216,7 +231,13 @@ mod tests {
             tenant: Some("contoso.onmicrosoft.com".into()),
             ..Default::default()
         };
-        let p = Provider::resolve("m365", Some(Preset::Microsoft365), "https://graph.microsoft.com/v1.0", &user).unwrap();
+        let p = Provider::resolve(
+            "m365",
+            Some(Preset::Microsoft365),
+            "https://graph.microsoft.com/v1.0",
+            &user,
+        )
+        .unwrap();
         assert_eq!(
             p.token_url,
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
@@ -233,14 +254,28 @@ mod tests {
             tenant: Some("t1".into()),
             ..Default::default()
         };
-        let p = Provider::resolve("crm", Some(Preset::Dynamics), "https://org.crm4.dynamics.com", &user).unwrap();
+        let p = Provider::resolve(
+            "crm",
+            Some(Preset::Dynamics),
+            "https://org.crm4.dynamics.com",
+            &user,
+        )
+        .unwrap();
         assert_eq!(p.flow, OAuthFlow::ClientCredentials);
-        assert_eq!(p.scopes, vec!["https://org.crm4.dynamics.com/.default".to_string()]);
+        assert_eq!(
+            p.scopes,
+            vec!["https://org.crm4.dynamics.com/.default".to_string()]
+        );
     }
 
     #[test]
     fn a_client_id_is_required() {
-        let e = Provider::resolve("x", Some(Preset::Salesforce), "https://x", &OAuthSettings::default());
+        let e = Provider::resolve(
+            "x",
+            Some(Preset::Salesforce),
+            "https://x",
+            &OAuthSettings::default(),
+        );
         assert!(e.unwrap_err().contains("client_id"));
     }
 }

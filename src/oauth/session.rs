@@ -170,12 +170,15 @@ impl Session {
         match answer {
             Ok(answer) => {
                 let next = StoredToken::from_answer(&answer, st.token.as_ref());
-                if st.token.as_ref().and_then(|t| t.refresh_token.as_ref()) != next.refresh_token.as_ref() {
+                if st.token.as_ref().and_then(|t| t.refresh_token.as_ref())
+                    != next.refresh_token.as_ref()
+                {
                     // A rotated refresh token starts its own limit window.
                     st.recent.clear();
                 }
                 // Stored before use: a crash right after must not lose a rotated refresh token.
-                if let Err(e) = token::save(&self.secrets, &self.provider.token_entry, &next).await {
+                if let Err(e) = token::save(&self.secrets, &self.provider.token_entry, &next).await
+                {
                     tracing::error!(directory = %self.provider.directory, error = %e, "new OAuth token not stored; a restart will need a new sign-in");
                 }
                 st.token = Some(next);

@@ -111,7 +111,10 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// The stored token of `entry`, if any (an unreadable entry counts as none, with a warning).
-pub async fn load(secrets: &Arc<dyn SecretStore>, entry: &str) -> Result<Option<StoredToken>, AuthError> {
+pub async fn load(
+    secrets: &Arc<dyn SecretStore>,
+    entry: &str,
+) -> Result<Option<StoredToken>, AuthError> {
     let (store, name) = (Arc::clone(secrets), entry.to_string());
     let raw = blocking(move || store.get(&name)).await?;
     Ok(raw.and_then(|r| match serde_json::from_str(&r) {
@@ -124,7 +127,11 @@ pub async fn load(secrets: &Arc<dyn SecretStore>, entry: &str) -> Result<Option<
 }
 
 /// Replaces the entry with `token` in one keyring write.
-pub async fn save(secrets: &Arc<dyn SecretStore>, entry: &str, token: &StoredToken) -> Result<(), AuthError> {
+pub async fn save(
+    secrets: &Arc<dyn SecretStore>,
+    entry: &str,
+    token: &StoredToken,
+) -> Result<(), AuthError> {
     let json = serde_json::to_string(token).map_err(|e| AuthError::Keyring(e.to_string()))?;
     let (store, name) = (Arc::clone(secrets), entry.to_string());
     blocking(move || store.set(&name, &json)).await
@@ -140,11 +147,14 @@ pub async fn client_secret(
     };
     let store = Arc::clone(secrets);
     let lookup = name.clone();
-    blocking(move || store.get(&lookup)).await?.map(Some).ok_or_else(|| {
-        AuthError::Refused(format!(
-            "client secret {name:?} is not in the keyring: run `screenpop secret set {name}`"
-        ))
-    })
+    blocking(move || store.get(&lookup))
+        .await?
+        .map(Some)
+        .ok_or_else(|| {
+            AuthError::Refused(format!(
+                "client secret {name:?} is not in the keyring: run `screenpop secret set {name}`"
+            ))
+        })
 }
 
 /// An `oauth2` client for `provider` (client authentication in the request body, which every
@@ -186,19 +196,24 @@ type TokenError = RequestTokenError<oauth2::HttpClientError<reqwest::Error>, Bas
 /// 200) means the grant is gone for good: the user must sign in again.
 pub fn classify(directory: &str, e: TokenError) -> AuthError {
     let gone = |code: &str, detail: Option<&str>| {
-        let reason = detail.map_or(code.to_string(), |d| format!("{code}: {}", crate::directory::remote::brief(d)));
+        let reason = detail.map_or(code.to_string(), |d| {
+            format!("{code}: {}", crate::directory::remote::brief(d))
+        });
         match code {
-            "invalid_grant" | "invalid_code" | "invalid_token" | "expired_token" => AuthError::SignIn {
-                directory: directory.to_string(),
-                reason,
-            },
+            "invalid_grant" | "invalid_code" | "invalid_token" | "expired_token" => {
+                AuthError::SignIn {
+                    directory: directory.to_string(),
+                    reason,
+                }
+            }
             _ => AuthError::Refused(format!("token endpoint refused: {reason}")),
         }
     };
     match e {
-        RequestTokenError::ServerResponse(r) => {
-            gone(r.error().as_ref(), r.error_description().map(String::as_str))
-        }
+        RequestTokenError::ServerResponse(r) => gone(
+            r.error().as_ref(),
+            r.error_description().map(String::as_str),
+        ),
         RequestTokenError::Parse(_, body) => {
             #[derive(Deserialize)]
             struct Error {
@@ -207,15 +222,17 @@ pub fn classify(directory: &str, e: TokenError) -> AuthError {
             }
             match serde_json::from_slice::<Error>(&body) {
                 Ok(err) => gone(&err.error, err.error_description.as_deref()),
-                Err(_) => AuthError::Unreachable("token endpoint answered something unreadable".into()),
+                Err(_) => {
+                    AuthError::Unreachable("token endpoint answered something unreadable".into())
+                }
             }
         }
-        RequestTokenError::Request(e) => AuthError::Unreachable(crate::directory::remote::brief(
-            &match e {
+        RequestTokenError::Request(e) => {
+            AuthError::Unreachable(crate::directory::remote::brief(&match e {
                 oauth2::HttpClientError::Reqwest(r) => (*r).without_url().to_string(),
                 other => other.to_string(),
-            },
-        )),
+            }))
+        }
         RequestTokenError::Other(m) => AuthError::Unreachable(crate::directory::remote::brief(&m)),
     }
 }

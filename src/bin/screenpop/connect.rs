@@ -50,8 +50,13 @@ pub async fn run(settings: &Settings, name: &str, device: bool) -> Result<ExitCo
         println!("  API: {base}");
     }
     match (connected.refresh_token, connected.expires_in_s) {
-        (true, _) => println!("  screenpop refreshes the access token by itself; no need to sign in again."),
-        (false, Some(s)) => println!("  No refresh token was issued: the access token expires in {} min.", s / 60),
+        (true, _) => {
+            println!("  screenpop refreshes the access token by itself; no need to sign in again.")
+        }
+        (false, Some(s)) => println!(
+            "  No refresh token was issued: the access token expires in {} min.",
+            s / 60
+        ),
         (false, None) => println!("  No refresh token was issued."),
     }
     Ok(ExitCode::SUCCESS)

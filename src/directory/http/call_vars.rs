@@ -46,9 +46,25 @@ pub fn of_call(call: &CallRecord) -> HashMap<&'static str, String> {
     v.insert("customer_type", kind.to_string());
     v.insert("customer_key", key.to_string());
     // Salesforce: a Task's WhoId takes a Contact or Lead, its WhatId an Account.
-    let person = kind.is_empty() || kind.eq_ignore_ascii_case("contact") || kind.eq_ignore_ascii_case("lead");
-    v.insert("who_id", if person { key.to_string() } else { String::new() });
-    v.insert("what_id", if person { String::new() } else { key.to_string() });
+    let person = kind.is_empty()
+        || kind.eq_ignore_ascii_case("contact")
+        || kind.eq_ignore_ascii_case("lead");
+    v.insert(
+        "who_id",
+        if person {
+            key.to_string()
+        } else {
+            String::new()
+        },
+    );
+    v.insert(
+        "what_id",
+        if person {
+            String::new()
+        } else {
+            key.to_string()
+        },
+    );
     v.insert("customer_id", customer.clone());
     v.insert("directory", call.directory.clone().unwrap_or_default());
     v.insert("direction", call.direction.clone());
@@ -79,7 +95,11 @@ pub fn of_call(call: &CallRecord) -> HashMap<&'static str, String> {
     // A stable id per call for CRMs that take a client-chosen key (Dataverse activityid).
     v.insert(
         "call_uuid",
-        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("screenpop:call:{}", call.call_id).as_bytes()).to_string(),
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("screenpop:call:{}", call.call_id).as_bytes(),
+        )
+        .to_string(),
     );
     v.insert("ring_s", call.ring_s.to_string());
     v.insert("missed", call.missed.to_string());

@@ -55,7 +55,9 @@ impl HttpDirectory {
             Err(Failure::Rejected(m)) if m.starts_with("HTTP 404") => return Ok(Some(false)),
             other => other.map_err(journal_error)?,
         };
-        Ok(Some(answer.json.as_ref().is_some_and(|doc| found(doc, req))))
+        Ok(Some(
+            answer.json.as_ref().is_some_and(|doc| found(doc, req)),
+        ))
     }
 }
 

@@ -29,8 +29,8 @@ use super::{
     BuildContext, CreateError, Customer, Directory, JournalError, LookupError, NewContact,
 };
 use crate::config::HttpSettings;
-use crate::phone::{Normalised, PhoneRules};
 use crate::oauth::{Access, AuthError, Session};
+use crate::phone::{Normalised, PhoneRules};
 use crate::store::calls::CallRecord;
 use async_trait::async_trait;
 use placeholder::{render, Escape};
@@ -76,9 +76,10 @@ impl HttpDirectory {
             None => None,
         };
         // With OAuth the secret is the access token; a keyring secret only when named.
-        let secret_name = settings.secret.clone().or_else(|| {
-            (oauth.is_none() && uses_secret(&template)).then(|| name.clone())
-        });
+        let secret_name = settings
+            .secret
+            .clone()
+            .or_else(|| (oauth.is_none() && uses_secret(&template)).then(|| name.clone()));
         Ok(Self {
             oauth,
             api_base: std::sync::Mutex::new(None),
@@ -144,7 +145,9 @@ impl HttpDirectory {
     ) -> Result<Answer, Failure> {
         let deadline = Instant::now() + self.template.timeout;
         let secret = self.credential().await?;
-        let answer = self.send(req, vars, idempotency_key, &secret, deadline).await;
+        let answer = self
+            .send(req, vars, idempotency_key, &secret, deadline)
+            .await;
         let Some(session) = &self.oauth else {
             return answer;
         };
@@ -267,7 +270,11 @@ fn international(number: &Normalised) -> String {
         .e164
         .as_deref()
         .and_then(|e| phonenumber::parse(None, e).ok())
-        .map(|n| n.format().mode(phonenumber::Mode::International).to_string())
+        .map(|n| {
+            n.format()
+                .mode(phonenumber::Mode::International)
+                .to_string()
+        })
         .unwrap_or_else(|| number.display.clone())
 }
 
@@ -316,7 +323,9 @@ impl Directory for HttpDirectory {
             async move {
                 let answer = self.exchange(req, vars, None).await.map_err(lookup_error)?;
                 match answer.json {
-                    Some(doc) => template::customers(&doc, map, kind).map_err(LookupError::BadResponse),
+                    Some(doc) => {
+                        template::customers(&doc, map, kind).map_err(LookupError::BadResponse)
+                    }
                     None => Ok(Vec::new()),
                 }
             }

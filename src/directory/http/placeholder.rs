@@ -222,7 +222,10 @@ mod tests {
             render("{x|sosl}", &v, Escape::Header).unwrap(),
             r"\+1 \(555\) O\'Hara\-1\*"
         );
-        assert_eq!(render("'{x|odata}'", &v, Escape::Header).unwrap(), "'+1 (555) O''Hara-1*'");
+        assert_eq!(
+            render("'{x|odata}'", &v, Escape::Header).unwrap(),
+            "'+1 (555) O''Hara-1*'"
+        );
     }
 
     #[test]

@@ -13,7 +13,12 @@
 use crate::config::{HttpSettings, OneOrMany, Preset, RequestTemplate, ResponseMap, VipRule};
 use std::collections::BTreeMap;
 
-pub(super) fn req(method: &str, url: &str, body: Option<&str>, result: Option<&str>) -> RequestTemplate {
+pub(super) fn req(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    result: Option<&str>,
+) -> RequestTemplate {
     RequestTemplate {
         method: Some(method.into()),
         url: Some(url.into()),

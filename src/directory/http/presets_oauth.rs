@@ -74,7 +74,12 @@ pub const DATAVERSE_API: &str = "v9.2";
 /// An OData filter matching `fields` against the number in the formats people type
 /// (Dataverse compares phone fields as plain text).
 fn phone_filter(fields: &[&str]) -> String {
-    let formats = ["{e164|odata}", "{international|odata}", "{display|odata}", "{national|odata}"];
+    let formats = [
+        "{e164|odata}",
+        "{international|odata}",
+        "{display|odata}",
+        "{national|odata}",
+    ];
     let terms: Vec<String> = fields
         .iter()
         .flat_map(|f| formats.iter().map(move |v| format!("{f} eq '{v}'")))
@@ -82,7 +87,12 @@ fn phone_filter(fields: &[&str]) -> String {
     terms.join(" or ")
 }
 
-fn dataverse_lookup(set: &str, select: &str, fields: &[&str], expand: &str) -> crate::config::RequestTemplate {
+fn dataverse_lookup(
+    set: &str,
+    select: &str,
+    fields: &[&str],
+    expand: &str,
+) -> crate::config::RequestTemplate {
     req(
         "GET",
         &format!(

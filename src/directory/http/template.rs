@@ -282,7 +282,11 @@ impl HttpTemplate {
 }
 
 /// Maps a lookup answer onto customers with `map`; `record_type` is a path or a literal.
-pub fn customers(doc: &Value, map: &Mapping, record_type: Option<&str>) -> Result<Vec<Customer>, String> {
+pub fn customers(
+    doc: &Value,
+    map: &Mapping,
+    record_type: Option<&str>,
+) -> Result<Vec<Customer>, String> {
     {
         let list = select(doc, &map.results);
         let records: Vec<&Value> = match list.as_slice() {
@@ -330,22 +334,22 @@ pub fn customers(doc: &Value, map: &Mapping, record_type: Option<&str>) -> Resul
 fn mapping(m: &crate::config::ResponseMap) -> Result<Mapping, String> {
     let list = |v: &Option<OneOrMany>| v.as_ref().map(OneOrMany::items).unwrap_or_default();
     let map = Mapping {
-            results: m.results.clone().unwrap_or_default(),
-            id: m
-                .id
-                .clone()
-                .ok_or("map.id is required (where a result's id is)")?,
-            name: list(&m.name),
-            company: list(&m.company),
-            phones: list(&m.phones),
-            vip: m.vip.clone(),
-            note: list(&m.note),
-            url: m.url.clone(),
-            error: m.error.clone(),
-        };
-        if map.name.is_empty() {
-            return Err("map.name is required (where a result's name is)".into());
-        }
+        results: m.results.clone().unwrap_or_default(),
+        id: m
+            .id
+            .clone()
+            .ok_or("map.id is required (where a result's id is)")?,
+        name: list(&m.name),
+        company: list(&m.company),
+        phones: list(&m.phones),
+        vip: m.vip.clone(),
+        note: list(&m.note),
+        url: m.url.clone(),
+        error: m.error.clone(),
+    };
+    if map.name.is_empty() {
+        return Err("map.name is required (where a result's name is)".into());
+    }
     Ok(map)
 }
 
