@@ -4,6 +4,7 @@
 //! [`App::open`] wires everything from [`Settings`]; [`App::run`] serves until the shutdown
 //! future resolves, then stops sources, lets live calls close and be logged, and returns.
 
+use crate::api::{self, ApiState};
 use crate::config::{Paths, Settings};
 use crate::directory::chain::Chain;
 use crate::engine::{Engine, Input};
@@ -13,7 +14,6 @@ use crate::present::notify::DesktopNotifier;
 use crate::present::{self, Intent, Policy, Switches};
 use crate::secrets::{self, SecretStore};
 use crate::source::supervisor::supervise;
-use crate::source::webhook::{self, WebhookState};
 use crate::store::cache::LookupCache;
 use crate::store::calls::CallLog;
 use crate::store::contacts::Contacts;
@@ -189,10 +189,10 @@ impl App {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                 .await
                 .map_err(|source| DaemonError::Listen { port, source })?;
-            let state = Arc::new(WebhookState {
+            let state = Arc::new(ApiState {
                 input: input.clone(),
                 token: Some(token),
-                engine: Arc::clone(&self.engine),
+                status: self.status_report(),
                 source: SourceId("webhook".into()),
                 controls: self.sources.controls.clone(),
             });
@@ -202,17 +202,17 @@ impl App {
                 let stopped = async move {
                     let _ = stop.recv().await;
                 };
-                if let Err(e) = webhook::serve(listener, state, stopped).await {
+                if let Err(e) = api::serve(listener, state, stopped).await {
                     tracing::error!(error = %e, "webhook stopped");
                 }
             });
         }
         match bind_local(&self.paths.socket()) {
             Ok(listener) => {
-                let state = Arc::new(WebhookState {
+                let state = Arc::new(ApiState {
                     input: input.clone(),
                     token: None,
-                    engine: Arc::clone(&self.engine),
+                    status: self.status_report(),
                     source: SourceId("webhook".into()),
                     controls: self.sources.controls.clone(),
                 });
@@ -221,7 +221,7 @@ impl App {
                     let stopped = async move {
                         let _ = stop.recv().await;
                     };
-                    if let Err(e) = webhook::serve_local(listener, state, stopped).await {
+                    if let Err(e) = api::serve_local(listener, state, stopped).await {
                         tracing::error!(error = %e, "local socket stopped");
                     }
                 });
@@ -283,6 +283,12 @@ impl App {
         };
         let outcome = self.engine.chain().lookup(&number).await;
         Some((number, outcome))
+    }
+
+    /// `GET /v1/status`'s report, assembled here where sources, chain and calls are known.
+    fn status_report(&self) -> api::StatusReport {
+        let engine = Arc::clone(&self.engine);
+        Arc::new(move || status_json(&engine))
     }
 
     /// A sender into the engine for extra sources (desktop, tests); valid while [`App::run`] runs.

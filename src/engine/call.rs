@@ -39,13 +39,20 @@ pub(super) async fn run(
         remote,
         remote_name,
         line,
+        upstream,
     } = first.kind
     else {
         return;
     };
     let parsed = engine.rules.normalise(&remote.0);
-    let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> =
-        parsed.number().cloned().map(|n| {
+    // A relay upstream already asked the CRMs for the whole floor: greet with its answer.
+    let upstream = upstream.map(|u| *u).unwrap_or_default();
+    let mut journaled = upstream.journaled;
+    let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = parsed
+        .number()
+        .filter(|_| upstream.matches.is_empty())
+        .cloned()
+        .map(|n| {
             let chain = Arc::clone(&engine.chain);
             async move { chain.lookup(&n).await }.boxed()
         });
@@ -60,7 +67,9 @@ pub(super) async fn run(
         remote: parsed,
         remote_name: remote_name.filter(|n| !n.trim().is_empty()),
         line,
-        lookup: if lookup.is_some() {
+        lookup: if !upstream.matches.is_empty() {
+            upstream_answer(upstream.matches)
+        } else if lookup.is_some() {
             LookupState::Pending
         } else {
             LookupState::NotApplicable
@@ -101,9 +110,19 @@ pub(super) async fn run(
                 engine.publish(view.clone());
             }
             event = rx.recv() => match event.map(|e| (e.at, e.kind)) {
-                Some((_, CallEventKind::Ringing { remote_name, .. })) => {
+                Some((_, CallEventKind::Ringing { remote_name, upstream, .. })) => {
                     if view.remote_name.is_none() {
                         view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
+                    }
+                    let upstream = upstream.map(|u| *u).unwrap_or_default();
+                    journaled |= upstream.journaled;
+                    // The relay's lookup landed after its first ringing: replace in place.
+                    if !upstream.matches.is_empty() && view.customer().is_none() {
+                        lookup = None;
+                        view.lookup = upstream_answer(upstream.matches);
+                        transfer = route(&engine, &mut view, true);
+                        published = true;
+                        engine.publish(view.clone());
                     }
                 }
                 Some((at, CallEventKind::Answered)) => {
@@ -155,6 +174,7 @@ pub(super) async fn run(
         && !matches!(
             reason,
             EndReason::AnsweredElsewhere
+                | EndReason::AnsweredBy(_)
                 | EndReason::Transferred
                 | EndReason::SourceLost
                 | EndReason::Stopped
@@ -163,7 +183,9 @@ pub(super) async fn run(
     tracing::info!(call_id = %view.key.call_id, missed = view.missed, reason = %reason.label(), "call ended");
     engine.publish(view.clone());
     let record = record_of(&view);
-    match engine.log.record(&record, &engine.journal_to).await {
+    // Journaled once, upstream, for the whole floor: not again from this desk.
+    let journal_to: &[String] = if journaled { &[] } else { &engine.journal_to };
+    match engine.log.record(&record, journal_to).await {
         Ok(id) => {
             let record = CallRecord { id, ..record };
             let _ = engine.events.send(EngineEvent::Logged {
@@ -217,6 +239,15 @@ fn transferred(view: &mut CallView, result: Result<(), ControlError>) {
             Err(e) => TransferState::Failed(e.to_string()),
         };
         tracing::info!(call_id = %view.key.call_id, decision = %view.routing.log_line(), "rule transfer finished");
+    }
+}
+
+/// A directory answer that arrived with the event (a relay's `caller`).
+fn upstream_answer(matches: Vec<crate::directory::Customer>) -> LookupState {
+    LookupState::Done {
+        directory: matches.first().map(|c| c.directory.clone()),
+        matches,
+        create_contact_url: None,
     }
 }
 
