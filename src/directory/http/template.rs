@@ -13,6 +13,28 @@ use crate::directory::Customer;
 use serde_json::Value;
 use std::time::Duration;
 
+/// Why HTTP settings cannot work: the key of `[[directory]] kind = "http"` it concerns
+/// (`base_url`, `lookup.url`, `map.name`…) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct HttpSettingsError {
+    pub key: String,
+    pub message: String,
+}
+
+fn bad(key: impl Into<String>, message: impl Into<String>) -> HttpSettingsError {
+    HttpSettingsError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// A URL setting that is not http(s).
+fn http_url(key: &str, url: &str) -> Result<(), HttpSettingsError> {
+    // Worded for a message shown next to the field: "must start with http:// or https://…".
+    check_http_url("", url).map_err(|m| bad(key, m.trim_start()))
+}
+
 /// How the secret is presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Auth {
@@ -158,7 +180,7 @@ pub const CREATE_VARS: &[&str] = &[
 
 impl HttpTemplate {
     /// Merges the preset under the user's keys and checks the result.
-    pub fn resolve(user: &HttpSettings) -> Result<Self, String> {
+    pub fn resolve(user: &HttpSettings) -> Result<Self, HttpSettingsError> {
         let s = match user.preset {
             Some(p) => presets::merge(presets::preset(p), user),
             None => user.clone(),
@@ -166,10 +188,10 @@ impl HttpTemplate {
         let base_url = s
             .base_url
             .clone()
-            .ok_or("base_url is required (the CRM's API address)")?;
-        check_http_url("base_url", &base_url)?;
+            .ok_or_else(|| bad("base_url", "is required (the CRM's API address)"))?;
+        http_url("base_url", &base_url)?;
         if let Some(app) = &s.app_url {
-            check_http_url("app_url", app)?;
+            http_url("app_url", app)?;
         }
         let auth = match (s.auth.as_deref().unwrap_or("none"), s.auth_name.clone()) {
             ("none", _) => Auth::None,
@@ -178,24 +200,28 @@ impl HttpTemplate {
             ("header", Some(n)) => Auth::Header(n),
             ("query", Some(n)) => Auth::Query(n),
             ("header" | "query", None) => {
-                return Err("auth = \"header\"/\"query\" needs auth_name".into())
+                return Err(bad(
+                    "auth_name",
+                    "is required with auth = \"header\" or \"query\"",
+                ))
             }
             (other, _) => {
-                return Err(format!(
-                    "auth = {other:?}: expected bearer, basic, header, query or none"
+                return Err(bad(
+                    "auth",
+                    format!("{other:?}: expected bearer, basic, header, query or none"),
                 ))
             }
         };
         let database = s.database.clone().or_else(|| default_database(&base_url));
         let lookup = request("lookup", &s.lookup, LOOKUP_VARS)?
-            .ok_or("lookup.url is required (or a preset)")?;
-        let map = mapping(&s.map)?;
+            .ok_or_else(|| bad("lookup.url", "is required (or a preset)"))?;
+        let map = mapping(&s.map, "map")?;
         let mut more_lookups = Vec::new();
         for (i, extra) in s.more_lookups.iter().enumerate() {
             let what = format!("more_lookups.{}", i + 1);
             let request = request(&format!("{what}.lookup"), &extra.lookup, LOOKUP_VARS)?
-                .ok_or(format!("{what}.lookup.url is required"))?;
-            let map = mapping(&extra.map).map_err(|e| format!("{what}: {e}"))?;
+                .ok_or_else(|| bad(format!("{what}.lookup.url"), "is required"))?;
+            let map = mapping(&extra.map, &format!("{what}.map"))?;
             more_lookups.push((request, map, extra.record_type.clone()));
         }
         for (what, t) in [
@@ -211,9 +237,10 @@ impl HttpTemplate {
         }
         let journal = request("journal_request", &s.journal_request, JOURNAL_VARS)?;
         if s.journal && journal.is_none() {
-            return Err(
-                "journal = true needs journal_request.url (or a preset that has one)".into(),
-            );
+            return Err(bad(
+                "journal_request.url",
+                "is required with journal = true (or a preset that has one)",
+            ));
         }
         let create = request("create", &s.create, CREATE_VARS)?;
         let login = request("login", &s.login, &[])?;
@@ -226,12 +253,15 @@ impl HttpTemplate {
                         .and_then(|p| serde_json::to_value(p).ok())
                         .and_then(|v| v.as_str().map(String::from))
                 });
-                Some(crate::oauth::Provider::resolve(
-                    name.as_deref().unwrap_or("http"),
-                    s.preset,
-                    &base_url,
-                    o,
-                )?)
+                Some(
+                    crate::oauth::Provider::resolve(
+                        name.as_deref().unwrap_or("http"),
+                        s.preset,
+                        &base_url,
+                        o,
+                    )
+                    .map_err(|m| bad("oauth", m))?,
+                )
             }
             None => None,
         };
@@ -287,58 +317,56 @@ pub fn customers(
     map: &Mapping,
     record_type: Option<&str>,
 ) -> Result<Vec<Customer>, String> {
-    {
-        let list = select(doc, &map.results);
-        let records: Vec<&Value> = match list.as_slice() {
-            [] => return Ok(Vec::new()),
-            [Value::Array(items)] => items.iter().collect(),
-            [Value::Null] => return Ok(Vec::new()),
-            _ => list,
+    let list = select(doc, &map.results);
+    let records: Vec<&Value> = match list.as_slice() {
+        [] => return Ok(Vec::new()),
+        [Value::Array(items)] => items.iter().collect(),
+        [Value::Null] => return Ok(Vec::new()),
+        _ => list,
+    };
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let Some(mut id) = select(r, &map.id).into_iter().find_map(text_of) else {
+            return Err(format!("a result has no id at {:?}", map.id));
         };
-        let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            let Some(mut id) = select(r, &map.id).into_iter().find_map(text_of) else {
-                return Err(format!("a result has no id at {:?}", map.id));
-            };
-            let kind = match record_type {
-                Some(p) if p.starts_with('/') => select(r, p).into_iter().find_map(text_of),
-                other => other.map(str::to_string),
-            };
-            if let Some(kind) = kind {
-                id = format!("{kind}/{id}");
-            }
-            let name = joined(r, &map.name, " ").unwrap_or_else(|| id.clone());
-            out.push(Customer {
-                id,
-                name,
-                company: joined(r, &map.company, " "),
-                phones: map
-                    .phones
-                    .iter()
-                    .flat_map(|p| select(r, p))
-                    .flat_map(texts)
-                    .collect(),
-                vip: map.vip.as_ref().is_some_and(|rule| vip(r, rule)),
-                note: joined(r, &map.note, " · "),
-                url: map
-                    .url
-                    .as_deref()
-                    .and_then(|p| select(r, p).into_iter().find_map(text_of)),
-                directory: String::new(),
-            });
+        let kind = match record_type {
+            Some(p) if p.starts_with('/') => select(r, p).into_iter().find_map(text_of),
+            other => other.map(str::to_string),
+        };
+        if let Some(kind) = kind {
+            id = format!("{kind}/{id}");
         }
-        Ok(out)
+        let name = joined(r, &map.name, " ").unwrap_or_else(|| id.clone());
+        out.push(Customer {
+            id,
+            name,
+            company: joined(r, &map.company, " "),
+            phones: map
+                .phones
+                .iter()
+                .flat_map(|p| select(r, p))
+                .flat_map(texts)
+                .collect(),
+            vip: map.vip.as_ref().is_some_and(|rule| vip(r, rule)),
+            note: joined(r, &map.note, " · "),
+            url: map
+                .url
+                .as_deref()
+                .and_then(|p| select(r, p).into_iter().find_map(text_of)),
+            directory: String::new(),
+        });
     }
+    Ok(out)
 }
 
-fn mapping(m: &crate::config::ResponseMap) -> Result<Mapping, String> {
+fn mapping(m: &crate::config::ResponseMap, key: &str) -> Result<Mapping, HttpSettingsError> {
     let list = |v: &Option<OneOrMany>| v.as_ref().map(OneOrMany::items).unwrap_or_default();
     let map = Mapping {
         results: m.results.clone().unwrap_or_default(),
         id: m
             .id
             .clone()
-            .ok_or("map.id is required (where a result's id is)")?,
+            .ok_or_else(|| bad(format!("{key}.id"), "is required (where a result's id is)"))?,
         name: list(&m.name),
         company: list(&m.company),
         phones: list(&m.phones),
@@ -348,12 +376,19 @@ fn mapping(m: &crate::config::ResponseMap) -> Result<Mapping, String> {
         error: m.error.clone(),
     };
     if map.name.is_empty() {
-        return Err("map.name is required (where a result's name is)".into());
+        return Err(bad(
+            format!("{key}.name"),
+            "is required (where a result's name is)",
+        ));
     }
     Ok(map)
 }
 
-fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Request>, String> {
+fn request(
+    what: &str,
+    t: &RequestTemplate,
+    vars: &[&str],
+) -> Result<Option<Request>, HttpSettingsError> {
     let Some(url) = t.url.clone() else {
         return Ok(None);
     };
@@ -365,8 +400,13 @@ fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Requ
         .method
         .as_deref()
         .unwrap_or(if t.body.is_some() { "POST" } else { "GET" });
-    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| format!("{what}.method {method:?} is not an HTTP method"))?;
+    let method =
+        reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+            bad(
+                format!("{what}.method"),
+                format!("{method:?} is not an HTTP method"),
+            )
+        })?;
     Ok(Some(Request {
         method,
         url,
@@ -375,10 +415,10 @@ fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Requ
     }))
 }
 
-fn check_placeholders(what: &str, template: &str, vars: &[&str]) -> Result<(), String> {
+fn check_placeholders(what: &str, template: &str, vars: &[&str]) -> Result<(), HttpSettingsError> {
     for name in placeholder::names(template) {
         if !COMMON.contains(&name.as_str()) && !vars.contains(&name.as_str()) {
-            return Err(format!("{what}: unknown placeholder {{{name}}}"));
+            return Err(bad(what, format!("unknown placeholder {{{name}}}")));
         }
     }
     Ok(())
