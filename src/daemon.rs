@@ -7,7 +7,7 @@
 use crate::api::{self, ApiState};
 use crate::config::{Paths, Settings};
 use crate::directory::chain::Chain;
-use crate::engine::{Engine, Input};
+use crate::engine::Engine;
 use crate::event::SourceId;
 use crate::phone::PhoneRules;
 use crate::present::notify::DesktopNotifier;
@@ -159,11 +159,13 @@ impl App {
         let mut sources = tokio::task::JoinSet::new();
         let token = match self.settings.webhook.enabled {
             false => None,
-            true => match secrets::get_or_create(
-                self.secrets.as_ref(),
+            true => match secrets::read_or_create(
+                &self.secrets,
                 &self.settings.webhook.token_secret,
                 secrets::random_token,
-            ) {
+            )
+            .await
+            {
                 Ok(token) => Some(token),
                 Err(e) => {
                     // Without a token the TCP webhook would be open to every local user: keep
@@ -173,6 +175,7 @@ impl App {
                 }
             },
         };
+        let requests = Arc::new(api::control::SeenRequests::default());
         if let Some(token) = token {
             let port = self.settings.webhook.port;
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -184,6 +187,7 @@ impl App {
                 status: self.status_report(),
                 source: SourceId("webhook".into()),
                 controls: self.sources.controls.clone(),
+                requests: Arc::clone(&requests),
             });
             let mut stop = stop_tx.subscribe();
             tracing::info!(port, "webhook listening on 127.0.0.1");
@@ -204,6 +208,7 @@ impl App {
                     status: self.status_report(),
                     source: SourceId("webhook".into()),
                     controls: self.sources.controls.clone(),
+                    requests: Arc::clone(&requests),
                 });
                 let mut stop = stop_tx.subscribe();
                 sources.spawn(async move {
@@ -338,6 +343,3 @@ pub async fn signals() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
-
-/// Keeps the engine input type reachable for shells that add sources.
-pub type EngineInput = tokio::sync::mpsc::Sender<Input>;
