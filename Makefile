@@ -11,7 +11,7 @@
 #   make package  the release build → dist/screenpop_<version>_amd64.deb and
 #                 dist/screenpop-<version>-1.x86_64.rpm, checked with lintian,
 #                 desktop-file-validate, appstreamcli, systemd-analyze and rpm -qlp
-#   make lint     clippy on all targets, warnings are errors
+#   make lint     formatting, the layer check (docs/ARCHITECTURE.md), clippy with warnings as errors
 #   make fmt      cargo fmt
 
 CARGO ?= cargo
@@ -59,4 +59,6 @@ fmt:
 	$(CARGO) fmt --all
 
 lint:
+	$(CARGO) fmt --all --check
+	scripts/layers.sh
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

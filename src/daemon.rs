@@ -4,16 +4,16 @@
 //! [`App::open`] wires everything from [`Settings`]; [`App::run`] serves until the shutdown
 //! future resolves, then stops sources, lets live calls close and be logged, and returns.
 
+use crate::api::{self, ApiState};
 use crate::config::{Paths, Settings};
 use crate::directory::chain::Chain;
-use crate::engine::{Engine, Input};
+use crate::engine::Engine;
 use crate::event::SourceId;
 use crate::phone::PhoneRules;
 use crate::present::notify::DesktopNotifier;
 use crate::present::{self, Intent, Policy, Switches};
 use crate::secrets::{self, SecretStore};
 use crate::source::supervisor::supervise;
-use crate::source::webhook::{self, WebhookState};
 use crate::store::cache::LookupCache;
 use crate::store::calls::CallLog;
 use crate::store::contacts::Contacts;
@@ -124,12 +124,23 @@ impl App {
         let presenter = present::spawn(
             self.engine.subscribe(),
             policy,
-            Box::new(DesktopNotifier::new(click_tx)),
+            Box::new(DesktopNotifier::new(click_tx.clone())),
         );
+        let sign_in_prompts = present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);
         let unhandled = self.intents.clone();
         let dialler = self.sources.controls.first().cloned();
+        let (settings, secrets) = (self.settings.clone(), Arc::clone(&self.secrets));
         let clicks = tokio::spawn(async move {
+            let mut signing_in = tokio::task::JoinSet::new();
             while let Some(intent) = click_rx.recv().await {
+                if let Intent::SignIn { directory } = &intent {
+                    signing_in.spawn(crate::oauth::connect::sign_in(
+                        settings.clone(),
+                        directory.clone(),
+                        Arc::clone(&secrets),
+                    ));
+                    continue;
+                }
                 if let (Some(control), Intent::Dial { number }) = (&dialler, &intent) {
                     let (control, number) = (Arc::clone(control), number.clone());
                     tokio::spawn(async move {
@@ -162,11 +173,13 @@ impl App {
         let mut sources = tokio::task::JoinSet::new();
         let token = match self.settings.webhook.enabled {
             false => None,
-            true => match secrets::get_or_create(
-                self.secrets.as_ref(),
+            true => match secrets::read_or_create(
+                &self.secrets,
                 &self.settings.webhook.token_secret,
                 secrets::random_token,
-            ) {
+            )
+            .await
+            {
                 Ok(token) => Some(token),
                 Err(e) => {
                     // Without a token the TCP webhook would be open to every local user: keep
@@ -185,17 +198,19 @@ impl App {
                 }
             },
         };
+        let requests = Arc::new(api::control::SeenRequests::default());
         if let Some(token) = token {
             let port = self.settings.webhook.port;
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                 .await
                 .map_err(|source| DaemonError::Listen { port, source })?;
-            let state = Arc::new(WebhookState {
+            let state = Arc::new(ApiState {
                 input: input.clone(),
                 token: Some(token),
-                engine: Arc::clone(&self.engine),
+                status: self.status_report(),
                 source: SourceId("webhook".into()),
                 controls: self.sources.controls.clone(),
+                requests: Arc::clone(&requests),
             });
             let mut stop = stop_tx.subscribe();
             tracing::info!(port, "webhook listening on 127.0.0.1");
@@ -209,26 +224,27 @@ impl App {
                 let stopped = async move {
                     let _ = stop.recv().await;
                 };
-                if let Err(e) = webhook::serve(listener, state, stopped).await {
+                if let Err(e) = api::serve(listener, state, stopped).await {
                     tracing::error!(error = %e, "webhook stopped");
                 }
             });
         }
         match bind_local(&self.paths.socket()) {
             Ok(listener) => {
-                let state = Arc::new(WebhookState {
+                let state = Arc::new(ApiState {
                     input: input.clone(),
                     token: None,
-                    engine: Arc::clone(&self.engine),
+                    status: self.status_report(),
                     source: SourceId("webhook".into()),
                     controls: self.sources.controls.clone(),
+                    requests: Arc::clone(&requests),
                 });
                 let mut stop = stop_tx.subscribe();
                 sources.spawn(async move {
                     let stopped = async move {
                         let _ = stop.recv().await;
                     };
-                    if let Err(e) = webhook::serve_local(listener, state, stopped).await {
+                    if let Err(e) = api::serve_local(listener, state, stopped).await {
                         tracing::error!(error = %e, "local socket stopped");
                     }
                 });
@@ -284,6 +300,7 @@ impl App {
             tracing::info!("journal deliveries still in flight; they resume at the next start");
         }
         presenter.abort();
+        sign_in_prompts.abort();
         clicks.abort();
         Ok(())
     }
@@ -302,6 +319,12 @@ impl App {
         };
         let outcome = self.engine.chain().lookup(&number).await;
         Some((number, outcome))
+    }
+
+    /// `GET /v1/status`'s report, assembled here where sources, chain and calls are known.
+    fn status_report(&self) -> api::StatusReport {
+        let engine = Arc::clone(&self.engine);
+        Arc::new(move || status_json(&engine))
     }
 
     /// A sender into the engine for extra sources (desktop, tests); valid while [`App::run`] runs.
@@ -363,6 +386,3 @@ pub async fn signals() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
-
-/// Keeps the engine input type reachable for shells that add sources.
-pub type EngineInput = tokio::sync::mpsc::Sender<Input>;

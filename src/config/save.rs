@@ -118,16 +118,15 @@ fn user_part(
     (user, dropped)
 }
 
-/// Written to a temp file first and renamed, so a crash never leaves half a config.
+/// Written to a temp file first and renamed, so a crash never leaves half a config; the
+/// file keeps its mode (0600 when new) — [`preserve::write`].
 fn write_atomically(path: &Path, text: &str) -> Result<(), ConfigError> {
-    let write_error = |source| ConfigError::Read {
+    let write_error = |source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(write_error)?;
     }
-    let temp = path.with_extension("toml.saving");
-    std::fs::write(&temp, text).map_err(write_error)?;
-    std::fs::rename(&temp, path).map_err(write_error)
+    preserve::write(path, text).map_err(write_error)
 }

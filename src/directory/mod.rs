@@ -7,7 +7,6 @@
 
 pub mod carddav;
 pub mod chain;
-pub mod customer;
 pub mod http;
 pub mod import;
 pub mod ldap;
@@ -15,7 +14,9 @@ pub mod local;
 pub mod preload;
 pub mod remote;
 
-pub use customer::{Customer, NewContact};
+/// The model types directories answer with (they live in [`crate::model`]; re-exported here).
+pub use crate::model::customer;
+pub use crate::model::{Customer, NewContact};
 
 use crate::config::DirectoryConfig;
 use crate::phone::{Normalised, PhoneRules};
@@ -38,6 +39,9 @@ pub enum LookupError {
     BadResponse(String),
     #[error("{0}")]
     Internal(String),
+    /// The directory's OAuth sign-in is missing or gone ("sign in again").
+    #[error("{0}")]
+    SignIn(String),
 }
 
 /// Why a call could not be journaled to a directory.
@@ -99,6 +103,12 @@ pub trait Directory: Send + Sync {
         Err(JournalError::Unsupported)
     }
 
+    /// Whether `call` is already journaled here: asked before re-sending a delivery whose
+    /// outcome is unknown. `None`: this directory cannot tell (delivery is at-least-once).
+    async fn journaled(&self, _call: &CallRecord) -> Result<Option<bool>, JournalError> {
+        Ok(None)
+    }
+
     /// Creates a contact in the directory and returns it as a customer (with its new id).
     async fn create_contact(&self, _contact: &NewContact) -> Result<Customer, CreateError> {
         Err(CreateError::Unsupported)
@@ -114,7 +124,7 @@ pub struct BuildContext {
 }
 
 /// Builds the configured directories in chain order. A directory whose settings cannot work
-/// (already refused by [`check`] at load) becomes one that reports why on every lookup.
+/// (already refused by `crate::check` at load) becomes one that reports why on every lookup.
 pub fn build(configs: &[DirectoryConfig], ctx: &BuildContext) -> Vec<Arc<dyn Directory>> {
     configs
         .iter()
@@ -142,13 +152,47 @@ pub fn build(configs: &[DirectoryConfig], ctx: &BuildContext) -> Vec<Arc<dyn Dir
         .collect()
 }
 
-/// Whether a directory's settings can work (run when the config is loaded).
-pub fn check(config: &DirectoryConfig) -> Result<(), String> {
+/// Why a directory's settings cannot work: each kind's own typed error, with the key of
+/// its `[[directory]]` entry ([`DirectorySettingsError::key`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectorySettingsError {
+    #[error(transparent)]
+    Http(#[from] http::template::HttpSettingsError),
+    #[error(transparent)]
+    Ldap(#[from] ldap::LdapSettingsError),
+    #[error(transparent)]
+    Carddav(#[from] carddav::CarddavSettingsError),
+}
+
+impl DirectorySettingsError {
+    /// The key inside the `[[directory]]` entry (`base_url`, `lookup.url`, `base_dn`…).
+    pub fn key(&self) -> &str {
+        match self {
+            DirectorySettingsError::Http(e) => &e.key,
+            DirectorySettingsError::Ldap(e) => e.key(),
+            DirectorySettingsError::Carddav(e) => e.key(),
+        }
+    }
+
+    /// What is wrong, without the key.
+    pub fn message(&self) -> String {
+        match self {
+            DirectorySettingsError::Http(e) => e.message.clone(),
+            DirectorySettingsError::Ldap(e) => e.to_string(),
+            DirectorySettingsError::Carddav(e) => e.to_string(),
+        }
+    }
+}
+
+/// Whether a directory's settings can work: each kind checks its own.
+pub fn check(config: &DirectoryConfig) -> Result<(), DirectorySettingsError> {
     match config {
         DirectoryConfig::Local { .. } => Ok(()),
-        DirectoryConfig::Http(s) => http::template::HttpTemplate::resolve(s).map(|_| ()),
-        DirectoryConfig::Ldap(s) => ldap::check(s),
-        DirectoryConfig::Carddav(s) => carddav::check(s),
+        DirectoryConfig::Http(s) => http::template::HttpTemplate::resolve(s)
+            .map(drop)
+            .map_err(Into::into),
+        DirectoryConfig::Ldap(s) => Ok(ldap::check(s)?),
+        DirectoryConfig::Carddav(s) => Ok(carddav::check(s)?),
     }
 }
 

@@ -39,13 +39,20 @@ pub(super) async fn run(
         remote,
         remote_name,
         line,
+        upstream,
     } = first.kind
     else {
         return;
     };
     let parsed = engine.rules.normalise(&remote.0);
-    let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> =
-        parsed.number().cloned().map(|n| {
+    // A relay upstream already asked the CRMs for the whole floor: greet with its answer.
+    let upstream = upstream.map(|u| *u).unwrap_or_default();
+    let mut journaled = upstream.journaled;
+    let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = parsed
+        .number()
+        .filter(|_| !upstream.looked_up)
+        .cloned()
+        .map(|n| {
             let chain = Arc::clone(&engine.chain);
             async move { chain.lookup(&n).await }.boxed()
         });
@@ -60,7 +67,9 @@ pub(super) async fn run(
         remote: parsed,
         remote_name: remote_name.filter(|n| !n.trim().is_empty()),
         line,
-        lookup: if lookup.is_some() {
+        lookup: if upstream.looked_up {
+            upstream_answer(upstream.matches)
+        } else if lookup.is_some() {
             LookupState::Pending
         } else {
             LookupState::NotApplicable
@@ -77,6 +86,8 @@ pub(super) async fn run(
     tokio::pin!(budget);
     let mut published = lookup.is_none();
     let mut transfer: Option<Transferring> = None;
+    // The lookup of a party that replaced the first one mid-call (a transfer).
+    let mut relookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = None;
     if published {
         transfer = route(&engine, &mut view, true);
         engine.publish(view.clone());
@@ -90,6 +101,11 @@ pub(super) async fn run(
                 published = true;
                 engine.publish(view.clone());
             }
+            outcome = async { relookup.as_mut().expect("guarded").await }, if relookup.is_some() => {
+                relookup = None;
+                view.lookup = done(&outcome);
+                engine.publish(view.clone());
+            }
             result = async { transfer.as_mut().expect("guarded").await }, if transfer.is_some() => {
                 transfer = None;
                 transferred(&mut view, result);
@@ -101,10 +117,41 @@ pub(super) async fn run(
                 engine.publish(view.clone());
             }
             event = rx.recv() => match event.map(|e| (e.at, e.kind)) {
-                Some((_, CallEventKind::Ringing { remote_name, .. })) => {
+                Some((_, CallEventKind::Ringing { remote_name, upstream, .. })) => {
                     if view.remote_name.is_none() {
                         view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
                     }
+                    let upstream = upstream.map(|u| *u).unwrap_or_default();
+                    journaled |= upstream.journaled;
+                    // The relay's lookup landed after its first ringing: replace in place.
+                    let better = if upstream.matches.is_empty() {
+                        view.lookup == LookupState::Pending
+                    } else {
+                        view.customer().is_none()
+                    };
+                    if upstream.looked_up && better {
+                        lookup = None;
+                        view.lookup = upstream_answer(upstream.matches);
+                        transfer = route(&engine, &mut view, true);
+                        published = true;
+                        engine.publish(view.clone());
+                    }
+                }
+                Some((_, CallEventKind::PartyChanged { remote, remote_name })) => {
+                    // A transfer moved the customer onto this call: look them up like any
+                    // caller and update the pop in place (no routing rules: already routed).
+                    view.number = remote.0.clone();
+                    view.remote = engine.rules.normalise(&remote.0);
+                    view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
+                    lookup = None;
+                    relookup = view.remote.number().cloned().map(|n| {
+                        let chain = Arc::clone(&engine.chain);
+                        async move { chain.lookup(&n).await }.boxed()
+                    });
+                    view.lookup = if relookup.is_some() { LookupState::Pending } else { LookupState::NotApplicable };
+                    published = true;
+                    tracing::info!(call_id = %view.key.call_id, "remote party changed");
+                    engine.publish(view.clone());
                 }
                 Some((at, CallEventKind::Answered)) => {
                     if view.state == CallState::Ringing {
@@ -132,6 +179,11 @@ pub(super) async fn run(
             route(&engine, &mut view, false);
         }
     }
+    if let Some(pending) = relookup.take() {
+        if let Ok(outcome) = tokio::time::timeout(LATE_LOOKUP_GRACE, pending).await {
+            view.lookup = done(&outcome);
+        }
+    }
     if let Some(pending) = transfer.take() {
         match tokio::time::timeout(LATE_TRANSFER_GRACE, pending).await {
             Ok(result) => transferred(&mut view, result),
@@ -155,6 +207,7 @@ pub(super) async fn run(
         && !matches!(
             reason,
             EndReason::AnsweredElsewhere
+                | EndReason::AnsweredBy(_)
                 | EndReason::Transferred
                 | EndReason::SourceLost
                 | EndReason::Stopped
@@ -163,7 +216,9 @@ pub(super) async fn run(
     tracing::info!(call_id = %view.key.call_id, missed = view.missed, reason = %reason.label(), "call ended");
     engine.publish(view.clone());
     let record = record_of(&view);
-    match engine.log.record(&record, &engine.journal_to).await {
+    // Journaled once, upstream, for the whole floor: not again from this desk.
+    let journal_to: &[String] = if journaled { &[] } else { &engine.journal_to };
+    match engine.log.record(&record, journal_to).await {
         Ok(id) => {
             let record = CallRecord { id, ..record };
             let _ = engine.events.send(EngineEvent::Logged {
@@ -217,6 +272,15 @@ fn transferred(view: &mut CallView, result: Result<(), ControlError>) {
             Err(e) => TransferState::Failed(e.to_string()),
         };
         tracing::info!(call_id = %view.key.call_id, decision = %view.routing.log_line(), "rule transfer finished");
+    }
+}
+
+/// A directory answer that arrived with the event (a relay's `caller`).
+fn upstream_answer(matches: Vec<crate::directory::Customer>) -> LookupState {
+    LookupState::Done {
+        directory: matches.first().map(|c| c.directory.clone()),
+        matches,
+        create_contact_url: None,
     }
 }
 

@@ -6,14 +6,16 @@
 
 mod calls;
 mod client;
+mod connect;
 mod contacts;
 mod generate;
 mod inspect;
 mod origin;
 mod output;
+mod relay;
 mod rules;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 use screenpop::config::{Paths, Settings};
 use std::path::PathBuf;
@@ -34,6 +36,12 @@ struct Cli {
 enum Command {
     /// Run the headless daemon (sources, lookup, notifications, call log) until SIGINT/SIGTERM.
     Run,
+    /// The call-center floor's PBX side: one PBX connection published per extension to an
+    /// MQTT broker (foreground, until SIGINT/SIGTERM); `relay acl` prints the broker's ACL.
+    Relay {
+        #[command(subcommand)]
+        command: Option<relay::RelayCommand>,
+    },
     /// Post a simulated call event to the running daemon's webhook.
     Event {
         #[command(subcommand)]
@@ -72,6 +80,14 @@ enum Command {
         #[command(subcommand)]
         command: rules::RulesCommand,
     },
+    /// Sign in to the OAuth 2 provider of the [[directory]] called NAME (tokens go to the keyring).
+    Connect {
+        /// The directory's name (`screenpop config check` lists them).
+        name: String,
+        /// Use the device-code flow (enter a code on another device) instead of the browser.
+        #[arg(long)]
+        device: bool,
+    },
     /// Store or delete secrets in the OS keyring (values are read from stdin, never argv).
     Secret {
         #[command(subcommand)]
@@ -94,6 +110,10 @@ enum ConfigCommand {
         /// Show where each value came from and which keys your administrator locked.
         #[arg(long)]
         origin: bool,
+        /// Print every problem as `[{"field": "directory.1.base_url", "message": …}]`
+        /// (zero-based entry indexes; `[]` when all is well); exit 2 if any.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the config file path screenpop reads (with --data: the data directory).
     Path {
@@ -104,7 +124,7 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let daemon = matches!(cli.command, Command::Run);
+    let daemon = matches!(cli.command, Command::Run | Command::Relay { command: None });
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| {
         if daemon {
             "screenpop=info".into()
@@ -117,22 +137,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    if daemon {
-        // Before the runtime's threads exist: they would each get an arena otherwise.
-        screenpop::memory::limit_arenas();
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("screenpop: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(dispatch(cli.command)) {
+    match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("screenpop: {e:#}");
@@ -144,48 +149,18 @@ fn main() -> ExitCode {
 /// Config problems are exit 2; they carry this marker through anyhow.
 fn load() -> Result<(Paths, Settings)> {
     let paths = Paths::from_env().map_err(output::usage)?;
-    let settings = Settings::load(&paths).map_err(output::usage)?;
+    let settings = screenpop::check::load(&paths).map_err(output::usage)?;
     Ok((paths, settings))
 }
 
-async fn dispatch(command: Command) -> Result<ExitCode> {
+/// The verbs that talk to the daemon (and the keyring and config tools) are plain blocking
+/// code: they read the config only when they need it and start no async runtime.
+fn dispatch(command: Command) -> Result<ExitCode> {
+    let paths = || Paths::from_env().map_err(output::usage);
     match command {
-        Command::Run => {
-            let (paths, settings) = load()?;
-            run(paths, settings).await
-        }
-        Command::Event { kind } => {
-            let (paths, settings) = load()?;
-            client::post_event(&paths, &settings, kind).await
-        }
-        Command::Calls(command) => {
-            let (paths, settings) = load()?;
-            calls::run(&paths, &settings, command).await
-        }
-        Command::Status { json } => {
-            let (paths, settings) = load()?;
-            client::status(&paths, &settings, json).await
-        }
-        Command::Lookup(args) => {
-            let (paths, settings) = load()?;
-            inspect::lookup(paths, settings, args).await
-        }
-        Command::Contacts { command } => {
-            let (paths, settings) = load()?;
-            contacts::run(paths, settings, command).await
-        }
-        Command::Log(args) => {
-            let (paths, _) = load()?;
-            inspect::log(paths, args).await
-        }
-        Command::Outbox { json, command } => {
-            let (paths, _) = load()?;
-            inspect::outbox(paths, json, command).await
-        }
-        Command::Rules { command } => {
-            let (paths, settings) = load()?;
-            rules::run(paths, settings, command).await
-        }
+        Command::Event { kind } => client::post_event(&paths()?, kind),
+        Command::Calls(command) => calls::run(&paths()?, command),
+        Command::Status { json } => client::status(&paths()?, json),
         Command::Secret { command } => inspect::secret(command),
         Command::Config { command } => config(command),
         Command::Completions { shell } => {
@@ -196,11 +171,55 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             generate::manpages(Cli::command(), &dir)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run => {
+            // Before the runtime's threads exist: they would each get an arena otherwise.
+            screenpop::memory::limit_arenas();
+            runtime()?.block_on(async {
+                let (paths, settings) = load()?;
+                run(paths, settings).await
+            })
+        }
+        Command::Relay { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            relay::run(paths, settings, command).await
+        }),
+        Command::Lookup(args) => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            inspect::lookup(paths, settings, args).await
+        }),
+        Command::Contacts { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            contacts::run(paths, settings, command).await
+        }),
+        Command::Log(args) => runtime()?.block_on(async {
+            let (paths, _) = load()?;
+            inspect::log(paths, args).await
+        }),
+        Command::Outbox { json, command } => runtime()?.block_on(async {
+            let (paths, _) = load()?;
+            inspect::outbox(paths, json, command).await
+        }),
+        Command::Connect { name, device } => runtime()?.block_on(async {
+            let (_, settings) = load()?;
+            connect::run(&settings, &name, device).await
+        }),
+        Command::Rules { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            rules::run(paths, settings, command).await
+        }),
     }
 }
 
+/// The runtime for the verbs that use the store or the directories (the daemon's size).
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 async fn run(paths: Paths, settings: Settings) -> Result<ExitCode> {
-    use anyhow::Context;
     // Under systemd with LoadCredential=, secrets come from $CREDENTIALS_DIRECTORY first.
     let secrets = std::sync::Arc::new(screenpop::secrets::credentials::Credentials::from_env(
         screenpop::secrets::Keyring,
@@ -224,16 +243,26 @@ fn config(command: ConfigCommand) -> Result<ExitCode> {
             };
             println!("{}", path.display());
         }
+        ConfigCommand::Check { json: true, .. } => {
+            let problems = screenpop::check::file_problems(&paths);
+            println!("{}", serde_json::to_string_pretty(&problems)?);
+            if !problems.is_empty() {
+                return Ok(ExitCode::from(2));
+            }
+        }
         ConfigCommand::Check {
+            json: false,
             origin: show_origin,
         } => {
             let layered = screenpop::config::Layered::load(&paths).map_err(output::usage)?;
             origin::warn_overridden(&layered);
             if show_origin {
                 origin::print_origins(&layered);
+            }
+            let settings = screenpop::check::load(&paths).map_err(output::usage)?;
+            if show_origin {
                 return Ok(ExitCode::SUCCESS);
             }
-            let settings = layered.settings;
             let origin = if paths.config_file.exists() {
                 "file"
             } else {

@@ -13,6 +13,28 @@ use crate::directory::Customer;
 use serde_json::Value;
 use std::time::Duration;
 
+/// Why HTTP settings cannot work: the key of `[[directory]] kind = "http"` it concerns
+/// (`base_url`, `lookup.url`, `map.name`…) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct HttpSettingsError {
+    pub key: String,
+    pub message: String,
+}
+
+fn bad(key: impl Into<String>, message: impl Into<String>) -> HttpSettingsError {
+    HttpSettingsError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// A URL setting that is not http(s).
+fn http_url(key: &str, url: &str) -> Result<(), HttpSettingsError> {
+    // Worded for a message shown next to the field: "must start with http:// or https://…".
+    check_http_url("", url).map_err(|m| bad(key, m.trim_start()))
+}
+
 /// How the secret is presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Auth {
@@ -70,6 +92,14 @@ pub struct HttpTemplate {
     pub verify_phones: bool,
     pub timeout: Duration,
     pub rate_limit_per_s: Option<f64>,
+    /// The OAuth 2 client, when the directory signs in (`[directory.oauth]`).
+    pub oauth: Option<crate::oauth::Provider>,
+    /// Asks whether a call is already journaled (`result`: a count or list, non-empty = yes).
+    pub journal_check: Option<Request>,
+    /// Where a record's type is, or the type itself (`TYPE/ID` customer ids).
+    pub record_type: Option<String>,
+    /// Lookups run beside `lookup`, each with its mapping and record type.
+    pub more_lookups: Vec<(Request, Mapping, Option<String>)>,
 }
 
 /// Placeholders every template may use.
@@ -77,9 +107,26 @@ const COMMON: &[&str] = &[
     "base_url", "app_url", "secret", "username", "database", "login",
 ];
 /// What a lookup knows about the caller.
-pub const LOOKUP_VARS: &[&str] = &["number", "e164", "national", "digits", "tail"];
+pub const LOOKUP_VARS: &[&str] = &[
+    "number",
+    "e164",
+    "national",
+    "digits",
+    "tail",
+    "display",
+    "international",
+];
 /// What a profile link knows.
-pub const PROFILE_VARS: &[&str] = &["id", "e164", "national", "digits", "number", "tail"];
+pub const PROFILE_VARS: &[&str] = &[
+    "id",
+    "record_type",
+    "record_id",
+    "e164",
+    "national",
+    "digits",
+    "number",
+    "tail",
+];
 /// What a journal request knows about the call.
 pub const JOURNAL_VARS: &[&str] = &[
     "call_id",
@@ -112,6 +159,12 @@ pub const JOURNAL_VARS: &[&str] = &[
     "note",
     "end_reason",
     "title",
+    "customer_type",
+    "customer_key",
+    "who_id",
+    "what_id",
+    "duration_minutes",
+    "call_uuid",
 ];
 /// What a create request knows about the new contact.
 pub const CREATE_VARS: &[&str] = &[
@@ -127,7 +180,7 @@ pub const CREATE_VARS: &[&str] = &[
 
 impl HttpTemplate {
     /// Merges the preset under the user's keys and checks the result.
-    pub fn resolve(user: &HttpSettings) -> Result<Self, String> {
+    pub fn resolve(user: &HttpSettings) -> Result<Self, HttpSettingsError> {
         let s = match user.preset {
             Some(p) => presets::merge(presets::preset(p), user),
             None => user.clone(),
@@ -135,10 +188,10 @@ impl HttpTemplate {
         let base_url = s
             .base_url
             .clone()
-            .ok_or("base_url is required (the CRM's API address)")?;
-        check_http_url("base_url", &base_url)?;
+            .ok_or_else(|| bad("base_url", "is required (the CRM's API address)"))?;
+        http_url("base_url", &base_url)?;
         if let Some(app) = &s.app_url {
-            check_http_url("app_url", app)?;
+            http_url("app_url", app)?;
         }
         let auth = match (s.auth.as_deref().unwrap_or("none"), s.auth_name.clone()) {
             ("none", _) => Auth::None,
@@ -147,35 +200,29 @@ impl HttpTemplate {
             ("header", Some(n)) => Auth::Header(n),
             ("query", Some(n)) => Auth::Query(n),
             ("header" | "query", None) => {
-                return Err("auth = \"header\"/\"query\" needs auth_name".into())
+                return Err(bad(
+                    "auth_name",
+                    "is required with auth = \"header\" or \"query\"",
+                ))
             }
             (other, _) => {
-                return Err(format!(
-                    "auth = {other:?}: expected bearer, basic, header, query or none"
+                return Err(bad(
+                    "auth",
+                    format!("{other:?}: expected bearer, basic, header, query or none"),
                 ))
             }
         };
         let database = s.database.clone().or_else(|| default_database(&base_url));
         let lookup = request("lookup", &s.lookup, LOOKUP_VARS)?
-            .ok_or("lookup.url is required (or a preset)")?;
-        let m = &s.map;
-        let list = |v: &Option<OneOrMany>| v.as_ref().map(OneOrMany::items).unwrap_or_default();
-        let map = Mapping {
-            results: m.results.clone().unwrap_or_default(),
-            id: m
-                .id
-                .clone()
-                .ok_or("map.id is required (where a result's id is)")?,
-            name: list(&m.name),
-            company: list(&m.company),
-            phones: list(&m.phones),
-            vip: m.vip.clone(),
-            note: list(&m.note),
-            url: m.url.clone(),
-            error: m.error.clone(),
-        };
-        if map.name.is_empty() {
-            return Err("map.name is required (where a result's name is)".into());
+            .ok_or_else(|| bad("lookup.url", "is required (or a preset)"))?;
+        let map = mapping(&s.map, "map")?;
+        let mut more_lookups = Vec::new();
+        for (i, extra) in s.more_lookups.iter().enumerate() {
+            let what = format!("more_lookups.{}", i + 1);
+            let request = request(&format!("{what}.lookup"), &extra.lookup, LOOKUP_VARS)?
+                .ok_or_else(|| bad(format!("{what}.lookup.url"), "is required"))?;
+            let map = mapping(&extra.map, &format!("{what}.map"))?;
+            more_lookups.push((request, map, extra.record_type.clone()));
         }
         for (what, t) in [
             ("profile_url", &s.profile_url),
@@ -190,13 +237,34 @@ impl HttpTemplate {
         }
         let journal = request("journal_request", &s.journal_request, JOURNAL_VARS)?;
         if s.journal && journal.is_none() {
-            return Err(
-                "journal = true needs journal_request.url (or a preset that has one)".into(),
-            );
+            return Err(bad(
+                "journal_request.url",
+                "is required with journal = true (or a preset that has one)",
+            ));
         }
         let create = request("create", &s.create, CREATE_VARS)?;
         let login = request("login", &s.login, &[])?;
         let verify_phones = s.verify_phones.unwrap_or(!map.phones.is_empty());
+        let journal_check = request("journal_check", &s.journal_check, JOURNAL_VARS)?;
+        let oauth = match &s.oauth {
+            Some(o) => {
+                let name = s.name.clone().or_else(|| {
+                    s.preset
+                        .and_then(|p| serde_json::to_value(p).ok())
+                        .and_then(|v| v.as_str().map(String::from))
+                });
+                Some(
+                    crate::oauth::Provider::resolve(
+                        name.as_deref().unwrap_or("http"),
+                        s.preset,
+                        &base_url,
+                        o,
+                    )
+                    .map_err(|m| bad("oauth", m))?,
+                )
+            }
+            None => None,
+        };
         Ok(Self {
             base_url,
             app_url: s.app_url.clone(),
@@ -221,6 +289,10 @@ impl HttpTemplate {
             verify_phones,
             timeout: Duration::from_millis(s.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).max(1)),
             rate_limit_per_s: s.rate_limit_per_s.filter(|r| *r > 0.0),
+            oauth,
+            journal_check,
+            record_type: s.record_type.clone(),
+            more_lookups,
         })
     }
 
@@ -235,45 +307,88 @@ impl HttpTemplate {
 
     /// Maps a lookup answer onto customers (`directory` is filled by the chain).
     pub fn customers(&self, doc: &Value) -> Result<Vec<Customer>, String> {
-        let list = select(doc, &self.map.results);
-        let records: Vec<&Value> = match list.as_slice() {
-            [] => return Ok(Vec::new()),
-            [Value::Array(items)] => items.iter().collect(),
-            [Value::Null] => return Ok(Vec::new()),
-            _ => list,
-        };
-        let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            let Some(id) = select(r, &self.map.id).into_iter().find_map(text_of) else {
-                return Err(format!("a result has no id at {:?}", self.map.id));
-            };
-            let name = joined(r, &self.map.name, " ").unwrap_or_else(|| id.clone());
-            out.push(Customer {
-                id,
-                name,
-                company: joined(r, &self.map.company, " "),
-                phones: self
-                    .map
-                    .phones
-                    .iter()
-                    .flat_map(|p| select(r, p))
-                    .flat_map(texts)
-                    .collect(),
-                vip: self.map.vip.as_ref().is_some_and(|rule| vip(r, rule)),
-                note: joined(r, &self.map.note, " · "),
-                url: self
-                    .map
-                    .url
-                    .as_deref()
-                    .and_then(|p| select(r, p).into_iter().find_map(text_of)),
-                directory: String::new(),
-            });
-        }
-        Ok(out)
+        customers(doc, &self.map, self.record_type.as_deref())
     }
 }
 
-fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Request>, String> {
+/// Maps a lookup answer onto customers with `map`; `record_type` is a path or a literal.
+pub fn customers(
+    doc: &Value,
+    map: &Mapping,
+    record_type: Option<&str>,
+) -> Result<Vec<Customer>, String> {
+    let list = select(doc, &map.results);
+    let records: Vec<&Value> = match list.as_slice() {
+        [] => return Ok(Vec::new()),
+        [Value::Array(items)] => items.iter().collect(),
+        [Value::Null] => return Ok(Vec::new()),
+        _ => list,
+    };
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let Some(mut id) = select(r, &map.id).into_iter().find_map(text_of) else {
+            return Err(format!("a result has no id at {:?}", map.id));
+        };
+        let kind = match record_type {
+            Some(p) if p.starts_with('/') => select(r, p).into_iter().find_map(text_of),
+            other => other.map(str::to_string),
+        };
+        if let Some(kind) = kind {
+            id = format!("{kind}/{id}");
+        }
+        let name = joined(r, &map.name, " ").unwrap_or_else(|| id.clone());
+        out.push(Customer {
+            id,
+            name,
+            company: joined(r, &map.company, " "),
+            phones: map
+                .phones
+                .iter()
+                .flat_map(|p| select(r, p))
+                .flat_map(texts)
+                .collect(),
+            vip: map.vip.as_ref().is_some_and(|rule| vip(r, rule)),
+            note: joined(r, &map.note, " · "),
+            url: map
+                .url
+                .as_deref()
+                .and_then(|p| select(r, p).into_iter().find_map(text_of)),
+            directory: String::new(),
+        });
+    }
+    Ok(out)
+}
+
+fn mapping(m: &crate::config::ResponseMap, key: &str) -> Result<Mapping, HttpSettingsError> {
+    let list = |v: &Option<OneOrMany>| v.as_ref().map(OneOrMany::items).unwrap_or_default();
+    let map = Mapping {
+        results: m.results.clone().unwrap_or_default(),
+        id: m
+            .id
+            .clone()
+            .ok_or_else(|| bad(format!("{key}.id"), "is required (where a result's id is)"))?,
+        name: list(&m.name),
+        company: list(&m.company),
+        phones: list(&m.phones),
+        vip: m.vip.clone(),
+        note: list(&m.note),
+        url: m.url.clone(),
+        error: m.error.clone(),
+    };
+    if map.name.is_empty() {
+        return Err(bad(
+            format!("{key}.name"),
+            "is required (where a result's name is)",
+        ));
+    }
+    Ok(map)
+}
+
+fn request(
+    what: &str,
+    t: &RequestTemplate,
+    vars: &[&str],
+) -> Result<Option<Request>, HttpSettingsError> {
     let Some(url) = t.url.clone() else {
         return Ok(None);
     };
@@ -285,8 +400,13 @@ fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Requ
         .method
         .as_deref()
         .unwrap_or(if t.body.is_some() { "POST" } else { "GET" });
-    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| format!("{what}.method {method:?} is not an HTTP method"))?;
+    let method =
+        reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+            bad(
+                format!("{what}.method"),
+                format!("{method:?} is not an HTTP method"),
+            )
+        })?;
     Ok(Some(Request {
         method,
         url,
@@ -295,10 +415,10 @@ fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Requ
     }))
 }
 
-fn check_placeholders(what: &str, template: &str, vars: &[&str]) -> Result<(), String> {
+fn check_placeholders(what: &str, template: &str, vars: &[&str]) -> Result<(), HttpSettingsError> {
     for name in placeholder::names(template) {
         if !COMMON.contains(&name.as_str()) && !vars.contains(&name.as_str()) {
-            return Err(format!("{what}: unknown placeholder {{{name}}}"));
+            return Err(bad(what, format!("unknown placeholder {{{name}}}")));
         }
     }
     Ok(())

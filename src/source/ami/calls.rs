@@ -1,22 +1,47 @@
-//! From AMI channel events to one agent's calls: legs grouped by `Linkedid`, one call each.
+//! From AMI channel events to calls per extension: legs grouped by `Linkedid`, one call
+//! each, for one agent's extension or for every extension at once.
 //!
 //! Asterisk reports channels (legs), not calls. A ring group, a queue, `Local/` helper
 //! channels, a queue ringing the agent twice, a transfer — all are several channels sharing
 //! one `Linkedid` (the Uniqueid of the oldest channel in the call). The [`Tracker`] keeps the
-//! channels it has heard of and, for the ones that belong to the configured extension, one
-//! call per Linkedid: `Ringing` once (however many legs ring), `Answered` once, `Ended` when
-//! the agent's part is over — answered elsewhere when a colleague picked up, transferred when
-//! the agent (or a rule) moved it on, missed otherwise. It is pure: messages and clock in,
-//! [`CallEvent`]s out, so it can be tested and benchmarked without a socket.
+//! channels it has heard of once, and for every extension it follows ([`Follow`]) one call per
+//! Linkedid: `Ringing` once (however many legs ring), `Answered` once, `Ended` when that
+//! extension's part is over — answered elsewhere when a colleague picked up, transferred when
+//! the agent (or a rule) moved it on, missed otherwise. Its output is [`ExtensionEvent`]s:
+//! a [`CallEvent`] tagged with the extension it belongs to, so one AMI connection can feed a
+//! whole floor (the relay) or one desk (which drops the tag). It is pure: messages and clock
+//! in, events out, so it can be tested and benchmarked without a socket.
+//!
+//! The call model follows who the agent is talking to:
+//! - **direction** by which side the agent's device is: its channel created by a dial is
+//!   inbound, the channel that starts a call and dials is outbound; a device channel that
+//!   starts its own call but never dials (a pickup, `*8` or a SIP `Replaces` INVITE) is
+//!   *picked into* the call that then dials it: inbound, answered at once;
+//! - **one call per extension per Linkedid**, pinned when the agent's channel first appears
+//!   (Asterisk moves a channel's Linkedid when bridges merge; the row does not move with it),
+//!   and a call id is never announced twice for an extension (a later leg under an ended id
+//!   gets a fresh `~2` suffix);
+//! - `Local/…;1`/`;2` helpers are nobody's legs: a ring group or queue member reached through
+//!   them is the device channel at the end;
+//! - a device **rings** only when its channel is `Ringing` (or answers straight away): a
+//!   phone that answers BUSY/CONGESTION never pops;
+//! - the **party** is the device channel's connected line, applied after the bridge too
+//!   (`NewConnectedLine`, `NewCallerid`), and moved by `AttendedTransfer` (incl. a transfer
+//!   completed while the target still rings, "blonde") and `BlindTransfer`: a change is
+//!   reported as `PartyChanged` so the pop and greeting follow the customer;
+//! - a call **ends** when the agent's legs are gone (an unanswered inbound one waits
+//!   [`RETRY_WINDOW`] for a queue retry, unless the caller is gone too), so nothing stays live
+//!   after its channels.
 
 mod legs;
+mod party;
 
-use super::channel::{Extension, Party};
+use super::channel::{Follow, Party};
 use super::wire::Message;
 use crate::event::{
     CallEvent, CallEventKind, CallId, Direction, EndReason, RawNumber, SourceId, Timestamp,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 /// How long an unanswered call waits, after the agent's last leg stopped ringing, for the
@@ -25,13 +50,28 @@ pub const RETRY_WINDOW: Duration = Duration::from_secs(20);
 /// More channels than this in memory means Hangups were lost; start over.
 const MAX_CHANNELS: usize = 50_000;
 
+/// One extension's share of a PBX call: what the tracker hands on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionEvent {
+    /// The extension's number (`201`), as in `PJSIP/201-…`.
+    pub extension: String,
+    /// The call event as that extension sees it (call id = the Linkedid).
+    pub event: CallEvent,
+}
+
 #[derive(Debug, Clone)]
 struct Channel {
     name: String,
+    /// The Linkedid as Asterisk last reported it (it moves when bridges merge).
     linkedid: String,
-    ours: bool,
+    /// The extension whose device this is, when it is one we follow.
+    owner: Option<String>,
+    /// For a followed device: the id of the call it is a leg of (pinned at first sight).
+    call: Option<String>,
     caller: Party,
     connected: Party,
+    /// Asterisk's ChannelState (`5` ringing, `6` up).
+    state: u8,
 }
 
 #[derive(Debug)]
@@ -45,6 +85,8 @@ struct Call {
     remote: Party,
     elsewhere: bool,
     transferred: bool,
+    /// Its channels went away while we were not connected: we cannot say how it ended.
+    lost: bool,
     /// When the agent's last leg went away unanswered (waiting for a retry or the end).
     idle_since: Option<Timestamp>,
     /// The agent's newest channel (for Hangup).
@@ -53,27 +95,52 @@ struct Call {
     peer_channel: Option<String>,
 }
 
-/// One extension's view of an Asterisk: see the module docs.
+/// The calls of the extensions a tracker follows, by call id (the Linkedid) then extension.
+type Calls = HashMap<String, BTreeMap<String, Call>>;
+/// How many ended (call id, extension) pairs are remembered, so none is announced twice.
+const FINISHED_MEMORY: usize = 20_000;
+
+/// A PBX's calls as the followed extensions see them: see the module docs.
 #[derive(Debug)]
 pub struct Tracker {
     source: SourceId,
-    extension: Extension,
+    follow: Follow,
     channels: HashMap<String, Channel>,
-    calls: HashMap<String, Call>,
-    /// The technology the agent's phone was last seen on (`PJSIP`), for Originate.
-    device_tech: Option<String>,
+    calls: Calls,
+    /// The technology each extension's phone was last seen on (`PJSIP`), for Originate.
+    device_tech: HashMap<String, String>,
+    /// While a channel listing is under way: the channels it (or a newer event) confirmed.
+    listing: Option<HashSet<String>>,
+    /// Ended (call id, extension) pairs, oldest first.
+    finished: HashSet<(String, String)>,
+    finished_order: std::collections::VecDeque<(String, String)>,
 }
 
 impl Tracker {
-    /// A tracker reporting calls of `extension` as `source`.
-    pub fn new(source: SourceId, extension: Extension) -> Self {
+    /// A tracker reporting the calls of the extensions `follow` names as `source`.
+    pub fn new(source: SourceId, follow: Follow) -> Self {
+        let mut device_tech = HashMap::new();
+        if let Follow::One(ext) = &follow {
+            if let Some(tech) = &ext.tech {
+                device_tech.insert(ext.resource.clone(), tech.clone());
+            }
+        }
         Self {
             source,
-            device_tech: extension.tech.clone(),
-            extension,
+            follow,
             channels: HashMap::new(),
             calls: HashMap::new(),
+            device_tech,
+            listing: None,
+            finished: HashSet::new(),
+            finished_order: std::collections::VecDeque::new(),
         }
+    }
+
+    /// A new connection is about to list the channels up (CoreShowChannels): channels the
+    /// listing does not confirm went away while we were not connected.
+    pub fn listing_begins(&mut self) {
+        self.listing = Some(HashSet::new());
     }
 
     /// Forgets every channel and call (a new connection starts from what the PBX says).
@@ -82,63 +149,83 @@ impl Tracker {
         self.calls.clear();
     }
 
-    /// The agent's device for Originate (`PJSIP/201`).
-    pub fn device(&self) -> String {
-        format!(
-            "{}/{}",
-            self.device_tech.as_deref().unwrap_or("PJSIP"),
-            self.extension.resource
-        )
-    }
-
-    /// Calls in progress (Linkedids), for tests and status.
-    pub fn live_calls(&self) -> usize {
-        self.calls.values().filter(|c| c.announced).count()
-    }
-
-    /// The call `call_id`, or the newest live call when `None`.
-    fn find(&self, call_id: Option<&str>) -> Option<(&String, &Call)> {
-        match call_id {
-            Some(id) => self.calls.get_key_value(id),
-            None => self
-                .calls
-                .iter()
-                .filter(|(_, c)| c.announced)
-                .max_by_key(|(_, c)| c.started),
+    /// The extension a request is about: the desk's own, or the one named (floor mode).
+    pub fn scope<'a>(&'a self, named: Option<&'a str>) -> Option<&'a str> {
+        match (&self.follow, named) {
+            (Follow::One(ext), None) => Some(ext.resource.as_str()),
+            (Follow::One(ext), Some(n)) => (n == ext.resource).then_some(n),
+            (Follow::Every, n) => n,
         }
     }
 
-    /// The channel to Redirect for a transfer of `call_id` (the party talking to the agent).
-    pub fn peer_channel(&self, call_id: Option<&str>) -> Option<(String, String)> {
-        let (id, call) = self.find(call_id)?;
+    /// The device of `extension` for Originate (`PJSIP/201`).
+    pub fn device(&self, extension: &str) -> String {
+        let tech = self
+            .device_tech
+            .get(extension)
+            .map_or("PJSIP", String::as_str);
+        format!("{tech}/{extension}")
+    }
+
+    /// Calls in progress (per extension), for tests and status.
+    pub fn live_calls(&self) -> usize {
+        self.calls
+            .values()
+            .flat_map(BTreeMap::values)
+            .filter(|c| c.announced)
+            .count()
+    }
+
+    /// `extension`'s call `call_id`, or its newest live call when `None`.
+    fn find(&self, extension: &str, call_id: Option<&str>) -> Option<(&String, &Call)> {
+        let mut live = self.calls.iter().filter_map(|(id, group)| {
+            let call = group.get(extension)?;
+            call.announced.then_some((id, call))
+        });
+        match call_id {
+            Some(want) => live.find(|(id, _)| id.as_str() == want),
+            None => live.max_by_key(|(_, c)| c.started),
+        }
+    }
+
+    /// The channel to Redirect for a transfer of `extension`'s call `call_id` (the party
+    /// talking to the agent), with the call's id.
+    pub fn peer_channel(&self, extension: &str, call_id: Option<&str>) -> Option<(String, String)> {
+        let (id, call) = self.find(extension, call_id)?;
         Some((id.clone(), call.peer_channel.clone()?))
     }
 
-    /// The agent's channel in `call_id` (for Hangup).
-    pub fn agent_channel(&self, call_id: Option<&str>) -> Option<String> {
-        self.find(call_id).map(|(_, c)| c.agent_channel.clone())
+    /// The agent's channel in `extension`'s call `call_id` (for Hangup).
+    pub fn agent_channel(&self, extension: &str, call_id: Option<&str>) -> Option<String> {
+        self.find(extension, call_id)
+            .map(|(_, c)| c.agent_channel.clone())
     }
 
-    /// Records that the call was handed on (by us or a rule), so its end is not "missed".
-    pub fn mark_transferred(&mut self, call_id: &str) {
-        if let Some(call) = self.calls.get_mut(call_id) {
+    /// Records that `extension`'s call was handed on (by us or a rule), so its end is not
+    /// "missed".
+    pub fn mark_transferred(&mut self, extension: &str, call_id: &str) {
+        if let Some(call) = self
+            .calls
+            .get_mut(call_id)
+            .and_then(|g| g.get_mut(extension))
+        {
             call.transferred = true;
         }
     }
 
     /// Applies one AMI message at time `at`, appending any resulting events to `out`.
-    pub fn on_message(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<CallEvent>) {
+    pub fn on_message(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
         let Some(event) = msg.event() else {
             return;
         };
         match event {
-            "Newchannel" => {
-                self.upsert(msg, "", at);
+            "Newchannel" | "NewCallerid" | "NewConnectedLine" => {
+                if let Some(uid) = self.upsert(msg, "", at) {
+                    self.follow_party(&uid, at, out);
+                }
             }
             "CoreShowChannel" => self.on_listed(msg, at, out),
-            "NewCallerid" | "NewConnectedLine" => {
-                self.upsert(msg, "", at);
-            }
+            "CoreShowChannelsComplete" => self.listing_complete(at, out),
             "Newstate" => {
                 if let Some(uid) = self.upsert(msg, "", at) {
                     match msg.get("ChannelState") {
@@ -146,33 +233,34 @@ impl Tracker {
                         Some("6") => self.answered_leg(&uid, at, out),
                         _ => {}
                     }
+                    self.follow_party(&uid, at, out);
                 }
             }
             "DialBegin" => self.on_dial_begin(msg, at, out),
             "DialEnd" => self.on_dial_end(msg, at, out),
             "BridgeEnter" => self.on_bridge_enter(msg, at, out),
             "Hangup" => self.on_hangup(msg, at, out),
-            "BlindTransfer" => self.on_transfer(msg, &["Transferer"]),
-            "AttendedTransfer" => {
-                self.on_transfer(msg, &["OrigTransferer", "SecondTransferer"]);
-            }
+            "BlindTransfer" => self.on_blind_transfer(msg, at, out),
+            "AttendedTransfer" => self.on_attended_transfer(msg, at, out),
+            "Pickup" => self.on_pickup(msg, at, out),
             _ => {}
         }
     }
 
     /// Ends calls whose agent legs stopped ringing more than [`RETRY_WINDOW`] ago.
-    pub fn tick(&mut self, now: Timestamp, out: &mut Vec<CallEvent>) {
-        let expired: Vec<String> = self
+    pub fn tick(&mut self, now: Timestamp, out: &mut Vec<ExtensionEvent>) {
+        let expired: Vec<(String, String)> = self
             .calls
             .iter()
-            .filter(|(_, c)| {
+            .flat_map(|(id, group)| group.iter().map(move |(ext, c)| (id, ext, c)))
+            .filter(|(_, _, c)| {
                 c.idle_since
                     .is_some_and(|t| (now - t).to_std().unwrap_or_default() >= RETRY_WINDOW)
             })
-            .map(|(id, _)| id.clone())
+            .map(|(id, ext, _)| (id.clone(), ext.clone()))
             .collect();
-        for id in expired {
-            self.end(&id, now, out);
+        for (id, ext) in expired {
+            self.end(&id, &ext, now, out);
         }
     }
 
@@ -182,34 +270,87 @@ impl Tracker {
         let uid = field("Uniqueid")?.to_string();
         let name = field("Channel")?.to_string();
         let linkedid = field("Linkedid").unwrap_or(&uid).to_string();
-        let ours = self.extension.owns(&name);
-        if ours && self.device_tech.is_none() {
-            self.device_tech = name.split_once('/').map(|(t, _)| t.to_string());
-        }
-        if self.channels.len() >= MAX_CHANNELS && !self.channels.contains_key(&uid) {
-            tracing::warn!(source = %self.source, "too many AMI channels without Hangup; forgetting them");
-            self.channels.clear();
-            self.calls.retain(|_, c| c.announced);
+        let state = field("ChannelState").and_then(|s| s.parse().ok());
+        if let Some(seen) = &mut self.listing {
+            seen.insert(uid.clone());
         }
         let caller = Party::from(msg, prefix, "CallerID");
         let connected = Party::from(msg, prefix, "ConnectedLine");
+        if let Some(channel) = self.channels.get_mut(&uid) {
+            channel.linkedid = linkedid;
+            channel.caller = caller;
+            channel.connected = connected;
+            if let Some(state) = state {
+                channel.state = state;
+            }
+            return Some(uid);
+        }
+        if self.channels.len() >= MAX_CHANNELS {
+            tracing::warn!(source = %self.source, "too many AMI channels without Hangup; forgetting them");
+            self.channels.clear();
+            for group in self.calls.values_mut() {
+                group.retain(|_, c| c.announced);
+            }
+            self.calls.retain(|_, g| !g.is_empty());
+        }
+        let owner = self.follow.owner(&name).map(str::to_string);
+        let call = owner.as_ref().map(|ext| {
+            if !self.device_tech.contains_key(ext) {
+                if let Some((tech, _)) = name.split_once('/') {
+                    self.device_tech.insert(ext.clone(), tech.to_string());
+                }
+            }
+            self.call_id_for(&linkedid, ext)
+        });
+        let direction = if uid == linkedid {
+            Direction::Outbound
+        } else {
+            Direction::Inbound
+        };
         self.channels.insert(
             uid.clone(),
             Channel {
                 name: name.clone(),
-                linkedid: linkedid.clone(),
-                ours,
+                linkedid,
+                owner: owner.clone(),
+                call: call.clone(),
                 caller,
                 connected,
+                state: state.unwrap_or(0),
             },
         );
-        if ours {
-            let direction = if uid == linkedid {
-                Direction::Outbound
-            } else {
-                Direction::Inbound
-            };
-            let call = self.calls.entry(linkedid).or_insert_with(|| Call {
+        if let (Some(ext), Some(call_id)) = (owner, call) {
+            self.join(&uid, &ext, &call_id, direction, at);
+        }
+        Some(uid)
+    }
+
+    /// The call id an extension's new leg under `linkedid` belongs to: the Linkedid, unless
+    /// that id already ended for the extension (then a fresh suffix).
+    fn call_id_for(&self, linkedid: &str, ext: &str) -> String {
+        let mut id = linkedid.to_string();
+        let mut n = 1;
+        while self.finished.contains(&(id.clone(), ext.to_string())) {
+            n += 1;
+            id = format!("{linkedid}~{n}");
+        }
+        id
+    }
+
+    /// Makes device channel `uid` a leg of `ext`'s call `call_id` (creating the call).
+    fn join(&mut self, uid: &str, ext: &str, call_id: &str, direction: Direction, at: Timestamp) {
+        let Some(name) = self.channels.get(uid).map(|c| c.name.clone()) else {
+            return;
+        };
+        if let Some(channel) = self.channels.get_mut(uid) {
+            channel.call = Some(call_id.to_string());
+        }
+        let call = self
+            .calls
+            .entry(call_id.to_string())
+            .or_default()
+            .entry(ext.to_string())
+            .or_insert_with(|| Call {
                 direction,
                 started: at,
                 legs: Vec::new(),
@@ -218,64 +359,86 @@ impl Tracker {
                 remote: Party::default(),
                 elsewhere: false,
                 transferred: false,
+                lost: false,
                 idle_since: None,
                 agent_channel: name.clone(),
                 peer_channel: None,
             });
-            if !call.legs.contains(&uid) {
-                call.legs.push(uid.clone());
-            }
-            call.agent_channel = name;
-            call.idle_since = None;
+        if !call.legs.iter().any(|l| l == uid) {
+            call.legs.push(uid.to_string());
         }
-        Some(uid)
+        call.agent_channel = name;
+        call.idle_since = None;
     }
 
+    /// The call that the followed device channel `uid` is a leg of, with its extension.
     fn call_of_mut(&mut self, uid: &str) -> Option<&mut Call> {
-        let linkedid = &self.channels.get(uid)?.linkedid;
-        self.calls.get_mut(linkedid)
+        let channel = self.channels.get(uid)?;
+        let ext = channel.owner.as_ref()?;
+        self.calls.get_mut(channel.call.as_ref()?)?.get_mut(ext)
     }
 
-    /// The caller as best known for the agent's inbound leg `uid`.
+    fn call_of(&self, uid: &str) -> Option<&Call> {
+        let channel = self.channels.get(uid)?;
+        let ext = channel.owner.as_ref()?;
+        self.calls.get(channel.call.as_ref()?)?.get(ext)
+    }
+
+    /// The direction of the call of followed device channel `uid`.
+    fn direction_of(&mut self, uid: &str) -> Option<Direction> {
+        self.call_of_mut(uid).map(|c| c.direction)
+    }
+
+    /// The other party as best known for the agent's leg `uid`: the call's party, else the
+    /// device's connected line, else the caller id of the channel that started the call.
     fn remote_for(&self, uid: &str) -> Party {
         let Some(leg) = self.channels.get(uid) else {
             return Party::default();
         };
-        let origin = self.channels.get(&leg.linkedid);
-        if let Some(call) = self.calls.get(&leg.linkedid) {
+        if let Some(call) = self.call_of(uid) {
             if call.remote.known() {
                 return call.remote.clone();
             }
         }
-        if leg.connected.known() && leg.connected.number != self.extension.resource {
-            return leg.connected.clone();
+        if let Some(connected) = self.connected_party(uid) {
+            return connected;
         }
-        origin.map(|o| o.caller.clone()).unwrap_or_default()
+        let origin = leg.call.as_ref().and_then(|id| self.channels.get(id));
+        origin
+            .or_else(|| self.channels.get(&leg.linkedid))
+            .map(|o| o.caller.clone())
+            .filter(|p| !self.is_self(uid, p))
+            .unwrap_or_default()
     }
 
-    fn ringing_leg(&mut self, uid: &str, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let inbound = self
-            .call_of_mut(uid)
-            .is_some_and(|c| c.direction == Direction::Inbound);
-        if inbound && self.channels.get(uid).is_some_and(|c| c.ours) {
+    /// Whether `party` is the agent of leg `uid` itself (its extension or own caller id).
+    fn is_self(&self, uid: &str, party: &Party) -> bool {
+        let Some(leg) = self.channels.get(uid) else {
+            return false;
+        };
+        party.number == leg.owner.as_deref().unwrap_or_default()
+            || (leg.caller.known() && party.number == leg.caller.number)
+    }
+
+    /// The device's connected line, when it names someone other than the agent.
+    fn connected_party(&self, uid: &str) -> Option<Party> {
+        let leg = self.channels.get(uid)?;
+        (leg.connected.known() && !self.is_self(uid, &leg.connected)).then(|| leg.connected.clone())
+    }
+
+    fn ringing_leg(&mut self, uid: &str, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
+        if self.direction_of(uid) == Some(Direction::Inbound) {
             self.announce_with(uid, None, at, out);
         }
     }
 
-    fn answered_leg(&mut self, uid: &str, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let Some(channel) = self.channels.get(uid) else {
-            return;
-        };
-        let inbound = self
-            .calls
-            .get(&channel.linkedid)
-            .is_some_and(|c| c.direction == Direction::Inbound);
-        if channel.ours && inbound {
+    fn answered_leg(&mut self, uid: &str, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
+        if self.direction_of(uid) == Some(Direction::Inbound) {
             self.answer(uid, at, out);
         }
     }
 
-    fn answer(&mut self, uid: &str, at: Timestamp, out: &mut Vec<CallEvent>) {
+    fn answer(&mut self, uid: &str, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
         self.announce_with(uid, None, at, out);
         let Some(call) = self.call_of_mut(uid) else {
             return;
@@ -293,7 +456,7 @@ impl Tracker {
         uid: &str,
         remote: Option<Party>,
         at: Timestamp,
-        out: &mut Vec<CallEvent>,
+        out: &mut Vec<ExtensionEvent>,
     ) {
         let remote = match remote {
             Some(r) if r.known() => r,
@@ -314,46 +477,80 @@ impl Tracker {
             remote: RawNumber(call.remote.number.clone()),
             remote_name: call.remote.name.clone(),
             line: None,
+            upstream: None,
         };
         self.emit(uid, kind, at, out);
     }
 
-    fn emit(&self, uid: &str, kind: CallEventKind, at: Timestamp, out: &mut Vec<CallEvent>) {
+    fn emit(&self, uid: &str, kind: CallEventKind, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
         if let Some(channel) = self.channels.get(uid) {
-            out.push(CallEvent {
-                source: self.source.clone(),
-                call: CallId(channel.linkedid.clone()),
-                at,
-                kind,
-            });
+            if let (Some(ext), Some(call)) = (&channel.owner, &channel.call) {
+                out.push(self.event(ext, call, at, kind));
+            }
         }
     }
 
-    /// Closes call `linkedid` (if it was announced) with the reason its state implies.
-    fn end(&mut self, linkedid: &str, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let Some(call) = self.calls.remove(linkedid) else {
+    fn event(
+        &self,
+        ext: &str,
+        call_id: &str,
+        at: Timestamp,
+        kind: CallEventKind,
+    ) -> ExtensionEvent {
+        ExtensionEvent {
+            extension: ext.to_string(),
+            event: CallEvent {
+                source: self.source.clone(),
+                call: CallId(call_id.to_string()),
+                at,
+                kind,
+            },
+        }
+    }
+
+    /// Closes `ext`'s call `linkedid` (if it was announced) with the reason its state implies.
+    fn end(&mut self, linkedid: &str, ext: &str, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
+        let Some(group) = self.calls.get_mut(linkedid) else {
             return;
         };
+        let Some(call) = group.remove(ext) else {
+            return;
+        };
+        if group.is_empty() {
+            self.calls.remove(linkedid);
+        }
         if !call.announced {
             return;
         }
+        self.remember_finished(linkedid, ext);
         let reason = if call.transferred {
             EndReason::Transferred
         } else if call.answered {
             EndReason::Hangup
         } else if call.elsewhere {
             EndReason::AnsweredElsewhere
+        } else if call.lost {
+            EndReason::SourceLost
         } else {
             EndReason::Cancelled
         };
-        out.push(CallEvent {
-            source: self.source.clone(),
-            call: CallId(linkedid.to_string()),
-            at,
-            kind: CallEventKind::Ended { reason },
-        });
+        out.push(self.event(ext, linkedid, at, CallEventKind::Ended { reason }));
+    }
+
+    fn remember_finished(&mut self, call_id: &str, ext: &str) {
+        let key = (call_id.to_string(), ext.to_string());
+        if self.finished.insert(key.clone()) {
+            self.finished_order.push_back(key);
+        }
+        while self.finished_order.len() > FINISHED_MEMORY {
+            if let Some(old) = self.finished_order.pop_front() {
+                self.finished.remove(&old);
+            }
+        }
     }
 }
 
+#[cfg(test)]
+mod captured;
 #[cfg(test)]
 mod tests;

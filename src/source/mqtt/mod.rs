@@ -10,7 +10,8 @@
 //! command topic ([`control`]).
 
 mod control;
-mod tls;
+mod floor;
+pub(crate) mod tls;
 
 use crate::config::{BrokerAddress, MqttConfig, MqttFormat};
 use crate::event::SourceId;
@@ -45,6 +46,9 @@ pub struct Mqtt {
     /// Live calls seen in baresip-format events (for answer/hangup/transfer).
     calls: Mutex<CallTracker>,
     tokens: AtomicU64,
+    /// The floor's topics and this desk's extension, when fed by a relay.
+    floor: Option<(crate::source::schema::floor::Topics, String)>,
+    floor_state: Mutex<floor::FloorState>,
 }
 
 impl Mqtt {
@@ -74,10 +78,12 @@ impl Mqtt {
             link: Mutex::new(None),
             calls: Mutex::new(CallTracker::default()),
             tokens: AtomicU64::new(1),
+            floor: config.floor(),
+            floor_state: Mutex::default(),
         })
     }
 
-    fn options(&self) -> Result<MqttOptions, SourceError> {
+    async fn options(&self) -> Result<MqttOptions, SourceError> {
         let mut options = MqttOptions::new(
             self.client_id.clone(),
             self.broker.host.clone(),
@@ -91,15 +97,9 @@ impl Mqtt {
         if let Some(user) = &self.config.username {
             let password = match &self.config.secret {
                 None => String::new(),
-                Some(name) => self
-                    .secrets
-                    .get(name)
-                    .map_err(|e| SourceError::Login(e.to_string()))?
-                    .ok_or_else(|| {
-                        SourceError::Login(format!(
-                            "no password in the keyring under {name:?}: store it with `screenpop secret set {name}`"
-                        ))
-                    })?,
+                Some(name) => crate::secrets::require(&self.secrets, name)
+                    .await
+                    .map_err(|e| SourceError::Login(e.to_string()))?,
             };
             options.set_credentials(user.clone(), password);
         }
@@ -131,8 +131,13 @@ impl Mqtt {
     /// Hands one message's events to the engine; false if the engine is gone.
     async fn deliver(&self, publish: &Publish, sink: &EventSink) -> bool {
         let events = match self.config.format {
-            MqttFormat::Screenpop => match schema::parse(&publish.payload, &self.id) {
-                Ok(event) => vec![event],
+            MqttFormat::Screenpop => match schema::parse_tolerant(&publish.payload, &self.id) {
+                Ok((event, unknown)) => {
+                    if !unknown.is_empty() {
+                        tracing::debug!(source = %self.id, fields = ?unknown, "fields this version does not know were ignored");
+                    }
+                    vec![self.trusted(event)]
+                }
                 Err(e) => {
                     tracing::warn!(source = %self.id, topic = %publish.topic, error = %e, "ignoring an MQTT message");
                     return true;
@@ -151,7 +156,13 @@ impl Mqtt {
             },
         };
         tracing::debug!(source = %self.id, topic = %publish.topic, events = events.len(), "MQTT message read");
+        self.hand_on(events, sink).await
+    }
+
+    /// Hands events to the engine, noting them for the floor; false if the engine is gone.
+    async fn hand_on(&self, events: Vec<crate::event::CallEvent>, sink: &EventSink) -> bool {
         for event in events {
+            self.state().saw(&event);
             if !sink.send(event).await {
                 return false;
             }
@@ -199,7 +210,7 @@ impl Source for Mqtt {
     }
 
     async fn run(&self, sink: &mut EventSink) -> Result<(), SourceError> {
-        let (client, mut eventloop) = AsyncClient::new(self.options()?, 64);
+        let (client, mut eventloop) = AsyncClient::new(self.options().await?, 64);
         let _link = LinkGuard(self);
         let mut connected = false;
         loop {
@@ -216,9 +227,11 @@ impl Source for Mqtt {
                         return Err(SourceError::Login(format!("{:?}", ack.code)));
                     }
                     // Subscribing again on a kept session is harmless and heals a lost one.
-                    client
-                        .try_subscribe(self.topic.clone(), QoS::AtLeastOnce)
-                        .map_err(|e| SourceError::Lost(e.to_string()))?;
+                    for topic in std::iter::once(self.topic.clone()).chain(self.floor_topics()) {
+                        client
+                            .try_subscribe(topic, QoS::AtLeastOnce)
+                            .map_err(|e| SourceError::Lost(e.to_string()))?;
+                    }
                     if self.config.format == MqttFormat::Baresip {
                         *self.tracker() = CallTracker::default();
                     }
@@ -236,7 +249,19 @@ impl Source for Mqtt {
                     )));
                 }
                 Event::Incoming(Packet::Publish(publish)) => {
-                    if !self.deliver(&publish, sink).await {
+                    let handed = match self.on_floor(&publish.topic, &publish.payload) {
+                        Some(floor::FloorMessage::Events(events)) => {
+                            self.hand_on(events, sink).await
+                        }
+                        Some(floor::FloorMessage::Relay(health)) => {
+                            tracing::info!(source = %self.id, relay = ?health, "relay state");
+                            sink.report(self.relay_source(), health).await;
+                            true
+                        }
+                        Some(floor::FloorMessage::Nothing) => true,
+                        None => self.deliver(&publish, sink).await,
+                    };
+                    if !handed {
                         return Ok(());
                     }
                     // Acknowledged once the engine has it: unacked messages come again.
