@@ -7,7 +7,7 @@
 use crate::api::{self, ApiState};
 use crate::config::{Paths, Settings};
 use crate::directory::chain::Chain;
-use crate::engine::Engine;
+use crate::engine::{Engine, Input};
 use crate::event::SourceId;
 use crate::phone::PhoneRules;
 use crate::present::notify::DesktopNotifier;

@@ -40,10 +40,9 @@ fn a_locked_key_in_the_system_file_wins_and_config_check_says_where_each_value_c
     .unwrap();
     let user = dir.path().join("user.toml");
     fs::write(&user, "[notify]\npop_on = \"manual\"\nauto_open = true\n").unwrap();
-    let env = [
-        ("XDG_CONFIG_DIRS", &dir.path().join("xdg")),
-        ("SCREENPOP_CONFIG", &user),
-    ];
+    let xdg = dir.path().join("xdg");
+    let env: [(&str, &std::path::Path); 2] =
+        [("XDG_CONFIG_DIRS", &xdg), ("SCREENPOP_CONFIG", &user)];
     let out = screenpop(&env, &["config", "check", "--origin"]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
@@ -62,7 +61,10 @@ fn a_locked_key_in_the_system_file_wins_and_config_check_says_where_each_value_c
         "{pop_on}"
     );
     assert!(line("notify.auto_open ").contains("user file"), "{stdout}");
-    assert!(line("phone.default_region ").contains("system file"), "{stdout}");
+    assert!(
+        line("phone.default_region ").contains("system file"),
+        "{stdout}"
+    );
     assert!(line("lookup.budget_ms ").contains("default"), "{stdout}");
     assert!(
         stderr.contains("sets notify.pop_on, but your administrator locked it"),
@@ -79,7 +81,10 @@ fn a_locked_key_in_the_system_file_wins_and_config_check_says_where_each_value_c
         .unwrap();
     let (stdout, stderr) = text(&out);
     assert!(stdout.contains("pop on Answered"), "{stdout}");
-    assert!(stderr.contains("environment SCREENPOP_NOTIFY__POP_ON"), "{stderr}");
+    assert!(
+        stderr.contains("environment SCREENPOP_NOTIFY__POP_ON"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -89,11 +94,9 @@ fn a_bad_lock_is_a_config_error_naming_the_system_file() {
     fs::create_dir_all(system.parent().unwrap()).unwrap();
     fs::write(&system, "[policy]\nlocked = [\"notify.pop_when\"]\n").unwrap();
     let user = dir.path().join("user.toml");
+    let xdg = dir.path().join("xdg");
     let out = screenpop(
-        &[
-            ("XDG_CONFIG_DIRS", &dir.path().join("xdg")),
-            ("SCREENPOP_CONFIG", &user),
-        ],
+        &[("XDG_CONFIG_DIRS", &xdg), ("SCREENPOP_CONFIG", &user)],
         &["config", "check"],
     );
     let (_, stderr) = text(&out);
@@ -121,7 +124,14 @@ fn a_fresh_desk_without_a_login_collection_can_store_secrets() {
     let desktop = Desktop::start_with_keyring_password("").expect("start a headless desktop");
     let before = desktop
         .command("secret-tool")
-        .args(["store", "--label=probe", "service", "other", "username", "x"])
+        .args([
+            "store",
+            "--label=probe",
+            "service",
+            "other",
+            "username",
+            "x",
+        ])
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -139,12 +149,7 @@ fn a_fresh_desk_without_a_login_collection_can_store_secrets() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"s3cret")
-        .unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cret").unwrap();
     let out = child.wait_with_output().unwrap();
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "secret set failed: {stdout}{stderr}");

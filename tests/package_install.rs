@@ -116,7 +116,10 @@ fn the_deb_installs_greets_dials_obeys_the_admin_and_purges_clean() {
         .map(str::to_string)
         .collect();
     rpm_files.sort();
-    assert_eq!(rpm_files, files, "the rpm and the deb install different files");
+    assert_eq!(
+        rpm_files, files,
+        "the rpm and the deb install different files"
+    );
 
     let mut restore = Restore(Vec::new());
     restore.write(
@@ -132,15 +135,27 @@ fn the_deb_installs_greets_dials_obeys_the_admin_and_purges_clean() {
     );
     run(
         "apt-get",
-        &["install", "-y", "--no-install-recommends", &deb.to_string_lossy()],
+        &[
+            "install",
+            "-y",
+            "--no-install-recommends",
+            &deb.to_string_lossy(),
+        ],
     );
     for file in &files {
         assert!(Path::new(file).exists(), "{file} not installed");
     }
-    run("desktop-file-validate", &["/usr/share/applications/screenpop.desktop"]);
+    run(
+        "desktop-file-validate",
+        &["/usr/share/applications/screenpop.desktop"],
+    );
     let runtime = tempfile::tempdir().unwrap();
     let verify = Command::new("systemd-analyze")
-        .args(["verify", "--user", "/usr/lib/systemd/user/screenpop.service"])
+        .args([
+            "verify",
+            "--user",
+            "/usr/lib/systemd/user/screenpop.service",
+        ])
         .env("XDG_RUNTIME_DIR", runtime.path())
         .output()
         .unwrap();
@@ -156,16 +171,14 @@ fn the_deb_installs_greets_dials_obeys_the_admin_and_purges_clean() {
     fs::create_dir_all(user_config.parent().unwrap()).unwrap();
     fs::write(&user_config, "[notify]\npop_on = \"manual\"\n").unwrap();
     let log = desktop.dir().join("logs/screenpop-desktop.log");
-    let app = App(
-        desktop
-            .command("/usr/bin/screenpop-desktop")
-            .arg("--hidden")
-            .env("XDG_DATA_DIRS", "/usr/local/share:/usr/share")
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start the installed screenpop-desktop"),
-    );
+    let app = App(desktop
+        .command("/usr/bin/screenpop-desktop")
+        .arg("--hidden")
+        .env("XDG_DATA_DIRS", "/usr/local/share:/usr/share")
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start the installed screenpop-desktop"));
     let cli = |args: &[&str]| {
         desktop
             .command("/usr/bin/screenpop")
@@ -174,17 +187,37 @@ fn the_deb_installs_greets_dials_obeys_the_admin_and_purges_clean() {
             .expect("run the installed screenpop")
     };
     assert!(
-        wait_until(Duration::from_secs(60), || cli(&["status"]).status.success()),
+        wait_until(Duration::from_secs(60), || cli(&["status"])
+            .status
+            .success()),
         "the installed app never answered `screenpop status`: {}",
         fs::read_to_string(&log).unwrap_or_default()
     );
-    let origin = String::from_utf8_lossy(&cli(&["config", "check", "--origin"]).stdout).into_owned();
-    let pop_on = origin.lines().find(|l| l.starts_with("notify.pop_on ")).unwrap_or_default();
-    assert!(pop_on.contains(SYSTEM_CONFIG) && pop_on.ends_with("(locked)"), "{origin}");
+    let origin =
+        String::from_utf8_lossy(&cli(&["config", "check", "--origin"]).stdout).into_owned();
+    let pop_on = origin
+        .lines()
+        .find(|l| l.starts_with("notify.pop_on "))
+        .unwrap_or_default();
+    assert!(
+        pop_on.contains(SYSTEM_CONFIG) && pop_on.ends_with("(locked)"),
+        "{origin}"
+    );
 
     // Ring: the contact preloaded from the system file is greeted on the bus.
-    let rang = cli(&["event", "ringing", "--from", "555-1234", "--call-id", "pkg-1"]);
-    assert!(rang.status.success(), "{}", String::from_utf8_lossy(&rang.stderr));
+    let rang = cli(&[
+        "event",
+        "ringing",
+        "--from",
+        "555-1234",
+        "--call-id",
+        "pkg-1",
+    ]);
+    assert!(
+        rang.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rang.stderr)
+    );
     assert!(
         desktop.wait_displayed(1, Duration::from_secs(20)),
         "no greeting shown: {}",
@@ -193,7 +226,9 @@ fn the_deb_installs_greets_dials_obeys_the_admin_and_purges_clean() {
     desktop.dunstctl(&["close-all"]).unwrap();
     let greetings = desktop.history_summaries();
     assert!(
-        greetings.iter().any(|(summary, ..)| summary == "Welcome back Lisa"),
+        greetings
+            .iter()
+            .any(|(summary, ..)| summary == "Welcome back Lisa"),
         "{greetings:?}"
     );
 
@@ -225,17 +260,29 @@ fn the_deb_installs_greets_dials_obeys_the_admin_and_purges_clean() {
     settings.notify.missed = false;
     settings.save(&user_config).unwrap();
     let saved = fs::read_to_string(&user_config).unwrap();
-    assert!(!saved.contains("pop_on") && saved.contains("missed = false"), "{saved}");
+    assert!(
+        !saved.contains("pop_on") && saved.contains("missed = false"),
+        "{saved}"
+    );
     drop(app);
 
     // Purge: nothing of the package is left.
     run("apt-get", &["purge", "-y", "screenpop"]);
     for file in &files {
-        assert!(!Path::new(file).exists(), "{file} left behind by apt-get purge");
+        assert!(
+            !Path::new(file).exists(),
+            "{file} left behind by apt-get purge"
+        );
     }
     for dir in ["/usr/lib/screenpop", "/usr/share/doc/screenpop"] {
-        assert!(!Path::new(dir).exists(), "{dir} left behind by apt-get purge");
+        assert!(
+            !Path::new(dir).exists(),
+            "{dir} left behind by apt-get purge"
+        );
     }
-    let status = Command::new("dpkg-query").args(["-W", "screenpop"]).output().unwrap();
+    let status = Command::new("dpkg-query")
+        .args(["-W", "screenpop"])
+        .output()
+        .unwrap();
     assert!(!status.status.success(), "dpkg still knows screenpop");
 }
