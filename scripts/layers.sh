@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A floor=(
-  [phone]=0 [percent]=0 [link]=0 [control]=0 [memory]=0 [sync]=0
+  [phone]=0 [percent]=0 [link]=0 [control]=0 [memory]=0 [sync]=0 [version]=0
   [model]=1 [secrets]=1
   [event]=2
   [store]=3 [rules]=3
