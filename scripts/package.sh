@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 root=$PWD
 profile=${PROFILE:-release}
 target=${CARGO_TARGET_DIR:-$root/target}
-bin="$target/$profile"
+# cargo puts the dev profile in target/debug, every other one in target/<profile>.
+bin="$target/$([[ $profile == dev ]] && echo debug || echo "$profile")"
 stage="$root/dist/.stage"
 say() { echo "package.sh: $*"; }
 
