@@ -410,6 +410,7 @@ fn kind_name(kind: &CallEventKind) -> &'static str {
         CallEventKind::Ringing { .. } => "ringing",
         CallEventKind::Answered => "answered",
         CallEventKind::Ended { .. } => "ended",
+        CallEventKind::PartyChanged { .. } => "party_changed",
     }
 }
 
