@@ -50,7 +50,7 @@ pub(super) async fn run(
     let mut journaled = upstream.journaled;
     let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = parsed
         .number()
-        .filter(|_| upstream.matches.is_empty())
+        .filter(|_| !upstream.looked_up)
         .cloned()
         .map(|n| {
             let chain = Arc::clone(&engine.chain);
@@ -67,7 +67,7 @@ pub(super) async fn run(
         remote: parsed,
         remote_name: remote_name.filter(|n| !n.trim().is_empty()),
         line,
-        lookup: if !upstream.matches.is_empty() {
+        lookup: if upstream.looked_up {
             upstream_answer(upstream.matches)
         } else if lookup.is_some() {
             LookupState::Pending
@@ -124,7 +124,12 @@ pub(super) async fn run(
                     let upstream = upstream.map(|u| *u).unwrap_or_default();
                     journaled |= upstream.journaled;
                     // The relay's lookup landed after its first ringing: replace in place.
-                    if !upstream.matches.is_empty() && view.customer().is_none() {
+                    let better = if upstream.matches.is_empty() {
+                        view.lookup == LookupState::Pending
+                    } else {
+                        view.customer().is_none()
+                    };
+                    if upstream.looked_up && better {
                         lookup = None;
                         view.lookup = upstream_answer(upstream.matches);
                         transfer = route(&engine, &mut view, true);
