@@ -6,11 +6,13 @@
 //! the offending field. Secrets never live here: config refers to keyring entries by name.
 
 mod directories;
+mod engine;
 mod pbx;
 mod preserve;
 mod sources;
 
 pub use directories::*;
+pub use engine::{EngineSettings, DEFAULT_STALE_CALL_S};
 pub use pbx::{AmiConfig, FritzConfig};
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
 
@@ -32,6 +34,8 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     pub notify: NotifySettings,
     pub lookup: LookupSettings,
+    /// `[engine]`: when a call whose end never comes is closed.
+    pub engine: EngineSettings,
     /// The journaling outbox's retry policy.
     pub journal: JournalSettings,
     /// Directories in chain order (`[[directory]]`); default: the local directory only.
@@ -409,6 +413,13 @@ impl Settings {
                 "lookup",
                 "budget_ms",
                 "must be between 1 and 60000".into(),
+            ));
+        }
+        if !(60..=7 * 24 * 3600).contains(&self.engine.stale_call_s) {
+            return Err(invalid(
+                "engine",
+                "stale_call_s",
+                "must be between 60 (a minute) and 604800 (a week)".into(),
             ));
         }
         if let Err((key, message)) = crate::rules::validate(&self.rule_list) {

@@ -14,7 +14,7 @@ use screenpop::source::supervisor::supervise;
 use std::sync::Arc;
 use std::time::Duration;
 use support::ami::{AmiServer, Transcript};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 const USER: &str = "screenpop";
 const SECRET: &str = "s3cret-for-tests";
@@ -23,7 +23,7 @@ const SECRET: &str = "s3cret-for-tests";
 struct Agent {
     inputs: mpsc::Receiver<Input>,
     control: Arc<AmiControl>,
-    _stop: watch::Sender<bool>,
+    _stop: tokio_util::sync::DropGuard,
 }
 
 impl Agent {
@@ -42,12 +42,12 @@ impl Agent {
             secrets,
         );
         let (tx, inputs) = mpsc::channel(256);
-        let (stop, stopped) = watch::channel(false);
-        supervise(source, tx, stopped);
+        let stop = tokio_util::sync::CancellationToken::new();
+        supervise(source, tx, stop.clone());
         Agent {
             inputs,
             control,
-            _stop: stop,
+            _stop: stop.drop_guard(),
         }
     }
 

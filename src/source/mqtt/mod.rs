@@ -5,7 +5,7 @@
 //! mqtt-module events (`format = "baresip"`, meaning shared with the ctrl_tcp source via
 //! [`crate::source::baresip::events`]). Subscriptions are QoS 1 on a persistent session
 //! (`clean_session = false`, a client id that stays the same across restarts), and messages
-//! are acknowledged only after the engine has them, so events published while screenpop or
+//! are acknowledged (PUBACK) only once their events are committed to the store, so events published while screenpop or
 //! its link was down arrive once it is back. Control commands are published on the matching
 //! command topic ([`control`]).
 
@@ -20,6 +20,7 @@ use crate::source::baresip::wire;
 use crate::source::schema;
 use crate::source::supervisor::{EventSink, Source, SourceError};
 use async_trait::async_trait;
+use futures::StreamExt;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, Publish, QoS,
     SubscribeReasonCode, Transport,
@@ -128,14 +129,19 @@ impl Mqtt {
         self.calls.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Hands one message's events to the engine; false if the engine is gone.
-    async fn deliver(&self, publish: &Publish, sink: &EventSink) -> bool {
+    /// Hands one message's events to the engine to commit; the answers say when each is in
+    /// the store. `None` if the engine is gone.
+    async fn deliver(
+        &self,
+        publish: &Publish,
+        sink: &EventSink,
+    ) -> Option<Vec<tokio::sync::oneshot::Receiver<bool>>> {
         let events = match self.config.format {
             MqttFormat::Screenpop => match schema::parse(&publish.payload, &self.id) {
                 Ok(event) => vec![event],
                 Err(e) => {
                     tracing::warn!(source = %self.id, topic = %publish.topic, error = %e, "ignoring an MQTT message");
-                    return true;
+                    return Some(Vec::new());
                 }
             },
             MqttFormat::Baresip => match wire::parse_event(&publish.payload) {
@@ -146,17 +152,16 @@ impl Mqtt {
                 Ok(_) => Vec::new(),
                 Err(e) => {
                     tracing::warn!(source = %self.id, topic = %publish.topic, error = %e, "ignoring an MQTT message");
-                    return true;
+                    return Some(Vec::new());
                 }
             },
         };
         tracing::debug!(source = %self.id, topic = %publish.topic, events = events.len(), "MQTT message read");
+        let mut committed = Vec::with_capacity(events.len());
         for event in events {
-            if !sink.send(event).await {
-                return false;
-            }
+            committed.push(sink.commit(event).await?);
         }
-        true
+        Some(committed)
     }
 
     /// With `extension` set, baresip events of other accounts on a shared topic are not ours.
@@ -202,9 +207,23 @@ impl Source for Mqtt {
         let (client, mut eventloop) = AsyncClient::new(self.options()?, 64);
         let _link = LinkGuard(self);
         let mut connected = false;
+        // Messages whose events are on their way into the store, in arrival order: each is
+        // acknowledged (PUBACK) only once all its events are committed, while reading goes on.
+        let mut committing = futures::stream::FuturesOrdered::new();
         loop {
             let event = tokio::select! {
                 event = eventloop.poll() => event,
+                Some((publish, committed)) = committing.next(), if !committing.is_empty() => {
+                    let (publish, committed): (Publish, bool) = (publish, committed);
+                    if !committed {
+                        // Not acknowledged: the broker sends it again once we reconnect.
+                        return Err(SourceError::Lost("an event could not be saved; reconnecting so the broker sends it again".into()));
+                    }
+                    if let Err(e) = client.try_ack(&publish) {
+                        tracing::warn!(source = %self.id, error = %e, "cannot acknowledge an MQTT message; it may be delivered again");
+                    }
+                    continue;
+                }
                 () = sink.stopped() => {
                     let _ = client.try_disconnect();
                     return Ok(());
@@ -236,13 +255,14 @@ impl Source for Mqtt {
                     )));
                 }
                 Event::Incoming(Packet::Publish(publish)) => {
-                    if !self.deliver(&publish, sink).await {
+                    let Some(committed) = self.deliver(&publish, sink).await else {
                         return Ok(());
-                    }
-                    // Acknowledged once the engine has it: unacked messages come again.
-                    if let Err(e) = client.try_ack(&publish) {
-                        tracing::warn!(source = %self.id, error = %e, "cannot acknowledge an MQTT message; it may be delivered again");
-                    }
+                    };
+                    // Acknowledged once committed (above): unacked messages come again.
+                    committing.push_back(async move {
+                        let all = futures::future::join_all(committed).await;
+                        (publish, all.into_iter().all(|c| c == Ok(true)))
+                    });
                 }
                 _ => {}
             }
