@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 /// How many ended calls the dispatcher remembers.
-const RECENT_ENDED: usize = 4096;
+pub(super) const RECENT_ENDED: usize = 4096;
 
 type Calls = HashMap<CallKey, mpsc::UnboundedSender<CallMsg>>;
 
@@ -31,6 +31,11 @@ pub(super) async fn run(
     loop {
         tokio::select! {
             next = routed.recv() => match next {
+                Some(Routed::Logged(keys)) => {
+                    for (source, call_id) in keys {
+                        recent.insert(CallKey { source, call_id });
+                    }
+                }
                 Some(Routed::Recovered(live)) => {
                     let key = CallKey {
                         source: live.ringing.source.0.clone(),

@@ -21,6 +21,8 @@ const MAX_BATCH: usize = 512;
 
 /// What the writer hands the dispatcher, in commit order.
 pub(super) enum Routed {
+    /// Calls logged before this start, oldest first.
+    Logged(Vec<(String, String)>),
     /// A call that was live when screenpop last stopped.
     Recovered(LiveCall),
     Event(Committed),
@@ -74,6 +76,12 @@ pub(super) async fn run(
     mut effects: mpsc::UnboundedReceiver<Effect>,
     routed: mpsc::Sender<Routed>,
 ) {
+    match intake::recently_logged(&store, super::dispatch::RECENT_ENDED as i64).await {
+        Ok(keys) => {
+            let _ = routed.send(Routed::Logged(keys)).await;
+        }
+        Err(e) => tracing::error!(error = %e, "cannot read the call log's last calls"),
+    }
     match intake::pending(&store).await {
         Ok((calls, events)) => {
             if !calls.is_empty() || !events.is_empty() {

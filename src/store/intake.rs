@@ -120,6 +120,21 @@ pub async fn already_logged(
     Ok(found.is_some())
 }
 
+/// The `(source, call id)` of the last `limit` logged calls, oldest first (so a source
+/// repeating an event it already sent before a restart does not open a finished call).
+pub async fn recently_logged(
+    store: &Store,
+    limit: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut keys: Vec<(String, String)> =
+        sqlx::query_as("SELECT source, call_id FROM calls ORDER BY id DESC LIMIT ?")
+            .bind(limit)
+            .fetch_all(store.pool())
+            .await?;
+    keys.reverse();
+    Ok(keys)
+}
+
 /// Everything a restart resumes: the live calls, then the committed events not yet done
 /// (in commit order).
 pub async fn pending(store: &Store) -> Result<(Vec<LiveCall>, Vec<Committed>), StoreError> {
