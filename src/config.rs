@@ -9,11 +9,13 @@ mod directories;
 mod engine;
 mod pbx;
 mod preserve;
+mod relay;
 mod sources;
 
 pub use directories::*;
 pub use engine::{EngineSettings, DEFAULT_STALE_CALL_S};
 pub use pbx::{AmiConfig, FritzConfig};
+pub use relay::RelaySettings;
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
 
 use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
@@ -49,6 +51,10 @@ pub struct Settings {
     /// Routing rules in order (`[[rule]]`); none = the built-in VIP rule.
     #[serde(rename = "rule")]
     pub rule_list: Vec<crate::rules::RuleConfig>,
+    /// `[relay]`: `screenpop relay`'s broker and duties (unused by desks; not written
+    /// back while it holds the defaults).
+    #[serde(skip_serializing_if = "RelaySettings::is_default")]
+    pub relay: RelaySettings,
 }
 
 /// `[phone]`: how numbers are read.
@@ -440,6 +446,9 @@ impl Settings {
                 "name",
                 format!("two directories are named {name:?}; names must be unique"),
             ));
+        }
+        if let Err(p) = self.relay.check() {
+            return Err(invalid("relay", p.key, p.message));
         }
         for source in &self.sources {
             source

@@ -6,6 +6,7 @@
 //! stay in the store and resume at the next start), and returns. One cancellation token
 //! stops every task, and every task is awaited before `run` returns.
 
+use crate::api::{self, ApiState};
 use crate::config::{Paths, Settings};
 use crate::directory::chain::Chain;
 use crate::engine::{Engine, Input, Timing};
@@ -15,7 +16,6 @@ use crate::present::notify::DesktopNotifier;
 use crate::present::{self, Intent, Policy, Switches};
 use crate::secrets::{self, SecretStore};
 use crate::source::supervisor::supervised;
-use crate::source::webhook::{self, WebhookState};
 use crate::store::cache::LookupCache;
 use crate::store::contacts::Contacts;
 use crate::store::Store;
@@ -181,7 +181,7 @@ impl App {
                 tracing::info!(port, "webhook listening on 127.0.0.1");
                 let stopped = stop.clone().cancelled_owned();
                 feeds.spawn(async move {
-                    if let Err(e) = webhook::serve(listener, state, stopped).await {
+                    if let Err(e) = api::serve(listener, state, stopped).await {
                         tracing::error!(error = %e, "webhook stopped");
                     }
                 });
@@ -193,7 +193,7 @@ impl App {
                 let state = self.api_state(&input, None);
                 let stopped = stop.clone().cancelled_owned();
                 feeds.spawn(async move {
-                    if let Err(e) = webhook::serve_local(listener, state, stopped).await {
+                    if let Err(e) = api::serve_local(listener, state, stopped).await {
                         tracing::error!(error = %e, "local socket stopped");
                     }
                 });
@@ -299,11 +299,11 @@ impl App {
         }
     }
 
-    fn api_state(&self, input: &mpsc::Sender<Input>, token: Option<String>) -> Arc<WebhookState> {
-        Arc::new(WebhookState {
+    fn api_state(&self, input: &mpsc::Sender<Input>, token: Option<String>) -> Arc<ApiState> {
+        Arc::new(ApiState {
             input: input.clone(),
             token,
-            engine: Arc::clone(&self.engine),
+            status: self.status_report(),
             source: SourceId("webhook".into()),
             controls: self.sources.controls.clone(),
         })
@@ -323,6 +323,12 @@ impl App {
         };
         let outcome = self.engine.chain().lookup(&number).await;
         Some((number, outcome))
+    }
+
+    /// `GET /v1/status`'s report, assembled here where sources, chain and calls are known.
+    fn status_report(&self) -> api::StatusReport {
+        let engine = Arc::clone(&self.engine);
+        Arc::new(move || status_json(&engine))
     }
 
     /// A sender into the engine for extra sources (desktop, tests); valid while [`App::run`] runs.

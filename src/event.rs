@@ -4,6 +4,7 @@
 //! per-call state machine and publishes [`EngineEvent`]s for presenters, the tray and the UI.
 //! Nothing here does I/O.
 
+use crate::model::Customer;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -75,6 +76,8 @@ pub enum EndReason {
     Cancelled,
     /// Picked up on another phone (ring group, queue); not missed for this agent.
     AnsweredElsewhere,
+    /// Picked up by this colleague's extension (a relay knows who): not missed either.
+    AnsweredBy(String),
     /// Handed to another party.
     Transferred,
     /// The source went away mid-call; we closed the call ourselves.
@@ -86,12 +89,21 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// Whether the call went to someone else, so an unanswered call is not missed here.
+    pub fn elsewhere(&self) -> bool {
+        matches!(
+            self,
+            EndReason::AnsweredElsewhere | EndReason::AnsweredBy(_) | EndReason::Transferred
+        )
+    }
+
     /// A short human label for the call log.
     pub fn label(&self) -> String {
         match self {
             EndReason::Hangup => "hangup".into(),
             EndReason::Cancelled => "cancelled".into(),
             EndReason::AnsweredElsewhere => "answered elsewhere".into(),
+            EndReason::AnsweredBy(who) => format!("answered by {who}"),
             EndReason::Transferred => "transferred".into(),
             EndReason::SourceLost => "source lost".into(),
             EndReason::Stopped => "screenpop stopped".into(),
@@ -109,11 +121,27 @@ pub enum CallEventKind {
         remote: RawNumber,
         remote_name: Option<String>,
         line: Option<String>,
+        /// What a relay upstream already did for this call (v1 schema `caller`, `journaled`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        upstream: Option<Box<Upstream>>,
     },
     Answered,
     Ended {
         reason: EndReason,
     },
+}
+
+/// What a component upstream of this desk (a `screenpop relay`) did for a call already:
+/// looked the caller up once for the whole floor, and/or journals the call to the CRMs.
+/// Everything in here came over the network and is untrusted (URLs are checked on parse).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upstream {
+    /// The upstream directory answer, best first; empty = not looked up there (or nobody).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<Customer>,
+    /// The publisher journals this call itself, so this desk must not.
+    #[serde(default)]
+    pub journaled: bool,
 }
 
 /// One thing a source observed about one call.

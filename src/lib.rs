@@ -2,9 +2,10 @@
 //!
 //! A map for newcomers (data flows top to bottom):
 //! - [`event`] — the one event model sources speak (`CallEvent`, `Ringing`/`Answered`/`Ended`).
-//! - [`source`] — sources turning wire formats into events (webhook, baresip
-//!   softphone over ctrl_tcp, MQTT broker, Asterisk AMI, Fritz!Box call monitor) under a
-//!   reconnecting supervisor.
+//! - [`source`] — sources turning wire formats into events (baresip softphone over
+//!   ctrl_tcp, MQTT broker, Asterisk AMI, Fritz!Box call monitor) under a reconnecting
+//!   supervisor; [`api`] — the daemon's local HTTP API (events in, status, call control) on
+//!   127.0.0.1 and the owner-only socket.
 //! - [`engine`] — per-call state machines; publishes `EngineEvent`s and writes the call log.
 //! - [`phone`] — number normalisation (E.164 + last-N-digits match keys); [`percent`] —
 //!   URL/URI percent-encoding.
@@ -14,14 +15,19 @@
 //! - [`rules`] — routing rules (VIP → transfer, urgent, auto-open, silent, tag) and their explanation.
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
 //! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
+//! - [`model`] — the shared records (`Customer`, `NewContact`) below store and directories;
+//!   [`link`] — the one http/https URL allowlist.
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment.
 //! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
+//! - [`relay`] — `screenpop relay`: one PBX connection → per-extension topics on an MQTT
+//!   broker, central lookup and journaling, per-agent ACLs, standby.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
 //!   [`memory`] — allocator settings that keep the idle daemon small.
 //!
 //! The core knows no window: shells subscribe to [`engine::Engine::subscribe`].
 
+pub mod api;
 pub mod config;
 pub mod control;
 pub mod daemon;
@@ -29,10 +35,13 @@ pub mod directory;
 pub mod engine;
 pub mod event;
 pub mod journal;
+pub mod link;
 pub mod memory;
+pub mod model;
 pub mod percent;
 pub mod phone;
 pub mod present;
+pub mod relay;
 pub mod rules;
 pub mod secrets;
 pub mod source;

@@ -13,8 +13,8 @@
 mod config;
 pub mod hours;
 
-use crate::directory::Customer;
 use crate::event::Direction;
+use crate::model::Customer;
 use crate::phone::Remote;
 use chrono::NaiveDateTime;
 pub use config::{validate, MatchMode, RuleConfig, RulesSettings, Towards, When};

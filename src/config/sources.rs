@@ -70,6 +70,18 @@ pub struct MqttConfig {
     /// MQTT keep-alive in seconds: a dead broker link is noticed within ~1.5× this.
     #[serde(default = "default_mqtt_keepalive")]
     pub keepalive_s: u64,
+    /// The floor's topic prefix, as the relay's `[relay] topic_prefix` (default
+    /// `screenpop`): topics are `<prefix>/<extension>/events`, `…/current`, `…/replies`.
+    #[serde(default)]
+    pub topic_prefix: Option<String>,
+    /// Greet with the relay's `caller` answer (false: look callers up in this desk's own
+    /// directories, ignoring it).
+    #[serde(default = "default_true")]
+    pub trust_caller: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_baresip_keepalive() -> u64 {
@@ -149,7 +161,9 @@ impl MqttConfig {
         match (&self.topic, self.format, &self.extension) {
             (Some(t), _, _) => Some(t.clone()),
             (None, MqttFormat::Baresip, _) => Some("/baresip/event".into()),
-            (None, MqttFormat::Screenpop, Some(ext)) => Some(format!("screenpop/{ext}/events")),
+            (None, MqttFormat::Screenpop, Some(ext)) => {
+                Some(crate::source::schema::floor::Topics::new(self.prefix()).events(ext))
+            }
             (None, MqttFormat::Screenpop, None) => None,
         }
     }
@@ -174,25 +188,52 @@ impl MqttConfig {
 
     /// Host, port and whether TLS is on, from `url` and `tls`.
     pub fn broker(&self) -> Result<BrokerAddress, SourceProblem> {
+        broker_address("url", &self.url, self.tls)
+    }
+
+    /// The floor's topics and this desk's extension, when the source reads a relay's
+    /// `<prefix>/<ext>/events` (screenpop format, an extension, the default topic).
+    pub fn floor(&self) -> Option<(crate::source::schema::floor::Topics, String)> {
+        let ext = self.extension.clone()?;
+        let topics = crate::source::schema::floor::Topics::new(self.prefix());
+        let default = topics.events(&ext);
+        (self.format == MqttFormat::Screenpop && self.event_topic().as_deref() == Some(&default))
+            .then_some((topics, ext))
+    }
+
+    /// The topic prefix (default `screenpop`).
+    pub fn prefix(&self) -> &str {
+        self.topic_prefix
+            .as_deref()
+            .unwrap_or(crate::source::schema::floor::DEFAULT_PREFIX)
+    }
+}
+
+/// Host, port and TLS from an MQTT URL (`key` names the setting in errors).
+pub fn broker_address(
+    key: &'static str,
+    url: &str,
+    tls: bool,
+) -> Result<BrokerAddress, SourceProblem> {
+    {
         let bad = || {
             problem(
-                "url",
+                key,
                 format!(
-                    "{:?} is not an MQTT URL (e.g. \"mqtt://127.0.0.1:1883\" or \"mqtts://broker:8883\")",
-                    self.url
+                    "{url:?} is not an MQTT URL (e.g. \"mqtt://127.0.0.1:1883\" or \"mqtts://broker:8883\")"
                 ),
             )
         };
-        let (scheme, rest) = self.url.trim().split_once("://").ok_or_else(bad)?;
+        let (scheme, rest) = url.trim().split_once("://").ok_or_else(bad)?;
         let (tls, default_port) = match scheme.to_ascii_lowercase().as_str() {
-            "mqtt" | "tcp" => (self.tls, if self.tls { 8883 } else { 1883 }),
+            "mqtt" | "tcp" => (tls, if tls { 8883 } else { 1883 }),
             "mqtts" | "ssl" => (true, 8883),
             _ => return Err(bad()),
         };
         let authority = rest.split('/').next().unwrap_or_default();
         if authority.contains('@') {
             return Err(problem(
-                "url",
+                key,
                 "put the user name in `username` and the password in the keyring (`secret`), not in the URL",
             ));
         }
@@ -220,7 +261,9 @@ impl MqttConfig {
             tls,
         })
     }
+}
 
+impl MqttConfig {
     /// Checks URL, topics, credentials and keep-alive.
     pub fn check(&self) -> Result<(), SourceProblem> {
         self.broker()?;
@@ -248,6 +291,22 @@ impl MqttConfig {
         }
         if self.client_id.as_ref().is_some_and(|c| c.trim().is_empty()) {
             return Err(problem("client_id", "must not be empty"));
+        }
+        if let Some(p) = &self.topic_prefix {
+            if p.trim().is_empty() || p.contains(['+', '#']) {
+                return Err(problem(
+                    "topic_prefix",
+                    "must be a plain topic (no wildcards)",
+                ));
+            }
+        }
+        if let Some(ext) = &self.extension {
+            if self.topic.is_none() && !crate::source::schema::floor::valid_extension(ext) {
+                return Err(problem(
+                    "extension",
+                    format!("{ext:?} cannot name a topic (letters, digits, - _ . only)"),
+                ));
+            }
         }
         if !(5..=3600).contains(&self.keepalive_s) {
             return Err(problem("keepalive_s", "must be between 5 and 3600"));

@@ -7,14 +7,15 @@
 
 pub mod carddav;
 pub mod chain;
-pub mod customer;
 pub mod http;
 pub mod import;
 pub mod ldap;
 pub mod local;
 pub mod remote;
 
-pub use customer::{Customer, NewContact};
+/// The model types directories answer with (they live in [`crate::model`]; re-exported here).
+pub use crate::model::customer;
+pub use crate::model::{Customer, NewContact};
 
 use crate::config::DirectoryConfig;
 use crate::phone::{Normalised, PhoneRules};

@@ -74,13 +74,20 @@ pub(super) async fn run(
         remote,
         remote_name,
         line,
+        upstream,
     } = first.kind
     else {
         return key;
     };
     let parsed = engine.rules.normalise(&remote.0);
-    let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> =
-        parsed.number().cloned().map(|n| {
+    // A relay upstream already asked the CRMs for the whole floor: greet with its answer.
+    let upstream = upstream.map(|u| *u).unwrap_or_default();
+    let mut journaled = upstream.journaled;
+    let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = parsed
+        .number()
+        .filter(|_| upstream.matches.is_empty())
+        .cloned()
+        .map(|n| {
             let chain = Arc::clone(&engine.chain);
             async move { chain.lookup(&n).await }.boxed()
         });
@@ -96,7 +103,9 @@ pub(super) async fn run(
         remote: parsed,
         remote_name: remote_name.filter(|n| !n.trim().is_empty()),
         line,
-        lookup: if lookup.is_some() {
+        lookup: if !upstream.matches.is_empty() {
+            upstream_answer(upstream.matches)
+        } else if lookup.is_some() {
             LookupState::Pending
         } else {
             LookupState::NotApplicable
@@ -164,9 +173,20 @@ pub(super) async fn run(
                 Some(CallMsg::Event { id, event }) => {
                     lost = None;
                     match event.kind {
-                        CallEventKind::Ringing { remote_name, .. } => {
+                        CallEventKind::Ringing { remote_name, upstream, .. } => {
                             if view.remote_name.is_none() {
                                 view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
+                            }
+                            let upstream = upstream.map(|u| *u).unwrap_or_default();
+                            journaled |= upstream.journaled;
+                            // The relay's lookup landed after its first ringing: replace in place.
+                            if !upstream.matches.is_empty() && view.customer().is_none() {
+                                lookup = None;
+                                view.lookup = upstream_answer(upstream.matches);
+                                let live = !recovered && view.state == CallState::Ringing;
+                                transfer = route(&engine, &mut view, live);
+                                published = true;
+                                engine.publish(view.clone());
                             }
                             let _ = effects.send(Effect { done: vec![id], change: Change::Nothing });
                         }
@@ -234,6 +254,7 @@ pub(super) async fn run(
         && !matches!(
             reason,
             EndReason::AnsweredElsewhere
+                | EndReason::AnsweredBy(_)
                 | EndReason::Transferred
                 | EndReason::SourceLost
                 | EndReason::Stopped
@@ -241,11 +262,17 @@ pub(super) async fn run(
     view.end_reason = Some(reason.label());
     tracing::info!(call_id = %view.key.call_id, missed = view.missed, reason = %reason.label(), "call ended");
     engine.publish(view.clone());
+    // Journaled once, upstream, for the whole floor: not again from this desk.
+    let journal_to = if journaled {
+        Vec::new()
+    } else {
+        engine.journal_to.clone()
+    };
     let _ = effects.send(Effect {
         done,
         change: Change::Close {
             record: Box::new(record_of(&view)),
-            journal_to: engine.journal_to.clone(),
+            journal_to,
         },
     });
     key
@@ -292,6 +319,15 @@ fn transferred(view: &mut CallView, result: Result<(), ControlError>) {
             Err(e) => TransferState::Failed(e.to_string()),
         };
         tracing::info!(call_id = %view.key.call_id, decision = %view.routing.log_line(), "rule transfer finished");
+    }
+}
+
+/// A directory answer that arrived with the event (a relay's `caller`).
+fn upstream_answer(matches: Vec<crate::directory::Customer>) -> LookupState {
+    LookupState::Done {
+        directory: matches.first().map(|c| c.directory.clone()),
+        matches,
+        create_contact_url: None,
     }
 }
 

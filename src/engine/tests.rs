@@ -89,6 +89,7 @@ fn ringing(call: &str, from: &str) -> Input {
             remote: RawNumber(from.into()),
             remote_name: None,
             line: None,
+            upstream: None,
         },
     )
 }

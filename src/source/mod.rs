@@ -2,7 +2,7 @@
 //! engine and nothing else.
 //!
 //! `supervisor` keeps sources connected and reports health; `schema` is screenpop's own
-//! versioned JSON event format (webhook, MQTT); `webhook` is the local HTTP source `screenpop event …` posts to;
+//! versioned JSON event format (the local HTTP API in [`crate::api`], MQTT);
 //! `baresip` a softphone over ctrl_tcp (events and call control); `mqtt` a broker topic;
 //! `ami` an Asterisk PBX (events, Originate/Redirect); `fritz` a Fritz!Box call monitor.
 
@@ -13,7 +13,6 @@ pub mod mqtt;
 pub mod schema;
 pub mod supervisor;
 pub mod tcp;
-pub mod webhook;
 
 use crate::config::SourceConfig;
 use crate::control::CallControl;

@@ -9,9 +9,22 @@
 //! ```
 //! Only `type` is always required; `from` for ringing; `call_id` for answered/ended (a
 //! ringing event without one gets a fresh id). Parsing is pure and returns a clear message.
+//!
+//! Extensions (optional, compatible; a relay sends them): `caller` on ringing — a directory
+//! answer made upstream ([`caller`]; a plain string there still means `from`); `journaled:
+//! true` — the publisher journals the call, the desk must not; `answered_by` on an
+//! `answered_elsewhere` end — which extension took the call. [`parse`] refuses unknown
+//! fields (the webhook catches typos); [`parse_tolerant`] drops them (MQTT desks stay
+//! compatible with newer relays). [`floor`] holds the relay's other messages.
+
+pub mod caller;
+pub mod floor;
+
+pub use caller::WireCaller;
 
 use crate::event::{
     CallEvent, CallEventKind, CallId, Direction, EndReason, RawNumber, SourceId, Timestamp,
+    Upstream,
 };
 use serde::{Deserialize, Serialize};
 
@@ -19,28 +32,68 @@ use serde::{Deserialize, Serialize};
 pub const VERSION: u32 = 1;
 
 /// One event as JSON carries it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WireEvent {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default, alias = "id")]
+    #[serde(default, alias = "id", skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
-    #[serde(default, alias = "number", alias = "caller")]
+    #[serde(default, alias = "number", skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    #[serde(default, alias = "display_name")]
+    #[serde(
+        default,
+        alias = "display_name",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<Timestamp>,
+    /// The upstream directory answer (or, as a plain string, the caller's number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<CallerField>,
+    /// The publisher journals this call; desks must not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub journaled: bool,
+    /// With `reason = "answered_elsewhere"`: the extension that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
 }
+
+/// `caller` is either a directory answer (an object) or, as in older payloads, a number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CallerField {
+    Number(String),
+    Answer(Box<WireCaller>),
+}
+
+/// The top-level keys [`WireEvent`] knows (aliases included), for [`parse_tolerant`].
+const KNOWN_KEYS: &[&str] = &[
+    "version",
+    "type",
+    "call_id",
+    "id",
+    "from",
+    "number",
+    "name",
+    "display_name",
+    "direction",
+    "line",
+    "reason",
+    "at",
+    "caller",
+    "journaled",
+    "answered_by",
+];
 
 /// Why a JSON event was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,6 +121,84 @@ pub fn parse(body: &[u8], source: &SourceId) -> Result<CallEvent, SchemaError> {
     into_event(wire, source)
 }
 
+/// Like [`parse`], but fields this build does not know are dropped (and named in the
+/// returned list) instead of refusing the event: what a desk reading a newer relay needs.
+pub fn parse_tolerant(
+    body: &[u8],
+    source: &SourceId,
+) -> Result<(CallEvent, Vec<String>), SchemaError> {
+    let mut map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).map_err(|e| SchemaError::Json(e.to_string()))?;
+    let unknown: Vec<String> = map
+        .keys()
+        .filter(|k| !KNOWN_KEYS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    for key in &unknown {
+        map.remove(key);
+    }
+    let wire: WireEvent = serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| SchemaError::Json(e.to_string()))?;
+    Ok((into_event(wire, source)?, unknown))
+}
+
+/// The wire form of an engine event (what a relay publishes); `at` is always set.
+pub fn to_wire(event: &CallEvent) -> WireEvent {
+    let mut wire = WireEvent {
+        version: Some(VERSION),
+        kind: String::new(),
+        call_id: Some(event.call.0.clone()),
+        from: None,
+        name: None,
+        direction: None,
+        line: None,
+        reason: None,
+        at: Some(event.at),
+        caller: None,
+        journaled: false,
+        answered_by: None,
+    };
+    match &event.kind {
+        CallEventKind::Ringing {
+            direction,
+            remote,
+            remote_name,
+            line,
+            upstream,
+        } => {
+            wire.kind = "ringing".into();
+            wire.direction = Some(direction.as_str().into());
+            wire.from = Some(remote.0.clone());
+            wire.name = remote_name.clone();
+            wire.line = line.clone();
+            if let Some(up) = upstream {
+                wire.caller =
+                    WireCaller::from_matches(&up.matches).map(|c| CallerField::Answer(Box::new(c)));
+                wire.journaled = up.journaled;
+            }
+        }
+        CallEventKind::Answered => wire.kind = "answered".into(),
+        CallEventKind::Ended { reason } => {
+            wire.kind = "ended".into();
+            let text = match reason {
+                EndReason::Hangup => "hangup".to_string(),
+                EndReason::Cancelled => "cancelled".into(),
+                EndReason::AnsweredElsewhere => "answered_elsewhere".into(),
+                EndReason::AnsweredBy(who) => {
+                    wire.answered_by = Some(who.clone());
+                    "answered_elsewhere".into()
+                }
+                EndReason::Transferred => "transferred".into(),
+                EndReason::SourceLost => "source_lost".into(),
+                EndReason::Stopped => "stopped".into(),
+                EndReason::Other(text) => text.clone(),
+            };
+            wire.reason = Some(text);
+        }
+    }
+    wire
+}
+
 /// Turns a decoded wire event into an engine event.
 pub fn into_event(wire: WireEvent, source: &SourceId) -> Result<CallEvent, SchemaError> {
     if let Some(v) = wire.version.filter(|v| *v != VERSION) {
@@ -79,6 +210,7 @@ pub fn into_event(wire: WireEvent, source: &SourceId) -> Result<CallEvent, Schem
         ("name", &wire.name),
         ("line", &wire.line),
         ("reason", &wire.reason),
+        ("answered_by", &wire.answered_by),
     ] {
         if value
             .as_ref()
@@ -87,6 +219,32 @@ pub fn into_event(wire: WireEvent, source: &SourceId) -> Result<CallEvent, Schem
             return Err(SchemaError::TooLong(name, MAX_FIELD));
         }
     }
+    let (number, answer) = match wire.caller.clone() {
+        Some(CallerField::Number(n)) => (Some(n), None),
+        Some(CallerField::Answer(a)) => (None, Some(*a)),
+        None => (None, None),
+    };
+    if number
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_FIELD)
+    {
+        return Err(SchemaError::TooLong("caller", MAX_FIELD));
+    }
+    let matches = match answer.map(WireCaller::into_matches) {
+        None => Vec::new(),
+        Some(Ok(matches)) => matches,
+        Some(Err(e)) => {
+            // The event is still good; greet without the upstream answer.
+            tracing::warn!(source = %source, error = %e, "ignoring an event's caller object");
+            Vec::new()
+        }
+    };
+    let upstream = (!matches.is_empty() || wire.journaled).then(|| {
+        Box::new(Upstream {
+            matches,
+            journaled: wire.journaled,
+        })
+    });
     let kind_name = wire.kind.trim().to_ascii_lowercase();
     let call_id = wire.call_id.clone().filter(|c| !c.trim().is_empty());
     let kind = match kind_name.as_str() {
@@ -99,14 +257,21 @@ pub fn into_event(wire: WireEvent, source: &SourceId) -> Result<CallEvent, Schem
             remote: RawNumber(
                 wire.from
                     .clone()
+                    .or(number)
                     .ok_or(SchemaError::Missing("ringing", "from"))?,
             ),
             remote_name: wire.name.clone(),
             line: wire.line.clone(),
+            upstream,
         },
         "answered" | "answer" | "connected" => CallEventKind::Answered,
         "ended" | "end" | "hangup" | "disconnected" => CallEventKind::Ended {
-            reason: reason(wire.reason.as_deref()),
+            reason: match (reason(wire.reason.as_deref()), wire.answered_by.clone()) {
+                (EndReason::AnsweredElsewhere, Some(who)) if !who.trim().is_empty() => {
+                    EndReason::AnsweredBy(who.trim().to_string())
+                }
+                (reason, _) => reason,
+            },
         },
         other => return Err(SchemaError::Type(other.to_string())),
     };
@@ -132,6 +297,8 @@ fn reason(text: Option<&str>) -> EndReason {
         }
         Some("answered_elsewhere") | Some("answered elsewhere") => EndReason::AnsweredElsewhere,
         Some("transferred") => EndReason::Transferred,
+        Some("source_lost") => EndReason::SourceLost,
+        Some("stopped") => EndReason::Stopped,
         Some(other) => EndReason::Other(other.to_string()),
     }
 }
@@ -184,6 +351,58 @@ mod tests {
             let err = parse(body, &src()).unwrap_err().to_string();
             assert!(err.contains(want), "{err} should contain {want}");
         }
+    }
+
+    #[test]
+    fn relay_extensions_round_trip_and_old_caller_strings_still_mean_from() {
+        let body = br#"{"version":1,"type":"ringing","call_id":"L1","from":"+15555550142","journaled":true,
+            "caller":{"id":"42","name":"Lisa Simpson","vip":true,"url":"https://crm.example.com/c/42","directory":"hubspot"}}"#;
+        let event = parse(body, &src()).unwrap();
+        let CallEventKind::Ringing {
+            upstream: Some(up), ..
+        } = &event.kind
+        else {
+            panic!("{event:?}")
+        };
+        assert!(up.journaled);
+        assert_eq!(up.matches[0].name, "Lisa Simpson");
+        assert_eq!(up.matches[0].directory, "hubspot");
+        let again = serde_json::to_vec(&to_wire(&event)).unwrap();
+        assert_eq!(parse(&again, &src()).unwrap(), event);
+
+        let legacy = parse(br#"{"type":"ringing","caller":"555-1234"}"#, &src()).unwrap();
+        assert!(matches!(
+            legacy.kind,
+            CallEventKind::Ringing { ref remote, upstream: None, .. } if remote.0 == "555-1234"
+        ));
+
+        let ended = parse(
+            br#"{"type":"ended","call_id":"L1","reason":"answered_elsewhere","answered_by":"202"}"#,
+            &src(),
+        )
+        .unwrap();
+        assert_eq!(
+            ended.kind,
+            CallEventKind::Ended {
+                reason: EndReason::AnsweredBy("202".into())
+            }
+        );
+        let wire = serde_json::to_value(to_wire(&ended)).unwrap();
+        assert_eq!(wire["reason"], "answered_elsewhere");
+        assert_eq!(wire["answered_by"], "202");
+    }
+
+    #[test]
+    fn a_tolerant_parse_drops_what_it_does_not_know_and_a_bad_caller_keeps_the_event() {
+        let body = br#"{"type":"ringing","call_id":"L2","from":"555","queue_position":3,
+            "caller":{"id":"1","name":"","url":"javascript:x"}}"#;
+        assert!(parse(body, &src()).is_err());
+        let (event, unknown) = parse_tolerant(body, &src()).unwrap();
+        assert_eq!(unknown, vec!["queue_position".to_string()]);
+        assert!(matches!(
+            event.kind,
+            CallEventKind::Ringing { upstream: None, .. }
+        ));
     }
 
     proptest::proptest! {

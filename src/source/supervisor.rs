@@ -82,6 +82,18 @@ impl EventSink {
             .await;
     }
 
+    /// Reports the health of something this source watches on the side (a relay behind
+    /// an MQTT topic), under its own name, so status and the tray show it.
+    pub async fn report(&self, name: SourceId, health: Health) {
+        let _ = self
+            .input
+            .send(Input::Health {
+                source: name,
+                health,
+            })
+            .await;
+    }
+
     /// The source this sink belongs to.
     pub fn source(&self) -> &SourceId {
         &self.source

@@ -4,7 +4,7 @@
 //! once and refresh in the background; [`LookupCache::purge_older_than`] bounds the table.
 
 use super::{now_ms, Store, StoreError};
-use crate::directory::customer::Customer;
+use crate::model::Customer;
 use sqlx::Row;
 
 /// A cached directory answer.

@@ -214,7 +214,7 @@ impl CallLog {
     pub async fn assign(
         &self,
         row: i64,
-        customer: &crate::directory::Customer,
+        customer: &crate::model::Customer,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE calls SET name = ?, customer_id = ?, directory = ?, vip = ?, note = ?, profile_url = ? WHERE id = ?",

@@ -5,7 +5,7 @@
 //! configured tail length changes, [`Contacts::reindex`] recomputes the keys.
 
 use super::{now_ms, Store, StoreError};
-use crate::directory::customer::{Customer, NewContact};
+use crate::model::{Customer, NewContact};
 use crate::phone::{Normalised, PhoneRules};
 use sqlx::Row;
 

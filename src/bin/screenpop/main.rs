@@ -9,6 +9,7 @@ mod client;
 mod contacts;
 mod inspect;
 mod output;
+mod relay;
 mod rules;
 
 use anyhow::Result;
@@ -32,6 +33,12 @@ struct Cli {
 enum Command {
     /// Run the headless daemon (sources, lookup, notifications, call log) until SIGINT/SIGTERM.
     Run,
+    /// The call-center floor's PBX side: one PBX connection published per extension to an
+    /// MQTT broker (foreground, until SIGINT/SIGTERM); `relay acl` prints the broker's ACL.
+    Relay {
+        #[command(subcommand)]
+        command: relay::RelayCommand,
+    },
     /// Post a simulated call event to the running daemon's webhook.
     Event {
         #[command(subcommand)]
@@ -139,6 +146,10 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Run => {
             let (paths, settings) = load()?;
             run(paths, settings).await
+        }
+        Command::Relay { command } => {
+            let (paths, settings) = load()?;
+            relay::run(paths, settings, command).await
         }
         Command::Event { kind } => {
             let (paths, settings) = load()?;

@@ -314,6 +314,7 @@ impl Tracker {
             remote: RawNumber(call.remote.number.clone()),
             remote_name: call.remote.name.clone(),
             line: None,
+            upstream: None,
         };
         self.emit(uid, kind, at, out);
     }

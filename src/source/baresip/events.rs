@@ -159,6 +159,7 @@ fn ringing(event: &Event, direction: Direction) -> CallEventKind {
         remote: RawNumber(remote_number(event.peer_uri.as_deref().unwrap_or_default())),
         remote_name: event.peer_name.clone().filter(|n| !n.trim().is_empty()),
         line: event.account.clone(),
+        upstream: None,
     }
 }
 

@@ -130,6 +130,7 @@ impl Monitor {
             remote: RawNumber(remote.to_string()),
             remote_name: None,
             line: Some(own.to_string()).filter(|s| !s.is_empty()),
+            upstream: None,
         };
         let kind = match line {
             Line::Ring { caller, callee, .. } if self.is_own(callee) => {

@@ -2,6 +2,9 @@
 //!
 //! `format = "screenpop"`: `{"version":1,"command":"dial","target":"…","call_id":…,"token":…}`
 //! on e.g. `screenpop/201/commands`, for whatever bridges the broker to the phone system.
+//! When a `screenpop relay` is online on the floor, the command waits (up to
+//! [`REPLY_TIMEOUT`]) for its `{"token","ok","error"}` on `…/replies`, so success means the
+//! PBX did it and a refusal carries the relay's reason.
 //! `format = "baresip"`: baresip's mqtt module shape, `{"command","params","callid","token"}`
 //! on `/baresip/command/<token>`. baresip answers every command with `ok: true`, so success
 //! means "handed to the broker"; calls are checked against the events seen first.
@@ -15,6 +18,10 @@ use async_trait::async_trait;
 use rumqttc::QoS;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// How long a command waits for the relay's reply.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Mqtt {
     /// Publishes one command; `verb` is screenpop's name, `baresip` baresip's.
@@ -37,7 +44,20 @@ impl Mqtt {
                     self.address()
                 ))
             })?;
-        let token = format!("sp{}", self.tokens.fetch_add(1, Ordering::Relaxed));
+        // Distinct across desks sharing an extension: the client id is.
+        let token = format!(
+            "{}-{}",
+            self.client_id,
+            self.tokens.fetch_add(1, Ordering::Relaxed)
+        );
+        let reply = (self.config.format == MqttFormat::Screenpop
+            && self.floor.is_some()
+            && self.state().relay_online == Some(true))
+        .then(|| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            self.state().pending.insert(token.clone(), tx);
+            rx
+        });
         let (topic, body) = match self.config.format {
             MqttFormat::Screenpop => (
                 self.command_topic.clone(),
@@ -55,10 +75,26 @@ impl Mqtt {
             }
         };
         tracing::info!(source = %self.id, topic = %topic, command = verb, "publishing command");
-        client
+        let published = client
             .publish(topic, QoS::AtLeastOnce, false, body.to_string())
             .await
-            .map_err(|e| ControlError::NotConnected(format!("{}: {e}", self.id)))
+            .map_err(|e| ControlError::NotConnected(format!("{}: {e}", self.id)));
+        let Some(reply) = reply else {
+            return published;
+        };
+        let outcome = match published {
+            Err(e) => Err(e),
+            Ok(()) => match tokio::time::timeout(REPLY_TIMEOUT, reply).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(ControlError::NoAnswer("the broker link closed".into())),
+                Err(_) => Err(ControlError::NoAnswer(format!(
+                    "the relay did not reply within {}s",
+                    REPLY_TIMEOUT.as_secs()
+                ))),
+            },
+        };
+        self.state().pending.remove(&token);
+        outcome
     }
 
     /// The call a command is about: checked against baresip events, passed on otherwise.

@@ -10,6 +10,7 @@
 //! command topic ([`control`]).
 
 mod control;
+mod floor;
 mod tls;
 
 use crate::config::{BrokerAddress, MqttConfig, MqttFormat};
@@ -46,6 +47,9 @@ pub struct Mqtt {
     /// Live calls seen in baresip-format events (for answer/hangup/transfer).
     calls: Mutex<CallTracker>,
     tokens: AtomicU64,
+    /// The floor's topics and this desk's extension, when fed by a relay.
+    floor: Option<(crate::source::schema::floor::Topics, String)>,
+    floor_state: Mutex<floor::FloorState>,
 }
 
 impl Mqtt {
@@ -75,6 +79,8 @@ impl Mqtt {
             link: Mutex::new(None),
             calls: Mutex::new(CallTracker::default()),
             tokens: AtomicU64::new(1),
+            floor: config.floor(),
+            floor_state: Mutex::default(),
         })
     }
 
@@ -137,8 +143,13 @@ impl Mqtt {
         sink: &EventSink,
     ) -> Option<Vec<tokio::sync::oneshot::Receiver<bool>>> {
         let events = match self.config.format {
-            MqttFormat::Screenpop => match schema::parse(&publish.payload, &self.id) {
-                Ok(event) => vec![event],
+            MqttFormat::Screenpop => match schema::parse_tolerant(&publish.payload, &self.id) {
+                Ok((event, unknown)) => {
+                    if !unknown.is_empty() {
+                        tracing::debug!(source = %self.id, fields = ?unknown, "fields this version does not know were ignored");
+                    }
+                    vec![self.trusted(event)]
+                }
                 Err(e) => {
                     tracing::warn!(source = %self.id, topic = %publish.topic, error = %e, "ignoring an MQTT message");
                     return Some(Vec::new());
@@ -157,8 +168,19 @@ impl Mqtt {
             },
         };
         tracing::debug!(source = %self.id, topic = %publish.topic, events = events.len(), "MQTT message read");
+        self.hand_on(events, sink).await
+    }
+
+    /// Hands events to the engine to commit, noting them for the floor; the answers say when
+    /// each is in the store. `None` if the engine is gone.
+    async fn hand_on(
+        &self,
+        events: Vec<crate::event::CallEvent>,
+        sink: &EventSink,
+    ) -> Option<Vec<tokio::sync::oneshot::Receiver<bool>>> {
         let mut committed = Vec::with_capacity(events.len());
         for event in events {
+            self.state().saw(&event);
             committed.push(sink.commit(event).await?);
         }
         Some(committed)
@@ -235,9 +257,11 @@ impl Source for Mqtt {
                         return Err(SourceError::Login(format!("{:?}", ack.code)));
                     }
                     // Subscribing again on a kept session is harmless and heals a lost one.
-                    client
-                        .try_subscribe(self.topic.clone(), QoS::AtLeastOnce)
-                        .map_err(|e| SourceError::Lost(e.to_string()))?;
+                    for topic in std::iter::once(self.topic.clone()).chain(self.floor_topics()) {
+                        client
+                            .try_subscribe(topic, QoS::AtLeastOnce)
+                            .map_err(|e| SourceError::Lost(e.to_string()))?;
+                    }
                     if self.config.format == MqttFormat::Baresip {
                         *self.tracker() = CallTracker::default();
                     }
@@ -255,7 +279,19 @@ impl Source for Mqtt {
                     )));
                 }
                 Event::Incoming(Packet::Publish(publish)) => {
-                    let Some(committed) = self.deliver(&publish, sink).await else {
+                    let handed = match self.on_floor(&publish.topic, &publish.payload) {
+                        Some(floor::FloorMessage::Events(events)) => {
+                            self.hand_on(events, sink).await
+                        }
+                        Some(floor::FloorMessage::Relay(health)) => {
+                            tracing::info!(source = %self.id, relay = ?health, "relay state");
+                            sink.report(self.relay_source(), health).await;
+                            Some(Vec::new())
+                        }
+                        Some(floor::FloorMessage::Nothing) => Some(Vec::new()),
+                        None => self.deliver(&publish, sink).await,
+                    };
+                    let Some(committed) = handed else {
                         return Ok(());
                     };
                     // Acknowledged once committed (above): unacked messages come again.

@@ -53,6 +53,7 @@ fn ringing(number: &str, name: Option<&str>, direction: Direction) -> CallEventK
         remote: RawNumber(number.into()),
         remote_name: name.map(str::to_string),
         line: None,
+        upstream: None,
     }
 }
 

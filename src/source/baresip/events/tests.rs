@@ -44,6 +44,7 @@ fn incoming_answered_hung_up_is_ring_answer_hangup() {
                 remote: RawNumber("+4930123456".into()),
                 remote_name: Some("Jane Doe".into()),
                 line: Some("sip:201@127.0.0.1:5064".into()),
+                upstream: None,
             },
             CallEventKind::Answered,
         ]

@@ -1,4 +1,4 @@
-//! The daemon's call-control API on the webhook (bearer token required), which
+//! The call-control part of the local HTTP API (bearer token on TCP), which
 //! `screenpop call/answer/hangup/transfer` use:
 //!
 //! `POST /v1/control/dial {"target"}`, `/answer {"call_id"?}`, `/hangup {"call_id"?}`,
@@ -6,7 +6,7 @@
 //! error `{"error", "code"}` whose status says why: 409 nothing to act on or no control
 //! source, 422 a bad target, 502 the softphone refused, 503 not connected, 504 no answer.
 
-use super::{authorize, ApiError, WebhookState};
+use super::{authorize, ApiError, ApiState};
 use crate::control::ControlError;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -28,7 +28,7 @@ pub struct ControlRequest {
 }
 
 /// The control routes over `state`.
-pub fn routes() -> Router<Arc<WebhookState>> {
+pub fn routes() -> Router<Arc<ApiState>> {
     Router::new().route("/v1/control/{verb}", post(control))
 }
 
@@ -54,7 +54,7 @@ impl IntoResponse for ControlFailure {
 }
 
 async fn control(
-    State(state): State<Arc<WebhookState>>,
+    State(state): State<Arc<ApiState>>,
     Path(verb): Path<String>,
     headers: HeaderMap,
     body: Option<Json<ControlRequest>>,

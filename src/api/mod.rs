@@ -1,19 +1,24 @@
-//! The webhook source: HTTP on 127.0.0.1, bearer token required, JSON events in.
+//! The daemon's local HTTP API: events in, status and call control out.
 //!
-//! `POST /v1/events` takes one event in screenpop's schema ([`super::schema`]), at most
-//! 16 KiB, and answers 202 once the event is committed to the store (not before); `GET /v1/status` reports sources, directories and live calls; `GET /v1/health`
+//! On TCP 127.0.0.1 (the "webhook", bearer token required) and on an owner-only Unix socket.
+//! `POST /v1/events` takes one event in screenpop's schema ([`crate::source::schema`]), at most
+//! 16 KiB, and answers 202 once the event is committed to the store (not before);
+//! `GET /v1/status` reports sources, directories and live calls; `GET /v1/health`
 //! (no token) says the daemon is up. Errors are JSON `{"error": "..."}` with a 4xx status
 //! that says what to fix. The token is generated on first run and kept in the keyring.
 //! The same API is served without a token on a Unix socket in the data directory that only
 //! the owner can open — how the local CLI reaches the daemon even without a keyring.
-//! `POST /v1/control/…` drives the first call-control source ([`control_api`]).
+//! `POST /v1/control/…` drives the first call-control source ([`control`]).
+//!
+//! It sits above the engine (it feeds [`Input`]s in) and below the daemon, which assembles
+//! the status report where its parts are known and hands it in as [`StatusReport`].
 
-pub mod control_api;
+pub mod control;
 
-use super::schema;
 use crate::control::CallControl;
-use crate::engine::{Engine, Input};
+use crate::engine::Input;
 use crate::event::{Health, SourceId};
+use crate::source::schema;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -30,13 +35,17 @@ use tokio::sync::mpsc;
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
+/// Builds the status report (`GET /v1/status`) on demand; the daemon supplies it.
+pub type StatusReport = Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
+
 /// What the handlers share.
-pub struct WebhookState {
+pub struct ApiState {
     pub input: mpsc::Sender<Input>,
     /// Required bearer token; `None` on the owner-only Unix socket, where the file
     /// permissions (0600) are the authentication.
     pub token: Option<String>,
-    pub engine: Arc<Engine>,
+    /// Sources, directories and live calls, as the daemon assembles them.
+    pub status: StatusReport,
     pub source: SourceId,
     /// Call-control sources in config order; requests go to the first.
     pub controls: Vec<Arc<dyn CallControl>>,
@@ -51,8 +60,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The webhook's routes over `state`.
-pub fn router(state: Arc<WebhookState>) -> Router {
+/// The API's routes over `state`.
+pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route(
             "/v1/health",
@@ -60,7 +69,7 @@ pub fn router(state: Arc<WebhookState>) -> Router {
         )
         .route("/v1/events", post(post_event))
         .route("/v1/status", get(status))
-        .merge(control_api::routes())
+        .merge(control::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -68,7 +77,7 @@ pub fn router(state: Arc<WebhookState>) -> Router {
 /// Serves until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
-    state: Arc<WebhookState>,
+    state: Arc<ApiState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let _ = state
@@ -86,7 +95,7 @@ pub async fn serve(
 /// Serves the same API on the owner-only Unix socket (no token) until `shutdown` resolves.
 pub async fn serve_local(
     listener: UnixListener,
-    state: Arc<WebhookState>,
+    state: Arc<ApiState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(state))
@@ -121,7 +130,7 @@ pub fn authorize(headers: &HeaderMap, token: &Option<String>) -> Result<(), ApiE
 }
 
 async fn post_event(
-    State(state): State<Arc<WebhookState>>,
+    State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -156,11 +165,11 @@ async fn post_event(
 }
 
 async fn status(
-    State(state): State<Arc<WebhookState>>,
+    State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&headers, &state.token)?;
-    let mut status = crate::daemon::status_json(&state.engine);
+    let mut status = (state.status)();
     status["control"] = json!(state.controls.first().map(|c| c.name()));
     Ok(Json(status))
 }

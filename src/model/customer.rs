@@ -2,7 +2,7 @@
 //!
 //! Vocabulary from the seed: a customer is `{id, name, company?, phones[], vip, note?}` where
 //! `note` is what the greeting shows ("Last order: 2 pepperoni pizzas"). Everything in here
-//! came from a caller or a CRM and is untrusted: presenters escape it, the opener checks URLs.
+//! came from a caller or a CRM and is untrusted: presenters escape it, [`crate::link`] checks URLs.
 
 use serde::{Deserialize, Serialize};
 
@@ -64,7 +64,7 @@ impl NewContact {
             return Err("the contact needs at least one phone number".into());
         }
         if let Some(url) = self.url.as_deref().filter(|u| !u.trim().is_empty()) {
-            crate::present::opener::check(url).map_err(|e| e.to_string())?;
+            crate::link::check(url).map_err(|e| e.to_string())?;
         }
         Ok(())
     }
