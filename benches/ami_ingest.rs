@@ -8,7 +8,7 @@
 
 use screenpop::event::SourceId;
 use screenpop::source::ami::calls::Tracker;
-use screenpop::source::ami::channel::Extension;
+use screenpop::source::ami::channel::{Extension, Follow};
 use screenpop::source::ami::wire::{Decoder, Frame};
 use std::time::Instant;
 
@@ -34,7 +34,10 @@ fn main() {
     for _ in 0..runs {
         let started = Instant::now();
         let mut decoder = Decoder::new();
-        let mut tracker = Tracker::new(SourceId("ami:201".into()), Extension::parse("201"));
+        let mut tracker = Tracker::new(
+            SourceId("ami:201".into()),
+            Follow::One(Extension::parse("201")),
+        );
         let mut out = Vec::new();
         (events, produced) = (0, 0);
         for chunk in burst.chunks(16 * 1024) {

@@ -8,6 +8,7 @@ use screenpop::control::{CallControl, ControlError};
 use screenpop::engine::Input;
 use screenpop::event::{CallEvent, CallEventKind, Direction, EndReason, Health};
 use screenpop::secrets::{MemoryStore, SecretStore};
+use screenpop::source::ami::calls::ExtensionEvent;
 use screenpop::source::ami::control::AmiControl;
 use screenpop::source::ami::{AmiSettings, AmiSource};
 use screenpop::source::supervisor::supervise;
@@ -36,11 +37,12 @@ impl Agent {
                 address: format!("127.0.0.1:{}", server.port()),
                 username: USER.into(),
                 secret: "ami-password".into(),
-                extension: extension.into(),
+                extension: Some(extension.into()),
                 context: "from-internal".into(),
             },
             secrets,
-        );
+        )
+        .expect("a desk source");
         let (tx, inputs) = mpsc::channel(256);
         let stop = tokio_util::sync::CancellationToken::new();
         supervise(source, tx, stop.clone());
@@ -90,6 +92,105 @@ impl Agent {
             panic!("expected nothing, got {input:?}");
         }
     }
+}
+
+/// A supervised floor source (no extension): every extension's events, tagged.
+struct Floor {
+    events: mpsc::Receiver<ExtensionEvent>,
+    health: mpsc::Receiver<Input>,
+    control: Arc<AmiControl>,
+    _stop: watch::Sender<bool>,
+}
+
+impl Floor {
+    fn start(server: &AmiServer) -> Floor {
+        let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+        secrets.set("ami-password", SECRET).unwrap();
+        let (source, control, events) = AmiSource::floor(
+            AmiSettings {
+                name: "ami".into(),
+                address: format!("127.0.0.1:{}", server.port()),
+                username: USER.into(),
+                secret: "ami-password".into(),
+                extension: None,
+                context: "from-internal".into(),
+            },
+            secrets,
+        );
+        let (tx, health) = mpsc::channel(256);
+        let (stop, stopped) = watch::channel(false);
+        supervise(source, tx, stopped);
+        Floor {
+            events,
+            health,
+            control,
+            _stop: stop,
+        }
+    }
+
+    async fn up(&mut self) {
+        loop {
+            let input = tokio::time::timeout(Duration::from_secs(10), self.health.recv())
+                .await
+                .expect("no health report")
+                .expect("the source stopped");
+            match input {
+                Input::Health {
+                    health: Health::Up, ..
+                } => return,
+                Input::Event(e) => panic!("a floor source sent the engine {e:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    async fn next(&mut self) -> (String, CallEventKind) {
+        let e = tokio::time::timeout(Duration::from_secs(10), self.events.recv())
+            .await
+            .expect("the floor went quiet")
+            .expect("the floor source stopped");
+        (e.extension, e.event.kind)
+    }
+}
+
+#[tokio::test]
+async fn one_floor_connection_tags_every_extensions_calls() {
+    let server = AmiServer::start(USER, SECRET);
+    let mut floor = Floor::start(&server);
+    floor.up().await;
+    let t = Transcript::load("ring_group_elsewhere.ami");
+    server.play(&t, "ring");
+    let mut rang = [floor.next().await, floor.next().await];
+    rang.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((ext, kind), want) in rang.iter().zip(["201", "202"]) {
+        assert_eq!(ext, want);
+        assert!(
+            matches!(kind, CallEventKind::Ringing { remote, .. } if remote.0 == "+15555550141")
+        );
+    }
+    server.play(&t, "taken");
+    assert_eq!(floor.next().await, ("202".into(), CallEventKind::Answered));
+    assert_eq!(
+        floor.next().await,
+        ("201".into(), ended(EndReason::AnsweredElsewhere))
+    );
+    server.play(&t, "hangup");
+    assert_eq!(floor.next().await, ("202".into(), ended(EndReason::Hangup)));
+
+    // Control names the extension: dial from 202's device; without one it is refused.
+    floor.control.at("202").dial("+15555550113").await.unwrap();
+    let originate = server.wait_action("Originate").unwrap();
+    assert_eq!(originate.get("Channel"), "PJSIP/202");
+    let unscoped = floor.control.dial("200").await;
+    assert!(
+        matches!(unscoped, Err(ControlError::Refused(_))),
+        "{unscoped:?}"
+    );
+    let no_call = floor.control.at("201").hangup(None).await;
+    assert!(
+        matches!(no_call, Err(ControlError::NoCall(_))),
+        "{no_call:?}"
+    );
 }
 
 fn ended(reason: EndReason) -> CallEventKind {
@@ -223,7 +324,7 @@ async fn ring_group_call_taken_by_a_colleague_is_answered_elsewhere() {
 }
 
 #[tokio::test]
-async fn reconnect_in_the_middle_of_a_call_picks_the_call_up_again() {
+async fn reconnect_in_the_middle_of_a_call_goes_on_with_the_same_call() {
     let server = AmiServer::start(USER, SECRET);
     let mut agent = Agent::start(&server, "201", SECRET);
     agent.up().await;
@@ -240,14 +341,39 @@ async fn reconnect_in_the_middle_of_a_call_picks_the_call_up_again() {
     );
     agent.up().await;
     assert_eq!(server.logins().0, 2);
-    let again = agent.event().await;
-    assert_ringing(&again, "+15555550001", Some("C M BURNS"));
-    assert_eq!(again.call, first.call);
-    assert!(again.at <= first.at + chrono::Duration::seconds(1));
+    // The listing still shows the call: it is not announced a second time.
     server.play(&t, "answer");
-    assert_eq!(agent.event().await.kind, CallEventKind::Answered);
+    let answered = agent.event().await;
+    assert_eq!(answered.kind, CallEventKind::Answered);
+    assert_eq!(answered.call, first.call);
     server.play(&t, "hangup");
     assert_eq!(agent.event().await.kind, ended(EndReason::Hangup));
+}
+
+#[tokio::test]
+async fn a_call_ringing_before_we_connected_pops_and_one_gone_while_down_is_closed() {
+    let server = AmiServer::start(USER, SECRET);
+    let t = Transcript::load("reconnect_mid_call.ami");
+    server.set_listing(t.act("listing"));
+    let mut agent = Agent::start(&server, "201", SECRET);
+    agent.up().await;
+    let ring = agent.event().await;
+    assert_ringing(&ring, "+15555550001", Some("C M BURNS"));
+    assert!(
+        ring.at < chrono::Utc::now() - chrono::Duration::seconds(2),
+        "it rang before we connected"
+    );
+    // While the link is down the call ends; the next listing no longer has its channels.
+    server.set_listing("");
+    server.drop_sessions();
+    agent.health(|h| matches!(h, Health::Down(_))).await;
+    agent.up().await;
+    let end = agent.event().await;
+    assert_eq!(
+        (end.call, end.kind),
+        (ring.call, ended(EndReason::SourceLost))
+    );
+    agent.quiet().await;
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@
 use super::SourceProblem;
 use serde::{Deserialize, Serialize};
 
-/// `kind = "ami"`: one agent's extension on an Asterisk PBX.
+/// `kind = "ami"`: one agent's extension on an Asterisk PBX, or (without `extension`, for
+/// `screenpop relay`) every extension.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AmiConfig {
@@ -15,9 +16,11 @@ pub struct AmiConfig {
     pub username: String,
     /// Keyring entry holding that user's password (`screenpop secret set NAME`).
     pub secret: String,
-    /// The agent's extension (`201`, or `PJSIP/201` to pin the technology).
-    pub extension: String,
-    /// Source name in the call log and status (default `ami:<extension>`).
+    /// The agent's extension (`201`, or `PJSIP/201` to pin the technology); left out, the
+    /// source follows every extension (the relay's PBX feed; a desk needs it).
+    #[serde(default)]
+    pub extension: Option<String>,
+    /// Source name in the call log and status (default `ami:<extension>`, or `ami`).
     #[serde(default)]
     pub name: Option<String>,
     /// Dialplan context for click-to-dial and transfers (default `from-internal`).
@@ -58,11 +61,12 @@ fn word(key: &'static str, value: &str) -> Result<(), SourceProblem> {
 }
 
 impl AmiConfig {
-    /// The source's name (default `ami:<extension>`).
+    /// The source's name (default `ami:<extension>`, or `ami` without an extension).
     pub fn name(&self) -> String {
-        self.name
-            .clone()
-            .unwrap_or_else(|| format!("ami:{}", self.extension.trim()))
+        self.name.clone().unwrap_or_else(|| match &self.extension {
+            Some(e) => format!("ami:{}", e.trim()),
+            None => "ami".into(),
+        })
     }
 
     /// The dialplan context for Originate and Redirect.
@@ -77,7 +81,9 @@ impl AmiConfig {
         word("address", &self.address)?;
         word("username", &self.username)?;
         word("secret", &self.secret)?;
-        word("extension", &self.extension)?;
+        if let Some(e) = &self.extension {
+            word("extension", e)?;
+        }
         if let Some(c) = &self.context {
             word("context", c)?;
         }

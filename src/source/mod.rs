@@ -55,9 +55,13 @@ pub fn build(configs: &[SourceConfig], secrets: &Arc<dyn SecretStore>) -> Source
                     extension: c.extension.clone(),
                     context: c.context(),
                 };
-                let (feed, control) = ami::AmiSource::new(settings, Arc::clone(secrets));
-                sources.feeds.push(feed);
-                sources.controls.push(control);
+                match ami::AmiSource::new(settings, Arc::clone(secrets)) {
+                    Ok((feed, control)) => {
+                        sources.feeds.push(feed);
+                        sources.controls.push(control);
+                    }
+                    Err(e) => tracing::error!(source = %c.name(), error = %e, "source not started"),
+                }
             }
             SourceConfig::Fritz(c) => sources.feeds.push(Arc::new(fritz::FritzSource::new(
                 c.name(),

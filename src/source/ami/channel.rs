@@ -1,6 +1,7 @@
-//! What an AMI message says about one channel: whose it is (the agent's [`Extension`]), who
-//! is on it (a [`Party`]: caller id number and name, `<unknown>` meaning none), and the small
-//! field readers the call tracker needs. Pure.
+//! What an AMI message says about one channel: whose it is (an agent's [`Extension`], or any
+//! extension's device under [`Follow::Every`]), who is on it (a [`Party`]: caller id number
+//! and name, `<unknown>` meaning none), and the small field readers the call tracker needs.
+//! Pure.
 
 use super::wire::Message;
 
@@ -48,17 +49,67 @@ impl Extension {
                 .as_deref()
                 .is_none_or(|t| t.eq_ignore_ascii_case(tech))
     }
+}
 
-    /// A `Local/201@context` helper channel leading to this extension.
-    pub(super) fn local(&self, channel: &str) -> bool {
-        channel
-            .strip_prefix("Local/")
-            .and_then(|rest| rest.strip_prefix(self.resource.as_str()))
-            .is_some_and(|rest| rest.starts_with('@'))
+/// Which extensions a tracker follows.
+#[derive(Debug, Clone)]
+pub enum Follow {
+    /// One agent's desk (`[[source]] kind = "ami"` with `extension`).
+    One(Extension),
+    /// Every extension on the PBX (no `extension`: the relay's feed). A device channel
+    /// belongs to an extension when its resource is a plain number of up to
+    /// [`MAX_EXTENSION_DIGITS`] digits (`PJSIP/201-…`, `SIP/4711-…`, `IAX2/30-…`); trunks
+    /// (`PJSIP/provider-…`), `Local/` helpers and DAHDI ports are nobody's.
+    Every,
+}
+
+/// Longer numeric resources are taken for trunks named after their number.
+pub const MAX_EXTENSION_DIGITS: usize = 8;
+
+impl Follow {
+    /// From the configured `extension`: `None` follows every extension.
+    pub fn from_config(extension: Option<&str>) -> Self {
+        match extension.map(str::trim).filter(|e| !e.is_empty()) {
+            Some(e) => Follow::One(Extension::parse(e)),
+            None => Follow::Every,
+        }
+    }
+
+    /// Whether this follows every extension (floor mode).
+    pub fn is_every(&self) -> bool {
+        matches!(self, Follow::Every)
+    }
+
+    /// The extension (number) whose device `channel` is, if it is one this tracker follows.
+    pub fn owner<'a>(&'a self, channel: &'a str) -> Option<&'a str> {
+        match self {
+            Follow::One(ext) => ext.owns(channel).then_some(ext.resource.as_str()),
+            Follow::Every => device_extension(channel),
+        }
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// `PJSIP/201-0000000a` → `201`: the extension of a device channel, if it looks like one.
+pub fn device_extension(channel: &str) -> Option<&str> {
+    let (tech, rest) = channel.split_once('/')?;
+    if tech.eq_ignore_ascii_case("Local") || tech.eq_ignore_ascii_case("DAHDI") {
+        return None;
+    }
+    let resource = rest.rsplit_once('-').map_or(rest, |(r, _)| r);
+    let numeric = !resource.is_empty()
+        && resource.len() <= MAX_EXTENSION_DIGITS
+        && resource.bytes().all(|b| b.is_ascii_digit());
+    numeric.then_some(resource)
+}
+
+/// `Local/201@from-queue-00000001;1` → `201`: the extension a `Local/` helper leads to.
+pub(super) fn local_target(channel: &str) -> Option<&str> {
+    let rest = channel.strip_prefix("Local/")?;
+    let (exten, _) = rest.split_once('@')?;
+    Some(exten)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Party {
     pub(super) number: String,
     pub(super) name: Option<String>,

@@ -11,9 +11,17 @@ use tokio::sync::{mpsc, oneshot};
 /// How long a request may wait for Asterisk's response.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the control asks the connection task to do.
+/// What the control asks the connection task to do, for which extension (`None`: the
+/// desk's own; a floor connection needs one named).
 #[derive(Debug)]
-pub(super) enum Request {
+pub(super) struct Request {
+    pub(super) extension: Option<String>,
+    pub(super) action: Action,
+}
+
+/// The action itself.
+#[derive(Debug)]
+pub(super) enum Action {
     Dial(String),
     Transfer {
         call_id: Option<String>,
@@ -73,16 +81,41 @@ impl Link {
     }
 }
 
-/// [`CallControl`] for one AMI source.
+/// [`CallControl`] for one AMI source: the desk's extension, or (from [`AmiControl::at`])
+/// one extension of a floor connection.
 pub struct AmiControl {
     name: String,
     link: Arc<Link>,
+    extension: Option<String>,
 }
 
 impl AmiControl {
     /// The control for the source called `name`, talking through `link`.
     pub fn new(name: String, link: Arc<Link>) -> Self {
-        Self { name, link }
+        Self {
+            name,
+            link,
+            extension: None,
+        }
+    }
+
+    /// The same connection's control of `extension` only: dial from its device, hang up or
+    /// transfer only calls live at it. A floor connection (no `extension` configured) is
+    /// controlled this way; on a desk, another extension than its own is refused.
+    pub fn at(&self, extension: &str) -> AmiControl {
+        AmiControl {
+            name: self.name.clone(),
+            link: Arc::clone(&self.link),
+            extension: Some(extension.trim().to_string()),
+        }
+    }
+
+    async fn ask(&self, action: Action) -> Result<(), ControlError> {
+        let request = Request {
+            extension: self.extension.clone(),
+            action,
+        };
+        self.link.ask(&self.name, request).await
     }
 }
 
@@ -93,9 +126,7 @@ impl CallControl for AmiControl {
     }
 
     async fn dial(&self, target: &str) -> Result<(), ControlError> {
-        self.link
-            .ask(&self.name, Request::Dial(dialplan_exten(target)?))
-            .await
+        self.ask(Action::Dial(dialplan_exten(target)?)).await
     }
 
     async fn answer(&self, _call_id: Option<&str>) -> Result<(), ControlError> {
@@ -105,17 +136,15 @@ impl CallControl for AmiControl {
     }
 
     async fn hangup(&self, call_id: Option<&str>) -> Result<(), ControlError> {
-        self.link
-            .ask(&self.name, Request::Hangup(call_id.map(str::to_string)))
-            .await
+        self.ask(Action::Hangup(call_id.map(str::to_string))).await
     }
 
     async fn transfer(&self, call_id: Option<&str>, target: &str) -> Result<(), ControlError> {
-        let request = Request::Transfer {
+        self.ask(Action::Transfer {
             call_id: call_id.map(str::to_string),
             target: dialplan_exten(target)?,
-        };
-        self.link.ask(&self.name, request).await
+        })
+        .await
     }
 }
 

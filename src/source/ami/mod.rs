@@ -1,10 +1,21 @@
 //! The Asterisk Manager Interface source: a TCP client that logs in (secret from the
-//! keyring), asks for `call` events only, and turns them into one agent's calls.
+//! keyring), asks for `call` events only, and turns them into calls per extension.
 //!
-//! [`wire`] knows the bytes, [`calls`] knows what channels mean (one call per `Linkedid`),
-//! [`control`] carries `Originate`/`Redirect`/`Hangup` requests into this connection. After
-//! every (re)connect the source lists the channels already up (`CoreShowChannels`), so a call
-//! that was ringing while the link was down pops again. A silent link is found by `Ping`.
+//! [`wire`] knows the bytes, [`channel`] what a channel name says (whose device it is),
+//! [`calls`] what channels mean (one call per `Linkedid` per extension), [`control`] carries
+//! `Originate`/`Redirect`/`Hangup` requests into this connection. After every (re)connect the
+//! source lists the channels already up (`CoreShowChannels`), so a call that was ringing while
+//! the link was down pops; the tracker outlives the connection, so a call it already announced
+//! is not announced again (and is ended if its channels went away meanwhile). A silent link is
+//! found by `Ping`.
+//!
+//! Two modes, one connection each:
+//! - **desk** ([`AmiSource::new`] with `extension = "201"`): the events of that extension go to
+//!   the engine through the supervisor's sink, like any source's.
+//! - **floor** ([`AmiSource::floor`], `[[source]] kind = "ami"` without `extension`): the tracker
+//!   follows every extension ([`channel::Follow::Every`]) and every event comes out tagged with
+//!   its extension ([`calls::ExtensionEvent`]) on the receiver `floor` returns; health still
+//!   goes through the sink. Call control names the extension ([`control::AmiControl::at`]).
 
 pub mod calls;
 pub mod channel;
@@ -17,14 +28,15 @@ use crate::secrets::SecretStore;
 use crate::source::supervisor::{EventSink, Source, SourceError};
 use crate::source::tcp;
 use async_trait::async_trait;
-use calls::Tracker;
-use channel::Extension;
-use control::{Link, Reply, Request};
+use calls::{ExtensionEvent, Tracker};
+use channel::Follow;
+use control::{Action, Link, Reply, Request};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 use wire::{Decoder, Frame, Message};
 
 /// Asterisk's manager port.
@@ -34,17 +46,35 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A Ping goes out after this much silence; no answer by the next one means the link is dead.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
+/// How many floor events may wait for the relay before the AMI reader waits for it.
+const FLOOR_QUEUE: usize = 4096;
+
 /// One `[[source]] kind = "ami"` entry, ready to run.
 pub struct AmiSource {
     id: SourceId,
     address: String,
     username: String,
     secret: String,
-    extension: String,
     context: String,
     secrets: Arc<dyn SecretStore>,
     link: Arc<Link>,
+    /// The calls, kept across reconnects (see the module docs).
+    tracker: Mutex<Tracker>,
+    delivery: Delivery,
 }
+
+/// Where a connection's events go.
+enum Delivery {
+    /// The engine, through the supervisor's sink (the extension tag dropped).
+    Desk,
+    /// Whoever holds the floor receiver (the relay), tagged with the extension.
+    Floor(mpsc::Sender<ExtensionEvent>),
+}
+
+/// A desk's AMI source needs its extension.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the ami source {0:?} has no `extension`: only `screenpop relay` follows every extension; a desk sets `extension = \"201\"`")]
+pub struct NoExtension(pub String);
 
 /// What an AMI source needs from the config.
 pub struct AmiSettings {
@@ -53,33 +83,78 @@ pub struct AmiSettings {
     pub username: String,
     /// Keyring entry holding the manager password.
     pub secret: String,
-    pub extension: String,
+    /// The agent's extension (`201`, `PJSIP/201`); `None` follows every extension.
+    pub extension: Option<String>,
     /// Dialplan context for Originate and Redirect.
     pub context: String,
 }
 
+/// A source, its call control and (floor mode) the receiver of its events.
+type Built = (Arc<AmiSource>, Arc<control::AmiControl>);
+
 impl AmiSource {
-    /// The source and its call control.
-    pub fn new(
+    /// A desk's source (its extension's calls go to the engine) and its call control.
+    pub fn new(settings: AmiSettings, secrets: Arc<dyn SecretStore>) -> Result<Built, NoExtension> {
+        if Follow::from_config(settings.extension.as_deref()).is_every() {
+            return Err(NoExtension(settings.name));
+        }
+        Ok(Self::build(settings, secrets, Delivery::Desk))
+    }
+
+    /// A floor's source: every extension (or only `extension`, when set), each event tagged
+    /// with its extension on the returned receiver; control per extension with
+    /// [`control::AmiControl::at`].
+    pub fn floor(
         settings: AmiSettings,
         secrets: Arc<dyn SecretStore>,
-    ) -> (Arc<Self>, Arc<control::AmiControl>) {
+    ) -> (
+        Arc<Self>,
+        Arc<control::AmiControl>,
+        mpsc::Receiver<ExtensionEvent>,
+    ) {
+        let (tx, rx) = mpsc::channel(FLOOR_QUEUE);
+        let (source, control) = Self::build(settings, secrets, Delivery::Floor(tx));
+        (source, control, rx)
+    }
+
+    fn build(settings: AmiSettings, secrets: Arc<dyn SecretStore>, delivery: Delivery) -> Built {
         let link = Arc::new(Link::default());
         let control = Arc::new(control::AmiControl::new(
             settings.name.clone(),
             Arc::clone(&link),
         ));
+        let id = SourceId(settings.name);
+        let follow = Follow::from_config(settings.extension.as_deref());
         let source = Arc::new(Self {
-            id: SourceId(settings.name),
+            tracker: Mutex::new(Tracker::new(id.clone(), follow)),
+            id,
             address: tcp::with_default_port(&settings.address, DEFAULT_PORT),
             username: settings.username,
             secret: settings.secret,
-            extension: settings.extension,
             context: settings.context,
             secrets,
             link,
+            delivery,
         });
         (source, control)
+    }
+
+    fn tracker(&self) -> std::sync::MutexGuard<'_, Tracker> {
+        self.tracker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands events on; false when nobody listens any more (stop reading).
+    async fn deliver(&self, sink: &EventSink, events: &mut Vec<ExtensionEvent>) -> bool {
+        for tagged in events.drain(..) {
+            let delivered = match &self.delivery {
+                Delivery::Desk => sink.send(tagged.event).await,
+                Delivery::Floor(tx) => tx.send(tagged).await.is_ok(),
+            };
+            if !delivered {
+                return false;
+            }
+        }
+        true
     }
 
     fn secret(&self) -> Result<String, SourceError> {
@@ -100,7 +175,7 @@ struct Session {
     decoder: Decoder,
     next_id: u64,
     /// Requests waiting for their response, by ActionID; the call to mark on success.
-    waiting: HashMap<String, (Reply, Option<String>)>,
+    waiting: HashMap<String, (Reply, Option<(String, String)>)>,
 }
 
 impl Session {
@@ -157,7 +232,7 @@ impl Source for AmiSource {
         let secret = self.secret()?;
         let mut session = self.login(&secret).await?;
         sink.up().await;
-        tracing::info!(source = %self.id, address = %self.address, extension = %self.extension, "logged in to Asterisk");
+        tracing::info!(source = %self.id, address = %self.address, "logged in to Asterisk");
         let mut requests = self.link.open();
         let result = self.serve(&mut session, sink, &mut requests).await;
         self.link.close();
@@ -237,7 +312,7 @@ impl AmiSource {
         sink: &mut EventSink,
         requests: &mut tokio::sync::mpsc::Receiver<(Request, Reply)>,
     ) -> Result<(), SourceError> {
-        let mut tracker = Tracker::new(self.id.clone(), Extension::parse(&self.extension));
+        self.tracker().listing_begins();
         session.send("CoreShowChannels", &[]).await?;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut last_heard = tokio::time::Instant::now();
@@ -250,16 +325,16 @@ impl AmiSource {
                     last_heard = tokio::time::Instant::now();
                     ping_out = None;
                     if msg.response().is_some() {
-                        self.answered(&msg, session, &mut tracker);
+                        self.answered(&msg, session);
                     } else {
-                        tracker.on_message(&msg, chrono::Utc::now(), &mut out);
+                        self.tracker().on_message(&msg, chrono::Utc::now(), &mut out);
                     }
                 }
                 Some((request, reply)) = requests.recv() => {
-                    self.request(request, reply, session, &tracker).await?;
+                    self.request(request, reply, session).await?;
                 }
                 _ = tick.tick() => {
-                    tracker.tick(chrono::Utc::now(), &mut out);
+                    self.tracker().tick(chrono::Utc::now(), &mut out);
                     if let Some(sent) = ping_out {
                         if sent.elapsed() >= PING_EVERY {
                             return Err(SourceError::Lost(format!("no answer to Ping for {}s", PING_EVERY.as_secs())));
@@ -274,16 +349,14 @@ impl AmiSource {
                     return Ok(());
                 }
             }
-            for event in out.drain(..) {
-                if !sink.send(event).await {
-                    return Ok(());
-                }
+            if !self.deliver(sink, &mut out).await {
+                return Ok(());
             }
         }
     }
 
     /// A response to one of our actions: settle the request waiting for it.
-    fn answered(&self, msg: &Message, session: &mut Session, tracker: &mut Tracker) {
+    fn answered(&self, msg: &Message, session: &mut Session) {
         let Some((reply, transferred)) = msg.action_id().and_then(|id| session.waiting.remove(id))
         else {
             return;
@@ -292,8 +365,8 @@ impl AmiSource {
             .response()
             .is_some_and(|r| r.eq_ignore_ascii_case("Success"));
         let result = if ok {
-            if let Some(call) = transferred {
-                tracker.mark_transferred(&call);
+            if let Some((ext, call)) = transferred {
+                self.tracker().mark_transferred(&ext, &call);
             }
             Ok(())
         } else {
@@ -308,54 +381,80 @@ impl AmiSource {
         request: Request,
         reply: Reply,
         session: &mut Session,
-        tracker: &Tracker,
     ) -> Result<(), SourceError> {
-        let no_call = |id: &Option<String>| {
-            ControlError::NoCall(id.clone().unwrap_or_else(|| "a live call".into()))
+        let Request { extension, action } = request;
+        let resolved = {
+            let tracker = self.tracker();
+            let ext = tracker.scope(extension.as_deref()).map(str::to_string);
+            ext.map(|ext| resolve(&tracker, ext, action))
         };
-        let (id, transferred) = match request {
-            Request::Dial(target) => {
-                let device = tracker.device();
-                let fields = [
-                    ("Channel", device.as_str()),
-                    ("Exten", target.as_str()),
-                    ("Context", self.context.as_str()),
-                    ("Priority", "1"),
-                    ("Async", "true"),
-                    ("Timeout", "30000"),
-                ];
-                tracing::info!(source = %self.id, device = %device, "Originate");
-                (session.send("Originate", &fields).await?, None)
-            }
-            Request::Transfer { call_id, target } => {
-                let Some((call, peer)) = tracker.peer_channel(call_id.as_deref()) else {
-                    let _ = reply.send(Err(no_call(&call_id)));
-                    return Ok(());
+        let (name, fields, transferred) = match resolved {
+            None => {
+                let why = match extension {
+                    Some(e) => format!("this AMI source does not control extension {e}"),
+                    None => "say which extension (this AMI source follows every extension)".into(),
                 };
-                let fields = [
-                    ("Channel", peer.as_str()),
-                    ("Exten", target.as_str()),
-                    ("Context", self.context.as_str()),
-                    ("Priority", "1"),
-                ];
-                tracing::info!(source = %self.id, call_id = %call, "Redirect");
-                (session.send("Redirect", &fields).await?, Some(call))
+                let _ = reply.send(Err(ControlError::Refused(why)));
+                return Ok(());
             }
-            Request::Hangup(call_id) => {
-                let Some(channel) = tracker.agent_channel(call_id.as_deref()) else {
-                    let _ = reply.send(Err(no_call(&call_id)));
-                    return Ok(());
-                };
-                (
-                    session
-                        .send("Hangup", &[("Channel", channel.as_str())])
-                        .await?,
-                    None,
-                )
+            Some(Err(e)) => {
+                let _ = reply.send(Err(e));
+                return Ok(());
             }
+            Some(Ok(resolved)) => resolved,
         };
+        let mut fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if name != "Hangup" {
+            fields.push(("Context", self.context.as_str()));
+            fields.push(("Priority", "1"));
+        }
+        if name == "Originate" {
+            fields.extend([("Async", "true"), ("Timeout", "30000")]);
+        }
+        tracing::info!(source = %self.id, action = name, "AMI action");
+        let id = session.send(name, &fields).await?;
         session.waiting.insert(id, (reply, transferred));
         Ok(())
+    }
+}
+
+/// An action's AMI name and fields (without Context/Priority), and the call a Redirect
+/// hands on, for `ext`.
+type Resolved = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    Option<(String, String)>,
+);
+
+fn resolve(tracker: &Tracker, ext: String, action: Action) -> Result<Resolved, ControlError> {
+    let no_call = |id: &Option<String>| {
+        ControlError::NoCall(
+            id.clone()
+                .unwrap_or_else(|| format!("a live call at {ext}")),
+        )
+    };
+    match action {
+        Action::Dial(target) => Ok((
+            "Originate",
+            vec![("Channel", tracker.device(&ext)), ("Exten", target)],
+            None,
+        )),
+        Action::Transfer { call_id, target } => {
+            let Some((call, peer)) = tracker.peer_channel(&ext, call_id.as_deref()) else {
+                return Err(no_call(&call_id));
+            };
+            Ok((
+                "Redirect",
+                vec![("Channel", peer), ("Exten", target)],
+                Some((ext, call)),
+            ))
+        }
+        Action::Hangup(call_id) => {
+            let Some(channel) = tracker.agent_channel(&ext, call_id.as_deref()) else {
+                return Err(no_call(&call_id));
+            };
+            Ok(("Hangup", vec![("Channel", channel)], None))
+        }
     }
 }
 

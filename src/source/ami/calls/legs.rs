@@ -1,17 +1,22 @@
 //! The Tracker's handling of the events that link legs into one call: the channel listing
 //! after a (re)connect, DialBegin/DialEnd, BridgeEnter, Hangup and the transfer events.
 
-use super::super::channel::{duration_secs, outbound_target, Party};
+use super::super::channel::{duration_secs, local_target, outbound_target, Party};
 use super::super::wire::Message;
-use super::Tracker;
-use crate::event::{CallEvent, CallEventKind, Direction, Timestamp};
+use super::{ExtensionEvent, Tracker};
+use crate::event::{CallEventKind, Direction, Timestamp};
 
 /// Asterisk hangup cause 26: "Answered elsewhere".
 const CAUSE_ANSWERED_ELSEWHERE: &str = "26";
 
 impl Tracker {
     /// A channel listed by CoreShowChannels after (re)connecting: pick up calls in progress.
-    pub(super) fn on_listed(&mut self, msg: &Message, now: Timestamp, out: &mut Vec<CallEvent>) {
+    pub(super) fn on_listed(
+        &mut self,
+        msg: &Message,
+        now: Timestamp,
+        out: &mut Vec<ExtensionEvent>,
+    ) {
         let Some(uid) = self.upsert(msg, "", now) else {
             return;
         };
@@ -23,10 +28,7 @@ impl Tracker {
         match msg.get("ChannelState") {
             Some("5") => self.ringing_leg(&uid, at, out),
             Some("6") => {
-                let outbound = self
-                    .call_of_mut(&uid)
-                    .is_some_and(|c| c.direction == Direction::Outbound);
-                if outbound {
+                if self.direction_of(&uid) == Some(Direction::Outbound) {
                     self.announce_with(&uid, None, at, out);
                     if let Some(call) = self.call_of_mut(&uid) {
                         call.answered = true;
@@ -40,37 +42,36 @@ impl Tracker {
         }
     }
 
-    pub(super) fn on_dial_begin(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<CallEvent>) {
+    fn owner_of(&self, uid: &str) -> Option<String> {
+        self.channels.get(uid)?.owner.clone()
+    }
+
+    pub(super) fn on_dial_begin(
+        &mut self,
+        msg: &Message,
+        at: Timestamp,
+        out: &mut Vec<ExtensionEvent>,
+    ) {
         let src = self.upsert(msg, "", at);
         let Some(dest) = self.upsert(msg, "Dest", at) else {
             return;
         };
-        let dest_ours = self.channels.get(&dest).is_some_and(|c| c.ours);
-        let src_ours = src
-            .as_deref()
-            .and_then(|s| self.channels.get(s))
-            .is_some_and(|c| c.ours);
-        if dest_ours {
+        if let Some(ext) = self.owner_of(&dest) {
             // A `Local/` hop may carry the extension itself as its caller id: not the caller.
-            let caller = Some(Party::from(msg, "", "CallerID"))
-                .filter(|c| c.number != self.extension.resource);
+            let caller = Some(Party::from(msg, "", "CallerID")).filter(|c| c.number != ext);
             let peer = self.peer_of(&dest, msg.get("Channel"));
             if let Some(call) = self.call_of_mut(&dest) {
                 call.peer_channel = peer;
             }
             self.announce_with(&dest, caller, at, out);
-        } else if let (true, Some(src)) = (src_ours, src) {
-            let target = outbound_target(msg);
-            let dest_name = msg.get("DestChannel").map(str::to_string);
-            if let Some(call) = self.call_of_mut(&src) {
-                if call.direction == Direction::Outbound {
+        }
+        if let Some(src) = src.filter(|s| self.owner_of(s).is_some()) {
+            if self.direction_of(&src) == Some(Direction::Outbound) {
+                let target = outbound_target(msg);
+                let dest_name = msg.get("DestChannel").map(str::to_string);
+                if let Some(call) = self.call_of_mut(&src) {
                     call.peer_channel = dest_name;
                 }
-            }
-            let outbound = self
-                .call_of_mut(&src)
-                .is_some_and(|c| c.direction == Direction::Outbound);
-            if outbound {
                 self.announce_with(&src, Some(target), at, out);
             }
         }
@@ -81,14 +82,19 @@ impl Tracker {
     fn peer_of(&self, agent_leg: &str, dialer: Option<&str>) -> Option<String> {
         let leg = self.channels.get(agent_leg)?;
         match self.channels.get(&leg.linkedid) {
-            Some(origin) if !origin.ours && !origin.name.starts_with("Local/") => {
+            Some(origin) if origin.owner.is_none() && !origin.name.starts_with("Local/") => {
                 Some(origin.name.clone())
             }
             _ => dialer.map(str::to_string),
         }
     }
 
-    pub(super) fn on_dial_end(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<CallEvent>) {
+    pub(super) fn on_dial_end(
+        &mut self,
+        msg: &Message,
+        at: Timestamp,
+        out: &mut Vec<ExtensionEvent>,
+    ) {
         let src = self.upsert(msg, "", at);
         let Some(dest) = self.upsert(msg, "Dest", at) else {
             return;
@@ -99,30 +105,27 @@ impl Tracker {
         let Some(dest_channel) = self.channels.get(&dest).cloned() else {
             return;
         };
-        if dest_channel.ours {
+        if dest_channel.owner.is_some() {
             self.answered_leg(&dest, at, out);
-            return;
         }
-        if let Some(src) = src.filter(|s| self.channels.get(s).is_some_and(|c| c.ours)) {
-            let outbound = self
-                .call_of_mut(&src)
-                .is_some_and(|c| c.direction == Direction::Outbound);
-            if outbound {
+        if let Some(src) = src.filter(|s| self.owner_of(s).is_some()) {
+            if self.direction_of(&src) == Some(Direction::Outbound) {
                 self.announce_with(&src, None, at, out);
                 self.answer(&src, at, out);
             }
-            return;
         }
-        if !self.extension.local(&dest_channel.name) {
-            self.answered_elsewhere(&dest_channel.linkedid, at, out);
-        }
+        let taker = dest_channel
+            .owner
+            .as_deref()
+            .or_else(|| local_target(&dest_channel.name));
+        self.answered_elsewhere(&dest_channel.linkedid, taker, at, out);
     }
 
     pub(super) fn on_bridge_enter(
         &mut self,
         msg: &Message,
         at: Timestamp,
-        out: &mut Vec<CallEvent>,
+        out: &mut Vec<ExtensionEvent>,
     ) {
         let Some(uid) = self.upsert(msg, "", at) else {
             return;
@@ -139,78 +142,130 @@ impl Tracker {
         if !talking {
             return;
         }
-        if channel.ours {
+        if channel.owner.is_some() {
             self.answer(&uid, at, out);
         } else if uid != channel.linkedid
-            && !self.extension.local(&channel.name)
             && msg
                 .get("BridgeNumChannels")
                 .and_then(|n| n.parse::<u32>().ok())
                 .is_some_and(|n| n >= 2)
         {
-            let inbound = self
-                .calls
-                .get(&channel.linkedid)
-                .is_some_and(|c| c.direction == Direction::Inbound);
-            if inbound {
-                self.answered_elsewhere(&channel.linkedid, at, out);
+            let taker = local_target(&channel.name);
+            self.answered_elsewhere(&channel.linkedid, taker, at, out);
+        }
+    }
+
+    /// Someone other than `taker` (an extension, when known) picked up call `linkedid`:
+    /// every other extension's inbound call still ringing for it is answered elsewhere.
+    fn answered_elsewhere(
+        &mut self,
+        linkedid: &str,
+        taker: Option<&str>,
+        at: Timestamp,
+        out: &mut Vec<ExtensionEvent>,
+    ) {
+        let Some(group) = self.calls.get_mut(linkedid) else {
+            return;
+        };
+        let mut over = Vec::new();
+        for (ext, call) in group.iter_mut() {
+            let ringing =
+                call.direction == Direction::Inbound && !call.answered && !call.transferred;
+            if ringing && Some(ext.as_str()) != taker {
+                call.elsewhere = true;
+                over.push(ext.clone());
             }
         }
-    }
-
-    /// Someone else picked up call `linkedid` while it rang here.
-    fn answered_elsewhere(&mut self, linkedid: &str, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let Some(call) = self.calls.get_mut(linkedid) else {
-            return;
-        };
-        if call.answered || call.transferred {
-            return;
+        for ext in over {
+            self.end(linkedid, &ext, at, out);
         }
-        call.elsewhere = true;
-        self.end(linkedid, at, out);
     }
 
-    pub(super) fn on_hangup(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<CallEvent>) {
-        let Some(uid) = msg.get("Uniqueid").map(str::to_string) else {
+    /// The end of a listing: what it did not confirm is gone.
+    pub(super) fn listing_complete(&mut self, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
+        let Some(seen) = self.listing.take() else {
             return;
         };
+        let gone: Vec<String> = self
+            .channels
+            .keys()
+            .filter(|uid| !seen.contains(*uid))
+            .cloned()
+            .collect();
+        for uid in &gone {
+            let Some(linkedid) = self.channels.get(uid).map(|c| c.linkedid.clone()) else {
+                continue;
+            };
+            for call in self
+                .calls
+                .get_mut(&linkedid)
+                .into_iter()
+                .flat_map(|g| g.values_mut())
+            {
+                call.lost = true;
+            }
+        }
+        for uid in gone {
+            self.gone(&uid, None, at, out);
+        }
+    }
+
+    pub(super) fn on_hangup(
+        &mut self,
+        msg: &Message,
+        at: Timestamp,
+        out: &mut Vec<ExtensionEvent>,
+    ) {
+        if let Some(uid) = msg.get("Uniqueid") {
+            self.gone(uid, msg.get("Cause"), at, out);
+        }
+    }
+
+    /// Channel `uid` hung up (with `cause`, when Asterisk said).
+    fn gone(
+        &mut self,
+        uid: &str,
+        cause: Option<&str>,
+        at: Timestamp,
+        out: &mut Vec<ExtensionEvent>,
+    ) {
+        let uid = uid.to_string();
         let Some(channel) = self.channels.remove(&uid) else {
             return;
         };
         let linkedid = channel.linkedid.clone();
-        if channel.ours {
-            let Some(call) = self.calls.get_mut(&linkedid) else {
+        if let Some(ext) = channel.owner.clone() {
+            let Some(call) = self.calls.get_mut(&linkedid).and_then(|g| g.get_mut(&ext)) else {
                 return;
             };
             call.legs.retain(|l| l != &uid);
-            if msg.get("Cause") == Some(CAUSE_ANSWERED_ELSEWHERE) {
+            if cause == Some(CAUSE_ANSWERED_ELSEWHERE) {
                 call.elsewhere = true;
             }
             if call.legs.is_empty() {
                 if call.answered || call.elsewhere || call.transferred || !call.announced {
-                    // Keep the channel long enough for `end` to name the call.
-                    self.channels.insert(uid.clone(), channel);
-                    self.end(&linkedid, at, out);
-                    self.channels.remove(&uid);
+                    self.end(&linkedid, &ext, at, out);
                 } else {
                     call.idle_since = Some(at);
                 }
             }
-        } else if uid == linkedid && self.calls.contains_key(&linkedid) {
+        } else if uid == linkedid {
             // The caller's side is gone: the whole call is over.
-            self.end(&linkedid, at, out);
+            self.end_all(&linkedid, at, out);
         }
     }
 
     pub(super) fn on_transfer(&mut self, msg: &Message, prefixes: &[&str]) {
         for prefix in prefixes {
             let uid = msg.get(&format!("{prefix}Uniqueid"));
-            let linkedid = msg.get(&format!("{prefix}Linkedid"));
-            let ours = msg
+            let linkedid = msg.get(&format!("{prefix}Linkedid")).or(uid);
+            let owner = msg
                 .get(&format!("{prefix}Channel"))
-                .is_some_and(|c| self.extension.owns(c));
-            if let (true, Some(linkedid)) = (ours, linkedid.or(uid)) {
-                self.mark_transferred(linkedid);
+                .and_then(|c| self.follow.owner(c))
+                .map(str::to_string);
+            if let (Some(ext), Some(linkedid)) = (owner, linkedid) {
+                let linkedid = linkedid.to_string();
+                self.mark_transferred(&ext, &linkedid);
             }
         }
     }

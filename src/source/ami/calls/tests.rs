@@ -2,7 +2,7 @@
 //! server replays): one call per Linkedid, the right ends, only our extension.
 
 use super::*;
-use crate::source::ami::channel::duration_secs;
+use crate::source::ami::channel::{duration_secs, local_target, Extension};
 use crate::source::ami::wire::{Decoder, Frame};
 
 /// A transcript's acts: (name, messages).
@@ -29,7 +29,15 @@ fn acts(name: &str) -> Vec<(String, Vec<Message>)> {
 }
 
 fn tracker(ext: &str) -> Tracker {
-    Tracker::new(SourceId(format!("ami:{ext}")), Extension::parse(ext))
+    Tracker::new(
+        SourceId(format!("ami:{ext}")),
+        Follow::One(Extension::parse(ext)),
+    )
+}
+
+/// The events of a batch, without their extension tags.
+fn kinds(events: &[ExtensionEvent]) -> Vec<CallEventKind> {
+    events.iter().map(|e| e.event.kind.clone()).collect()
 }
 
 /// Plays every act, returning the events produced per act.
@@ -42,7 +50,7 @@ fn play(t: &mut Tracker, name: &str) -> Vec<Vec<CallEventKind>> {
             for m in &messages {
                 t.on_message(m, now, &mut out);
             }
-            out.into_iter().map(|e| e.kind).collect()
+            kinds(&out)
         })
         .collect()
 }
@@ -153,16 +161,18 @@ fn listing_after_reconnect_picks_up_the_ringing_call() {
     for m in all[1..].iter().flat_map(|(_, m)| m) {
         t.on_message(m, now, &mut out);
     }
-    let kinds: Vec<_> = out.iter().map(|e| e.kind.clone()).collect();
     assert_eq!(
-        kinds,
+        kinds(&out),
         vec![
             ringing("+15555550001", Some("C M BURNS"), Direction::Inbound),
             CallEventKind::Answered,
             ended(EndReason::Hangup)
         ]
     );
-    assert!(out[0].at < now, "the listed call started before we saw it");
+    assert!(
+        out[0].event.at < now,
+        "the listed call started before we saw it"
+    );
 }
 
 #[test]
@@ -186,16 +196,16 @@ fn redirected_call_ends_as_transferred_and_names_the_callers_channel() {
     for m in &all[0].1 {
         t.on_message(m, now, &mut out);
     }
-    let (call, peer) = t.peer_channel(None).expect("a live call");
+    let (call, peer) = t.peer_channel("201", None).expect("a live call");
     assert_eq!(call, "1700000800.1");
     assert_eq!(peer, "PJSIP/provider-00080001");
-    t.mark_transferred(&call);
+    t.mark_transferred("201", &call);
     out.clear();
     for m in &all[1].1 {
         t.on_message(m, now, &mut out);
     }
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].kind, ended(EndReason::Transferred));
+    assert_eq!(out[0].event.kind, ended(EndReason::Transferred));
 }
 
 #[test]
@@ -216,7 +226,7 @@ fn unanswered_leg_without_caller_hangup_ends_after_the_retry_window() {
     t.tick(now + chrono::Duration::seconds(5), &mut out);
     assert_eq!(out.len(), 1, "still inside the retry window");
     t.tick(now + chrono::Duration::seconds(21), &mut out);
-    assert_eq!(out[1].kind, ended(EndReason::Cancelled));
+    assert_eq!(out[1].event.kind, ended(EndReason::Cancelled));
 }
 
 #[test]
@@ -226,10 +236,67 @@ fn extension_matching() {
     assert!(e.owns("SIP/201-0000000a"));
     assert!(!e.owns("PJSIP/2010-0000000a"));
     assert!(!e.owns("Local/201@from-queue-00000001;1"));
-    assert!(e.local("Local/201@from-queue-00000001;1"));
+    assert_eq!(local_target("Local/201@from-queue-00000001;1"), Some("201"));
+    let every = Follow::Every;
+    assert_eq!(every.owner("PJSIP/201-0000000a"), Some("201"));
+    assert_eq!(every.owner("SIP/4711-0000000a"), Some("4711"));
+    assert_eq!(every.owner("PJSIP/provider-00080001"), None);
+    assert_eq!(
+        every.owner("PJSIP/4930123456-00080001"),
+        None,
+        "a trunk named by its number"
+    );
+    assert_eq!(every.owner("Local/201@from-queue-00000001;1"), None);
+    assert_eq!(every.owner("DAHDI/1-1"), None);
     let e = Extension::parse("PJSIP/201");
     assert!(e.owns("PJSIP/201-0000000a"));
     assert!(!e.owns("SIP/201-0000000a"));
     assert_eq!(duration_secs("01:02:03"), 3723);
     assert_eq!(duration_secs("junk"), 0);
+}
+
+/// Plays every act into a tracker following every extension: per act, (extension, kind).
+fn play_floor(name: &str) -> Vec<Vec<(String, CallEventKind)>> {
+    let mut t = Tracker::new(SourceId("ami".into()), Follow::Every);
+    let now = chrono::Utc::now();
+    acts(name)
+        .into_iter()
+        .map(|(_, messages)| {
+            let mut out = Vec::new();
+            for m in &messages {
+                t.on_message(m, now, &mut out);
+            }
+            out.into_iter()
+                .map(|e| (e.extension, e.event.kind))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn floor_mode_follows_every_extension_from_one_connection() {
+    let acts = play_floor("ring_group_elsewhere.ami");
+    let ext = |e: &str| e.to_string();
+    let caller = || ringing("+15555550141", Some("Barney Gumble"), Direction::Inbound);
+    assert_eq!(
+        acts[0],
+        vec![(ext("201"), caller()), (ext("202"), caller())]
+    );
+    assert_eq!(
+        acts[1],
+        vec![
+            (ext("202"), CallEventKind::Answered),
+            (ext("201"), ended(EndReason::AnsweredElsewhere))
+        ]
+    );
+    assert_eq!(acts[2], vec![(ext("202"), ended(EndReason::Hangup))]);
+    // Two calls at once on two extensions: each tagged with its own.
+    let all = play_floor("two_extensions.ami").concat();
+    for (e, number) in [("201", "+15555550130"), ("202", "+15555550150")] {
+        let mine: Vec<_> = all.iter().filter(|(x, _)| x == e).map(|(_, k)| k).collect();
+        assert_eq!(mine.len(), 3, "{e}: {all:?}");
+        assert!(matches!(mine[0], CallEventKind::Ringing { remote, .. } if remote.0 == number));
+        assert_eq!(*mine[2], ended(EndReason::Hangup));
+    }
+    assert!(all.iter().all(|(e, _)| e == "201" || e == "202"), "{all:?}");
 }
