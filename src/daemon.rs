@@ -174,8 +174,8 @@ impl App {
             )
             .run(self.engine.subscribe(), journal_stopped),
         );
-        match (listener, self.webhook_token()) {
-            (Some(listener), Some(token)) => {
+        if let (Some(listener), Some(token)) = (listener, self.webhook_token()) {
+            {
                 let state = self.api_state(&input, Some(token));
                 let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
                 tracing::info!(port, "webhook listening on 127.0.0.1");
@@ -186,7 +186,6 @@ impl App {
                     }
                 });
             }
-            (Some(_), None) | (None, _) => {}
         }
         match bind_local(&self.paths.socket()) {
             Ok(listener) => {

@@ -99,7 +99,7 @@ struct Floor {
     events: mpsc::Receiver<ExtensionEvent>,
     health: mpsc::Receiver<Input>,
     control: Arc<AmiControl>,
-    _stop: watch::Sender<bool>,
+    _stop: tokio_util::sync::DropGuard,
 }
 
 impl Floor {
@@ -118,13 +118,13 @@ impl Floor {
             secrets,
         );
         let (tx, health) = mpsc::channel(256);
-        let (stop, stopped) = watch::channel(false);
-        supervise(source, tx, stopped);
+        let stop = tokio_util::sync::CancellationToken::new();
+        supervise(source, tx, stop.clone());
         Floor {
             events,
             health,
             control,
-            _stop: stop,
+            _stop: stop.drop_guard(),
         }
     }
 
