@@ -3,7 +3,8 @@
 //! One [`Settings`] struct, validated once at start. `SCREENPOP_CONFIG` names the file
 //! (default: XDG config dir `screenpop/config.toml`), `SCREENPOP_DATA_DIR` the folder for the
 //! database (default: XDG data dir `screenpop/`). A broken file is reported with its line and
-//! the offending field. Secrets never live here: config refers to keyring entries by name.
+//! the offending field (field paths and the checks: [`validate`]). Secrets never live here:
+//! config refers to keyring entries by name.
 
 mod directories;
 mod engine;
@@ -11,12 +12,14 @@ mod pbx;
 mod preserve;
 mod relay;
 mod sources;
+mod validate;
 
 pub use directories::*;
 pub use engine::{EngineSettings, DEFAULT_STALE_CALL_S};
 pub use pbx::{AmiConfig, FritzConfig};
 pub use relay::RelaySettings;
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
+pub use validate::FieldError;
 
 use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
 use serde::{Deserialize, Serialize};
@@ -390,81 +393,6 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Checks what serde cannot: known region, sane numbers.
-    fn validate(&self, path: &Path, text: Option<&str>) -> Result<(), ConfigError> {
-        let invalid = |section: &str, key: &str, message: String| ConfigError::Invalid {
-            path: path.display().to_string(),
-            line: text
-                .and_then(|t| line_of(t, section, key))
-                .map(|l| format!(" line {l}"))
-                .unwrap_or_default(),
-            field: format!("{section}.{key}"),
-            message,
-        };
-        if let Err(e) = self.phone_rules() {
-            return Err(invalid("phone", "default_region", e.to_string()));
-        }
-        if !(4..=15).contains(&self.phone.match_last_digits) {
-            return Err(invalid(
-                "phone",
-                "match_last_digits",
-                "must be between 4 and 15".into(),
-            ));
-        }
-        if self.webhook.enabled && self.webhook.port == 0 {
-            return Err(invalid("webhook", "port", "must not be 0".into()));
-        }
-        if self.lookup.budget_ms == 0 || self.lookup.budget_ms > 60_000 {
-            return Err(invalid(
-                "lookup",
-                "budget_ms",
-                "must be between 1 and 60000".into(),
-            ));
-        }
-        if !(60..=7 * 24 * 3600).contains(&self.engine.stale_call_s) {
-            return Err(invalid(
-                "engine",
-                "stale_call_s",
-                "must be between 60 (a minute) and 604800 (a week)".into(),
-            ));
-        }
-        if let Err((key, message)) = crate::rules::validate(&self.rule_list) {
-            return Err(invalid("rule", &key, message));
-        }
-        for d in &self.directories {
-            if let Err(message) = crate::directory::check(d) {
-                return Err(invalid(
-                    "directory",
-                    "kind",
-                    format!("{}: {message}", d.name()),
-                ));
-            }
-        }
-        if let Some(name) = first_duplicate(self.directories.iter().map(|d| d.name())) {
-            return Err(invalid(
-                "directory",
-                "name",
-                format!("two directories are named {name:?}; names must be unique"),
-            ));
-        }
-        if let Err(p) = self.relay.check() {
-            return Err(invalid("relay", p.key, p.message));
-        }
-        for source in &self.sources {
-            source
-                .check()
-                .map_err(|p| invalid("source", p.key, p.message))?;
-        }
-        if let Some(name) = first_duplicate(self.sources.iter().map(|s| s.name())) {
-            return Err(invalid(
-                "source",
-                "name",
-                format!("two sources are named {name:?}; names must be unique"),
-            ));
-        }
-        Ok(())
-    }
-
     /// The number rules these settings describe.
     pub fn phone_rules(&self) -> Result<PhoneRules, crate::phone::UnknownRegion> {
         PhoneRules::new(&self.phone.default_region, self.phone.match_last_digits)
@@ -483,12 +411,6 @@ impl Settings {
     }
 }
 
-/// The first name that occurs twice.
-fn first_duplicate(names: impl Iterator<Item = String>) -> Option<String> {
-    let mut seen = std::collections::HashSet::new();
-    names.into_iter().find(|n| !seen.insert(n.clone()))
-}
-
 /// Env values are TOML scalars when they parse as one (`true`, `17321`), else plain strings.
 fn env_value(raw: &str) -> toml::Value {
     toml::from_str::<toml::Table>(&format!("v = {raw}"))
@@ -497,137 +419,5 @@ fn env_value(raw: &str) -> toml::Value {
         .unwrap_or_else(|| toml::Value::String(raw.to_string()))
 }
 
-/// The 1-based line where `key` is set inside `[section]` (or `[[section]]`), if any.
-fn line_of(text: &str, section: &str, key: &str) -> Option<usize> {
-    let mut current = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-        } else if current == section {
-            if let Some((k, _)) = t.split_once('=') {
-                if k.trim() == key {
-                    return Some(i + 1);
-                }
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let env: Vec<_> = env
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
-        Settings::from_parts(Path::new("/etc/screenpop.toml"), Some(text), &env)
-    }
-
-    #[test]
-    fn defaults_need_no_file() {
-        let s = Settings::from_parts(Path::new("x"), None, &[]).unwrap();
-        assert_eq!(s.phone.default_region, "US");
-        assert_eq!(s.webhook.port, 17321);
-        assert_eq!(s.notify.pop_on, PopOn::Ringing);
-        assert_eq!(s.lookup.budget_ms, 800);
-        assert_eq!(s.directory_chain().len(), 1);
-    }
-
-    #[test]
-    fn file_then_env_override() {
-        let s = parse(
-            "[phone]\ndefault_region = \"DE\"\n[notify]\nauto_open = true\n",
-            &[
-                ("SCREENPOP_WEBHOOK__PORT", "4000"),
-                ("SCREENPOP_PHONE__DEFAULT_REGION", "FR"),
-            ],
-        )
-        .unwrap();
-        assert_eq!(s.phone.default_region, "FR");
-        assert_eq!(s.webhook.port, 4000);
-        assert!(s.notify.auto_open);
-    }
-
-    #[test]
-    fn broken_file_names_line_and_field() {
-        let err = parse("[phone]\n\ndefault_region = 5\n", &[])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 3"), "{err}");
-        assert!(err.contains("default_region"), "{err}");
-        let err = parse("[notify]\npop_on = \"sometimes\"\n", &[])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 2") && err.contains("sometimes"), "{err}");
-        let err = parse("[phone]\nregion = \"DE\"\n", &[])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("unknown field `region`"), "{err}");
-    }
-
-    #[test]
-    fn invalid_region_is_caught_with_its_line() {
-        let err = parse("\n[phone]\ndefault_region = \"XX\"\n", &[])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("line 3") && err.contains("phone.default_region"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn saved_settings_load_back_the_same() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/config.toml");
-        let mut s = parse("[notify]\nauto_open = true\n", &[]).unwrap();
-        s.webhook.port = 4100;
-        s.save(&path).unwrap();
-        let paths = Paths {
-            config_file: path.clone(),
-            data_dir: dir.path().into(),
-        };
-        let text = std::fs::read_to_string(&path).unwrap();
-        let back = Settings::from_parts(&path, Some(&text), &[]).unwrap();
-        assert!(back.notify.auto_open);
-        assert_eq!(back.webhook.port, 4100);
-        assert_eq!(back.directory_chain(), s.directory_chain());
-        s.lookup.budget_ms = 0;
-        let err = s.save(&paths.config_file).unwrap_err().to_string();
-        assert!(err.contains("lookup.budget_ms"), "{err}");
-        let kept = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(kept, text, "a refused save leaves the file as it was");
-    }
-
-    #[test]
-    fn saving_over_a_commented_file_keeps_the_comments() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        let written = "# front desk\n[notify]\nauto_open = false  # ask Marge first\n";
-        std::fs::write(&path, written).unwrap();
-        let mut s = Settings::from_parts(&path, Some(written), &[]).unwrap();
-        s.notify.auto_open = true;
-        s.save(&path).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("# front desk\n[notify]\n"), "{text}");
-        assert!(
-            text.contains("auto_open = true  # ask Marge first"),
-            "{text}"
-        );
-        let back = Settings::from_parts(&path, Some(&text), &[]).unwrap();
-        assert!(back.notify.auto_open);
-        assert_eq!(back.webhook.port, s.webhook.port);
-    }
-
-    #[test]
-    fn bad_env_value_names_the_variable() {
-        let err = parse("", &[("SCREENPOP_WEBHOOK__PORT", "lots")])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("SCREENPOP_WEBHOOK__PORT"), "{err}");
-    }
-}
+mod tests;

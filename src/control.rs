@@ -23,6 +23,21 @@ pub enum ControlError {
     InvalidTarget(String),
 }
 
+impl ControlError {
+    /// The stable, machine-readable code of this failure — the one mapping every edge uses
+    /// (the local HTTP API's JSON, the desktop page's `{code, message}`, the CLI's exit).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ControlError::NoControl => "no_control",
+            ControlError::NoCall(_) => "no_call",
+            ControlError::InvalidTarget(_) => "invalid_target",
+            ControlError::Refused(_) => "refused",
+            ControlError::NotConnected(_) => "not_connected",
+            ControlError::NoAnswer(_) => "no_answer",
+        }
+    }
+}
+
 /// Longest dial or transfer target accepted.
 const MAX_TARGET: usize = 256;
 

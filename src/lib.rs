@@ -18,7 +18,8 @@
 //! - [`model`] — the shared records (`Customer`, `NewContact`) below store and directories;
 //!   [`link`] — the one http/https URL allowlist.
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
-//! - [`config`] — settings from defaults, TOML file and environment.
+//! - [`config`] — settings from defaults, TOML file and environment; [`check`] — the whole
+//!   settings check (config's own and each directory's), as errors with field paths.
 //! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
 //! - [`relay`] — `screenpop relay`: one PBX connection → per-extension topics on an MQTT
 //!   broker, central lookup and journaling, per-agent ACLs, standby.
@@ -28,6 +29,7 @@
 //! The core knows no window: shells subscribe to [`engine::Engine::subscribe`].
 
 pub mod api;
+pub mod check;
 pub mod config;
 pub mod control;
 pub mod daemon;

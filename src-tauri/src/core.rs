@@ -12,10 +12,21 @@ use screenpop::control::{CallControl, ControlError};
 use screenpop::daemon::App;
 use screenpop::present::Intent;
 use screenpop::secrets::SecretStore;
-use std::sync::atomic::Ordering;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// A runtime switch the agent flips (page, tray); survives a restart with new settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Switch {
+    /// Calls are logged, nothing pops.
+    DoNotDisturb,
+    /// Known callers' profiles are not opened by themselves for now.
+    PauseAutoOpen,
+}
 
 /// Where UI events go (the shell: tray + webview channel).
 pub type Sink = Arc<dyn Fn(UiEvent) + Send + Sync>;
@@ -149,16 +160,15 @@ impl Core {
             .ok_or(ControlError::NoControl)
     }
 
-    /// Flips a runtime switch (`do_not_disturb`, `pause_auto_open`) and returns the status.
-    pub fn set_switch(&self, name: &str, on: bool) -> Result<Status, CommandError> {
+    /// Flips a runtime switch and returns the status.
+    pub fn set_switch(&self, switch: Switch, on: bool) -> Result<Status, CommandError> {
         let app = self.app()?;
-        let switch = match name {
-            "do_not_disturb" => &app.switches.do_not_disturb,
-            "pause_auto_open" => &app.switches.pause_auto_open,
-            other => return Err(CommandError::invalid(format!("no switch named {other:?}"))),
+        let flag: &AtomicBool = match switch {
+            Switch::DoNotDisturb => &app.switches.do_not_disturb,
+            Switch::PauseAutoOpen => &app.switches.pause_auto_open,
         };
-        switch.store(on, Ordering::Relaxed);
-        tracing::info!(switch = name, on, "switch flipped");
+        flag.store(on, Ordering::Relaxed);
+        tracing::info!(?switch, on, "switch flipped");
         self.publish_status();
         Ok(self.status())
     }

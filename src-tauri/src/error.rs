@@ -3,6 +3,7 @@
 //! `code` is stable and machine-readable (the UI branches on `no_control`, `invalid_input`…);
 //! `message` is for the agent. Core errors map here by their kind, never by string matching.
 
+use screenpop::check::FieldError;
 use screenpop::config::ConfigError;
 use screenpop::control::ControlError;
 use screenpop::directory::import::batch::BatchError;
@@ -17,6 +18,10 @@ use serde::Serialize;
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,
+    /// For `invalid_settings`: every field that is wrong, each with its path
+    /// (`directory.1.base_url`) — the settings form shows each next to its field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
 }
 
 impl CommandError {
@@ -25,6 +30,20 @@ impl CommandError {
         Self {
             code,
             message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// Settings with these wrong fields (nothing was written).
+    pub fn fields(fields: Vec<FieldError>) -> Self {
+        let message = match fields.as_slice() {
+            [one] => one.to_string(),
+            many => format!("{} settings need fixing", many.len()),
+        };
+        Self {
+            code: "invalid_settings",
+            message,
+            fields,
         }
     }
 
@@ -36,15 +55,8 @@ impl CommandError {
 
 impl From<ControlError> for CommandError {
     fn from(e: ControlError) -> Self {
-        let code = match e {
-            ControlError::NoControl => "no_control",
-            ControlError::NotConnected(_) => "control_offline",
-            ControlError::Refused(_) => "control_refused",
-            ControlError::NoCall(_) => "no_call",
-            ControlError::NoAnswer(_) => "control_no_answer",
-            ControlError::InvalidTarget(_) => "invalid_input",
-        };
-        Self::new(code, e.to_string())
+        // The core's one code per control failure (the HTTP API answers the same codes).
+        Self::new(e.code(), e.to_string())
     }
 }
 

@@ -22,10 +22,24 @@ pub enum UiEvent {
     Status { status: Status },
     /// A click the window carries out (the new-contact form, prefilled).
     Intent { intent: Intent },
-    /// Show this part of the window (`log`, `settings`).
-    Navigate { view: String },
+    /// Show this part of the window.
+    Navigate { view: View },
     /// Something the agent should read (a dial that could not be placed…).
     Notice { message: String },
+}
+
+/// A part of the window the shell can send the page to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// The greeting card and the call log.
+    Log,
+    /// The settings.
+    Settings,
+    /// The local contacts.
+    Contacts,
+    /// First-run setup.
+    Setup,
 }
 
 impl UiEvent {

@@ -8,13 +8,16 @@
 //!   started on demand and ended when the agent closes it; its page's commands are relayed
 //!   over the link to [`handlers`] here.
 //!
-//! Module map: [`core`] the running core, [`events`] the engine→page mapping, [`status`] the
+//! Module map: [`command`] the page's commands (declared in [`command_names`]), [`core`] the running core, [`events`] the engine→page mapping, [`status`] the
 //! tray state, [`handlers`] the page's commands, [`shell`] the wiring, [`link`] the protocol,
 //! [`server`] and [`instance`] its two ends in this process, [`window_process`], [`tray`],
 //! [`deeplink`], [`autostart`], [`error`].
 
-pub mod autostart;
+// First: its macro (`with_commands!`) is used by `command`.
+#[macro_use]
 pub mod command_names;
+pub mod autostart;
+pub mod command;
 pub mod core;
 pub mod deeplink;
 pub mod error;

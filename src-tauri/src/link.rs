@@ -3,10 +3,12 @@
 //! (`screenpop-window`) and a second launch of `screenpop-desktop` connect to it.
 //!
 //! One JSON object per line. A client's first line is its [`Hello`]. A window then sends
-//! [`Request`]s (a command name and its arguments, exactly as the page invoked it) and reads
+//! [`Request`]s (a typed [`Command`], parsed from what the page invoked) and reads
 //! [`ToWindow`] lines: replies, progress, the events the page subscribed to, and "show" /
 //! "quit". A second launch hands over its arguments and is answered with one line.
 
+use crate::command::Command;
+use crate::error::CommandError;
 use screenpop::config::Paths;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -38,13 +40,34 @@ pub enum Hello {
     Launch { args: Vec<String> },
 }
 
-/// One command from the page, relayed by the window process.
+/// One command from the page, relayed by the window process (which parsed it already).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Request {
     pub id: u64,
-    pub command: String,
-    #[serde(default)]
-    pub args: Value,
+    pub command: Command,
+}
+
+/// A request line as read, before its command is checked: a bad command is answered with a
+/// `{code, message}` under its id instead of ending the link.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawRequest {
+    pub id: u64,
+    pub command: Value,
+}
+
+impl RawRequest {
+    /// The typed request, or the error to answer it with.
+    pub fn parse(self) -> Result<Request, (u64, CommandError)> {
+        let name = self.command.get("command").and_then(Value::as_str);
+        let name = name.unwrap_or_default().to_string();
+        let args = self.command.get("args").cloned().unwrap_or(Value::Null);
+        Command::parse(&name, args)
+            .map(|command| Request {
+                id: self.id,
+                command,
+            })
+            .map_err(|e| (self.id, e))
+    }
 }
 
 /// What the core sends the window process.

@@ -2,7 +2,7 @@
 //! second launches on the owner-only socket, and carries each window request out on its own
 //! task (a slow CRM lookup does not hold up a call-log page).
 
-use crate::link::{self, Hello, Request, ToWindow};
+use crate::link::{self, Hello, RawRequest, ToWindow};
 use crate::shell::Shell;
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,8 +68,16 @@ async fn window_session(
     });
     shell.window.attach(link.clone());
     loop {
-        match link::read::<_, Request>(&mut read).await {
-            Ok(Some(request)) => {
+        match link::read::<_, RawRequest>(&mut read).await {
+            Ok(Some(raw)) => {
+                let request = match raw.parse() {
+                    Ok(request) => request,
+                    Err((id, e)) => {
+                        let result = Err(serde_json::to_value(e).unwrap_or_default());
+                        let _ = link.send(ToWindow::Reply { id, result });
+                        continue;
+                    }
+                };
                 let (shell, link) = (Arc::clone(&shell), link.clone());
                 tokio::spawn(async move {
                     let result = shell.request(&request, &link).await;

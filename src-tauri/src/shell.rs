@@ -6,10 +6,11 @@
 //! link — the one whose page called `subscribe` — and queues the few events that need the
 //! window (an intent, a notice, "show settings") until a fresh page subscribes.
 
-use crate::core::{self, Core, Sink};
+use crate::command::Answerer;
+use crate::core::{self, Core, Sink, Switch};
 use crate::deeplink;
 use crate::error::CommandError;
-use crate::events::UiEvent;
+use crate::events::{UiEvent, View};
 use crate::handlers;
 use crate::link::{Request, ToWindow};
 use crate::lock;
@@ -112,35 +113,38 @@ impl Shell {
         request: &Request,
         link: &WindowLink,
     ) -> Result<Value, CommandError> {
-        if request.command == "subscribe" {
-            let pending = self.delivery.attach(link.clone());
-            let calls = self
-                .core
-                .app()
-                .map(|a| a.engine.live_calls())
-                .unwrap_or_default();
-            let snapshot = Snapshot {
-                status: self.core.status(),
-                calls,
-                pending,
-            };
-            return serde_json::to_value(snapshot)
-                .map_err(|e| CommandError::new("internal", e.to_string()));
+        match request.command.answerer() {
+            Answerer::Link => {}
+            Answerer::Core => {
+                let (id, link) = (request.id, link.clone());
+                let progress =
+                    move |value: Value| drop(link.send(ToWindow::Progress { id, value }));
+                return handlers::handle(&self.core, request.command.clone(), &progress).await;
+            }
+            Answerer::Window => {
+                return Err(CommandError::new(
+                    "misrouted",
+                    format!("{} is the window's own command", request.command.name()),
+                ))
+            }
         }
-        if !handlers::is_relayed(&request.command) {
-            return Err(CommandError::new(
-                "unknown_command",
-                format!("no command named {:?}", request.command),
-            ));
-        }
-        let (id, link) = (request.id, link.clone());
-        let progress = move |value: Value| drop(link.send(ToWindow::Progress { id, value }));
-        handlers::handle(&self.core, &request.command, &request.args, &progress).await
+        let pending = self.delivery.attach(link.clone());
+        let calls = self
+            .core
+            .app()
+            .map(|a| a.engine.live_calls())
+            .unwrap_or_default();
+        let snapshot = Snapshot {
+            status: self.core.status(),
+            calls,
+            pending,
+        };
+        serde_json::to_value(snapshot).map_err(|e| CommandError::new("internal", e.to_string()))
     }
 
-    /// Shows a part of the window (`log`, `settings`), starting the window if it is closed.
-    pub fn navigate(&self, view: &str) {
-        (self.core.sink())(UiEvent::Navigate { view: view.into() });
+    /// Shows a part of the window, starting the window if it is closed.
+    pub fn navigate(&self, view: View) {
+        (self.core.sink())(UiEvent::Navigate { view });
     }
 
     /// `screenpop-desktop` was started (again) with `args`: `tel:`/`sip:`/`callto:` links
@@ -170,14 +174,14 @@ impl Shell {
     pub async fn menu(&self, action: MenuAction) {
         let status = self.core.status();
         let flipped = match action {
-            MenuAction::ShowLog => return self.navigate("log"),
-            MenuAction::Settings => return self.navigate("settings"),
+            MenuAction::ShowLog => return self.navigate(View::Log),
+            MenuAction::Settings => return self.navigate(View::Settings),
             MenuAction::ToggleDnd => self
                 .core
-                .set_switch("do_not_disturb", !status.do_not_disturb),
+                .set_switch(Switch::DoNotDisturb, !status.do_not_disturb),
             MenuAction::TogglePauseAutoOpen => self
                 .core
-                .set_switch("pause_auto_open", !status.pause_auto_open),
+                .set_switch(Switch::PauseAutoOpen, !status.pause_auto_open),
             MenuAction::Quit => return self.quit(),
         };
         if let Err(e) = flipped {

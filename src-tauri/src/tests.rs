@@ -4,9 +4,11 @@
 //! events, a second launch. Calls arrive over the real webhook on a free port; secrets in
 //! memory.
 
+use crate::command::Command;
 use crate::core::Core;
+use crate::core::Switch;
 use crate::events::UiEvent;
-use crate::link::{self, Hello, Request, ToWindow};
+use crate::link::{self, Hello, ToWindow};
 use crate::shell::Shell;
 use crate::window_process::WindowProcess;
 use crate::{handlers, instance, server};
@@ -152,9 +154,13 @@ fn ringing_known_caller_reaches_the_window_as_call_then_logged_events() {
 #[test]
 fn switches_change_the_status_and_survive_a_restart() {
     let f = started();
-    let status = f.core.set_switch("do_not_disturb", true).expect("switch");
+    let status = f
+        .core
+        .set_switch(Switch::DoNotDisturb, true)
+        .expect("switch");
     assert_eq!(status.state, crate::status::TrayState::Dnd);
-    assert!(f.core.set_switch("volume", true).is_err());
+    let volume = handle(&f.core, "set_switch", json!({"name": "volume", "on": true}));
+    assert_eq!(volume.unwrap_err()["code"], "invalid_input");
     let settings = Settings::from_parts(
         &f.core.paths().config_file,
         Some(&format!("[webhook]\nport = {}\n", f.port)),
@@ -180,9 +186,11 @@ fn switches_change_the_status_and_survive_a_restart() {
     block_on(f.core.stop());
 }
 
+/// `command(args)` as the page invokes it: parsed into a [`Command`], then carried out.
 fn handle(core: &Core, command: &str, args: Value) -> Result<Value, Value> {
-    block_on(handlers::handle(core, command, &args, &|_| {}))
-        .map_err(|e| serde_json::to_value(e).expect("error serializes"))
+    let to_json = |e| serde_json::to_value(e).expect("error serializes");
+    let command = Command::parse(command, args).map_err(to_json)?;
+    block_on(handlers::handle(core, command, &|_| {})).map_err(to_json)
 }
 
 #[test]
@@ -277,11 +285,8 @@ impl WindowClient {
     async fn send(&mut self, command: &str, args: Value) -> u64 {
         let id = self.next;
         self.next += 1;
-        let request = Request {
-            id,
-            command: command.into(),
-            args,
-        };
+        // Raw, as any client could send it: a bad name is answered, not fatal to the link.
+        let request = json!({"id": id, "command": {"command": command, "args": args}});
         link::write(&mut self.write, &request)
             .await
             .expect("request");
@@ -419,4 +424,80 @@ fn the_window_link_relays_commands_and_streams_events_to_a_subscribed_page() {
         serving.abort();
     });
     drop(dir);
+}
+
+#[test]
+fn a_bad_base_url_is_refused_with_its_field_and_nothing_is_written() {
+    let f = started();
+    let config = f.core.paths().config_file.clone();
+    let before = std::fs::read(&config).ok();
+    let form = json!({
+        "webhook": {"port": f.port},
+        "directory": [
+            {"kind": "local"},
+            {"kind": "http", "preset": "hubspot", "base_url": "api.hubapi.com", "secret": "hubspot-token"},
+        ],
+    });
+    let checked = handle(&f.core, "config_check", json!({"settings": form.clone()})).unwrap();
+    assert_eq!(checked[0]["field"], "directory.1.base_url", "{checked}");
+    let refused = handle(&f.core, "settings_write", json!({"settings": form})).unwrap_err();
+    assert_eq!(refused["code"], "invalid_settings");
+    assert_eq!(refused["fields"][0]["field"], "directory.1.base_url");
+    assert_eq!(std::fs::read(&config).ok(), before, "nothing written");
+    let ok = json!({"webhook": {"port": f.port}, "directory": [{"kind": "local"}]});
+    assert_eq!(
+        handle(&f.core, "config_check", json!({"settings": ok})),
+        Ok(json!([]))
+    );
+    block_on(f.core.stop());
+}
+
+#[test]
+fn the_capability_and_the_page_use_exactly_the_declared_commands() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let capability: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("capabilities/main-window.json")).unwrap(),
+    )
+    .unwrap();
+    let granted: Vec<String> = capability["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().replace('-', "_"))
+        .collect();
+    let declared: Vec<String> = Command::NAMES
+        .iter()
+        .map(|n| format!("allow_{n}"))
+        .collect();
+    assert_eq!(granted, declared);
+    // Every `call('name'` in the page's modules names a declared command.
+    for entry in std::fs::read_dir(root.join("../ui/js")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for piece in text.split("call('").skip(1) {
+            let name = piece.split('\'').next().unwrap();
+            assert!(
+                Command::NAMES.contains(&name),
+                "{} calls {name:?}, which is not a declared command",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn commands_parse_by_name_and_never_print_a_secret() {
+    let set = Command::parse("secret_set", json!({"name": "crm", "value": "hunter22"})).unwrap();
+    assert_eq!(set.name(), "secret_set");
+    assert!(!format!("{set:?}").contains("hunter22"), "{set:?}");
+    let e = Command::parse("dial", json!({})).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.contains("number")),
+        ("invalid_input", true)
+    );
+    assert!(Command::parse("subscribe", Value::Null).is_ok());
+    for name in Command::NAMES {
+        let e = Command::parse(name, json!({"x": []})).err();
+        assert!(e.is_none_or(|e| e.code == "invalid_input"), "{name}");
+    }
 }

@@ -37,14 +37,15 @@ struct ControlFailure(ControlError);
 
 impl IntoResponse for ControlFailure {
     fn into_response(self) -> Response {
-        let (status, code) = match &self.0 {
-            ControlError::NoControl => (StatusCode::CONFLICT, "no_control"),
-            ControlError::NoCall(_) => (StatusCode::CONFLICT, "no_call"),
-            ControlError::InvalidTarget(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_target"),
-            ControlError::Refused(_) => (StatusCode::BAD_GATEWAY, "refused"),
-            ControlError::NotConnected(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_connected"),
-            ControlError::NoAnswer(_) => (StatusCode::GATEWAY_TIMEOUT, "no_answer"),
+        // The code is the error's own (`ControlError::code`); only the status is HTTP's.
+        let status = match &self.0 {
+            ControlError::NoControl | ControlError::NoCall(_) => StatusCode::CONFLICT,
+            ControlError::InvalidTarget(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ControlError::Refused(_) => StatusCode::BAD_GATEWAY,
+            ControlError::NotConnected(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ControlError::NoAnswer(_) => StatusCode::GATEWAY_TIMEOUT,
         };
+        let code = self.0.code();
         (
             status,
             Json(json!({ "error": self.0.to_string(), "code": code })),

@@ -138,7 +138,7 @@ mod tests {
     fn mistakes_name_their_field() {
         let err = parse("[[source]]\nkind = \"ami\"\naddress = \"pbx\"\nusername = \"u\"\nsecret = \"ami\"\nextension = \"2 01\"\n")
             .unwrap_err();
-        assert!(err.contains("source.extension"), "{err}");
+        assert!(err.contains("source.0.extension"), "{err}");
         let err = parse("[[source]]\nkind = \"ami\"\naddress = \"pbx\"\nusername = \"u\"\npassword = \"x\"\nextension = \"201\"\n")
             .unwrap_err();
         assert!(err.contains("password"), "{err}");

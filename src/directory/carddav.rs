@@ -28,11 +28,30 @@ const CTAG: &str = r#"<?xml version="1.0" encoding="utf-8"?>
   <D:prop><CS:getctag/><D:sync-token/></D:prop>
 </D:propfind>"#;
 
+/// Why CardDAV settings cannot work; [`CarddavSettingsError::key`] names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CarddavSettingsError {
+    #[error("{0}")]
+    Url(String),
+    #[error("a password (secret) needs a username (basic auth)")]
+    SecretWithoutUser,
+}
+
+impl CarddavSettingsError {
+    /// The field of `[[directory]] kind = "carddav"` this concerns.
+    pub fn key(&self) -> &'static str {
+        match self {
+            CarddavSettingsError::Url(_) => "url",
+            CarddavSettingsError::SecretWithoutUser => "username",
+        }
+    }
+}
+
 /// Whether CardDAV settings can work.
-pub fn check(s: &CarddavSettings) -> Result<(), String> {
-    check_http_url("url", &s.url)?;
+pub fn check(s: &CarddavSettings) -> Result<(), CarddavSettingsError> {
+    check_http_url("", &s.url).map_err(|m| CarddavSettingsError::Url(m.trim_start().into()))?;
     if s.secret.is_some() && s.username.is_none() {
-        return Err("secret needs username (basic auth)".into());
+        return Err(CarddavSettingsError::SecretWithoutUser);
     }
     Ok(())
 }
@@ -63,7 +82,7 @@ impl CarddavDirectory {
         settings: &CarddavSettings,
         ctx: &BuildContext,
     ) -> Result<Self, String> {
-        check(settings)?;
+        check(settings).map_err(|e| format!("{}: {e}", e.key()))?;
         let timeout =
             Duration::from_millis(settings.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).max(1));
         let client = reqwest::Client::builder()

@@ -27,25 +27,47 @@ const FILTER_VARS: &[&str] = &["e164", "national", "digits", "tail", "last4"];
 /// At most this many entries per search.
 const SIZE_LIMIT: i32 = 50;
 
+/// Why LDAP settings cannot work; [`LdapSettingsError::key`] names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LdapSettingsError {
+    #[error("must start with ldap:// or ldaps:// (got {0:?})")]
+    Scheme(String),
+    #[error("is required (where the people are, e.g. ou=people,dc=example,dc=com)")]
+    NoBaseDn,
+    #[error("is for ldap:// URLs; ldaps:// is already encrypted")]
+    StartTlsOnLdaps,
+    #[error("unknown placeholder {{{0}}} (known: e164, national, digits, tail, last4)")]
+    Placeholder(String),
+}
+
+impl LdapSettingsError {
+    /// The field of `[[directory]] kind = "ldap"` this concerns.
+    pub fn key(&self) -> &'static str {
+        match self {
+            LdapSettingsError::Scheme(_) => "url",
+            LdapSettingsError::NoBaseDn => "base_dn",
+            LdapSettingsError::StartTlsOnLdaps => "starttls",
+            LdapSettingsError::Placeholder(_) => "filter",
+        }
+    }
+}
+
 /// Whether LDAP settings can work.
-pub fn check(s: &LdapSettings) -> Result<(), String> {
+pub fn check(s: &LdapSettings) -> Result<(), LdapSettingsError> {
     let url = s.url.to_ascii_lowercase();
     if !(url.starts_with("ldap://") || url.starts_with("ldaps://")) {
-        return Err(format!(
-            "url must start with ldap:// or ldaps:// (got {:?})",
-            s.url
-        ));
+        return Err(LdapSettingsError::Scheme(s.url.clone()));
     }
     if s.base_dn.trim().is_empty() {
-        return Err("base_dn is required".into());
+        return Err(LdapSettingsError::NoBaseDn);
     }
     if s.starttls && url.starts_with("ldaps://") {
-        return Err("starttls is for ldap:// URLs; ldaps:// is already encrypted".into());
+        return Err(LdapSettingsError::StartTlsOnLdaps);
     }
     let filter = s.filter.as_deref().unwrap_or(DEFAULT_FILTER);
     for name in super::http::placeholder::names(filter) {
         if !FILTER_VARS.contains(&name.as_str()) {
-            return Err(format!("filter: unknown placeholder {{{name}}}"));
+            return Err(LdapSettingsError::Placeholder(name));
         }
     }
     Ok(())
@@ -64,7 +86,7 @@ pub struct LdapDirectory {
 impl LdapDirectory {
     /// Builds the connector `name` from its settings.
     pub fn new(name: String, settings: &LdapSettings, ctx: &BuildContext) -> Result<Self, String> {
-        check(settings)?;
+        check(settings).map_err(|e| format!("{}: {e}", e.key()))?;
         let secret_name = settings
             .secret
             .clone()

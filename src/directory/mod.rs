@@ -114,7 +114,7 @@ pub struct BuildContext {
 }
 
 /// Builds the configured directories in chain order. A directory whose settings cannot work
-/// (already refused by [`check`] at load) becomes one that reports why on every lookup.
+/// (already refused by `crate::check` at load) becomes one that reports why on every lookup.
 pub fn build(configs: &[DirectoryConfig], ctx: &BuildContext) -> Vec<Arc<dyn Directory>> {
     configs
         .iter()
@@ -142,13 +142,47 @@ pub fn build(configs: &[DirectoryConfig], ctx: &BuildContext) -> Vec<Arc<dyn Dir
         .collect()
 }
 
-/// Whether a directory's settings can work (run when the config is loaded).
-pub fn check(config: &DirectoryConfig) -> Result<(), String> {
+/// Why a directory's settings cannot work: each kind's own typed error, with the key of
+/// its `[[directory]]` entry ([`DirectorySettingsError::key`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectorySettingsError {
+    #[error(transparent)]
+    Http(#[from] http::template::HttpSettingsError),
+    #[error(transparent)]
+    Ldap(#[from] ldap::LdapSettingsError),
+    #[error(transparent)]
+    Carddav(#[from] carddav::CarddavSettingsError),
+}
+
+impl DirectorySettingsError {
+    /// The key inside the `[[directory]]` entry (`base_url`, `lookup.url`, `base_dn`…).
+    pub fn key(&self) -> &str {
+        match self {
+            DirectorySettingsError::Http(e) => &e.key,
+            DirectorySettingsError::Ldap(e) => e.key(),
+            DirectorySettingsError::Carddav(e) => e.key(),
+        }
+    }
+
+    /// What is wrong, without the key.
+    pub fn message(&self) -> String {
+        match self {
+            DirectorySettingsError::Http(e) => e.message.clone(),
+            DirectorySettingsError::Ldap(e) => e.to_string(),
+            DirectorySettingsError::Carddav(e) => e.to_string(),
+        }
+    }
+}
+
+/// Whether a directory's settings can work: each kind checks its own.
+pub fn check(config: &DirectoryConfig) -> Result<(), DirectorySettingsError> {
     match config {
         DirectoryConfig::Local { .. } => Ok(()),
-        DirectoryConfig::Http(s) => http::template::HttpTemplate::resolve(s).map(|_| ()),
-        DirectoryConfig::Ldap(s) => ldap::check(s),
-        DirectoryConfig::Carddav(s) => carddav::check(s),
+        DirectoryConfig::Http(s) => http::template::HttpTemplate::resolve(s)
+            .map(drop)
+            .map_err(Into::into),
+        DirectoryConfig::Ldap(s) => Ok(ldap::check(s)?),
+        DirectoryConfig::Carddav(s) => Ok(carddav::check(s)?),
     }
 }
 

@@ -116,14 +116,16 @@ fn yes() -> bool {
     true
 }
 
-/// Config checks serde cannot make: `(field, message)` of the first problem.
-pub fn validate(configs: &[RuleConfig]) -> Result<(), (String, String)> {
+/// Config checks serde cannot make: `(rule index, field, message)` of every problem.
+pub fn validate(configs: &[RuleConfig]) -> Vec<(usize, &'static str, String)> {
+    let mut out = Vec::new();
     for (i, c) in configs.iter().enumerate() {
         let name = c.name.clone().unwrap_or_else(|| format!("rule {}", i + 1));
         if let Some(t) = &c.transfer {
             if t.trim().is_empty() || t.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
-                return Err((
-                    "transfer".into(),
+                out.push((
+                    i,
+                    "transfer",
                     format!("rule {name:?}: {t:?} is not a number, extension or sip: URI"),
                 ));
             }
@@ -133,8 +135,8 @@ pub fn validate(configs: &[RuleConfig]) -> Result<(), (String, String)> {
             .as_deref()
             .is_some_and(|p| p.trim().is_empty())
         {
-            return Err(("prefix".into(), format!("rule {name:?}: empty prefix")));
+            out.push((i, "when.prefix", format!("rule {name:?}: empty prefix")));
         }
     }
-    Ok(())
+    out
 }

@@ -3,6 +3,7 @@
 //! the page's channel. "show" brings the window to the front; "quit" or a broken link ends
 //! the window process (the core owns everything that must outlive it).
 
+use screenpop_desktop::command::Command;
 use screenpop_desktop::link::{self, Hello, Request, ToWindow};
 use screenpop_desktop::lock;
 use serde_json::{json, Value};
@@ -59,22 +60,13 @@ impl Link {
         Ok((link, read))
     }
 
-    /// Sends `command(args)` to the core and waits for its answer; `progress` hears the
+    /// Sends `command` to the core and waits for its answer; `progress` hears the
     /// command's progress reports.
-    pub async fn call(
-        &self,
-        command: &str,
-        args: Value,
-        progress: Option<Channel<Value>>,
-    ) -> Reply {
+    pub async fn call(&self, command: Command, progress: Option<Channel<Value>>) -> Reply {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         lock(&self.pending).insert(id, Pending { reply, progress });
-        let request = Request {
-            id,
-            command: command.to_string(),
-            args,
-        };
+        let request = Request { id, command };
         if self.out.send(request).is_err() {
             lock(&self.pending).remove(&id);
             return Err(gone());

@@ -87,7 +87,12 @@ enum Command {
 #[derive(Subcommand)]
 enum ConfigCommand {
     /// Validate the configuration (file and SCREENPOP_* environment).
-    Check,
+    Check {
+        /// Print every problem as `[{"field": "directory.1.base_url", "message": …}]`
+        /// (zero-based entry indexes; `[]` when all is well); exit 2 if any.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the config file path screenpop reads (with --data: the data directory).
     Path {
         #[arg(long)]
@@ -137,7 +142,7 @@ fn main() -> ExitCode {
 /// Config problems are exit 2; they carry this marker through anyhow.
 fn load() -> Result<(Paths, Settings)> {
     let paths = Paths::from_env().map_err(output::usage)?;
-    let settings = Settings::load(&paths).map_err(output::usage)?;
+    let settings = screenpop::check::load(&paths).map_err(output::usage)?;
     Ok((paths, settings))
 }
 
@@ -210,8 +215,15 @@ fn config(command: ConfigCommand) -> Result<ExitCode> {
             };
             println!("{}", path.display());
         }
-        ConfigCommand::Check => {
-            let settings = Settings::load(&paths).map_err(output::usage)?;
+        ConfigCommand::Check { json: true } => {
+            let problems = screenpop::check::file_problems(&paths);
+            println!("{}", serde_json::to_string_pretty(&problems)?);
+            if !problems.is_empty() {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        ConfigCommand::Check { json: false } => {
+            let settings = screenpop::check::load(&paths).map_err(output::usage)?;
             let origin = if paths.config_file.exists() {
                 "file"
             } else {

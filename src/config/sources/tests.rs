@@ -61,24 +61,24 @@ fn bad_sources_name_the_key() {
     let cases = [
         (
             "kind = \"baresip\"\naddress = \"localhost\"",
-            "source.address",
+            "source.0.address",
         ),
         (
             "kind = \"baresip\"\naddress = \"h:1\"\nkeepalive_s = 0",
-            "source.keepalive_s",
+            "source.0.keepalive_s",
         ),
         (
             "kind = \"mqtt\"\nurl = \"http://x\"\nextension = \"1\"",
-            "source.url",
+            "source.0.url",
         ),
         (
             "kind = \"mqtt\"\nurl = \"mqtt://u:pw@x\"\nextension = \"1\"",
             "username",
         ),
-        ("kind = \"mqtt\"\nurl = \"mqtt://x\"", "source.topic"),
+        ("kind = \"mqtt\"\nurl = \"mqtt://x\"", "source.0.topic"),
         (
             "kind = \"mqtt\"\nurl = \"mqtt://x\"\nextension = \"1\"\nsecret = \"p\"",
-            "source.secret",
+            "source.0.secret",
         ),
         (
             "kind = \"mqtt\"\nurl = \"mqtt://x\"\nextension = \"1\"\nformat = \"xml\"",

@@ -48,7 +48,7 @@ pub struct HttpDirectory {
 impl HttpDirectory {
     /// Builds the connector `name` from its settings.
     pub fn new(name: String, settings: &HttpSettings, ctx: &BuildContext) -> Result<Self, String> {
-        let template = HttpTemplate::resolve(settings)?;
+        let template = HttpTemplate::resolve(settings).map_err(|e| e.to_string())?;
         let client = reqwest::Client::builder()
             .user_agent(concat!("screenpop/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(template.timeout)

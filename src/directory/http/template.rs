@@ -13,6 +13,28 @@ use crate::directory::Customer;
 use serde_json::Value;
 use std::time::Duration;
 
+/// Why HTTP settings cannot work: the key of `[[directory]] kind = "http"` it concerns
+/// (`base_url`, `lookup.url`, `map.name`…) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct HttpSettingsError {
+    pub key: String,
+    pub message: String,
+}
+
+fn bad(key: impl Into<String>, message: impl Into<String>) -> HttpSettingsError {
+    HttpSettingsError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// A URL setting that is not http(s).
+fn http_url(key: &str, url: &str) -> Result<(), HttpSettingsError> {
+    // Worded for a message shown next to the field: "must start with http:// or https://…".
+    check_http_url("", url).map_err(|m| bad(key, m.trim_start()))
+}
+
 /// How the secret is presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Auth {
@@ -127,7 +149,7 @@ pub const CREATE_VARS: &[&str] = &[
 
 impl HttpTemplate {
     /// Merges the preset under the user's keys and checks the result.
-    pub fn resolve(user: &HttpSettings) -> Result<Self, String> {
+    pub fn resolve(user: &HttpSettings) -> Result<Self, HttpSettingsError> {
         let s = match user.preset {
             Some(p) => presets::merge(presets::preset(p), user),
             None => user.clone(),
@@ -135,10 +157,10 @@ impl HttpTemplate {
         let base_url = s
             .base_url
             .clone()
-            .ok_or("base_url is required (the CRM's API address)")?;
-        check_http_url("base_url", &base_url)?;
+            .ok_or_else(|| bad("base_url", "is required (the CRM's API address)"))?;
+        http_url("base_url", &base_url)?;
         if let Some(app) = &s.app_url {
-            check_http_url("app_url", app)?;
+            http_url("app_url", app)?;
         }
         let auth = match (s.auth.as_deref().unwrap_or("none"), s.auth_name.clone()) {
             ("none", _) => Auth::None,
@@ -147,17 +169,21 @@ impl HttpTemplate {
             ("header", Some(n)) => Auth::Header(n),
             ("query", Some(n)) => Auth::Query(n),
             ("header" | "query", None) => {
-                return Err("auth = \"header\"/\"query\" needs auth_name".into())
+                return Err(bad(
+                    "auth_name",
+                    "is required with auth = \"header\" or \"query\"",
+                ))
             }
             (other, _) => {
-                return Err(format!(
-                    "auth = {other:?}: expected bearer, basic, header, query or none"
+                return Err(bad(
+                    "auth",
+                    format!("{other:?}: expected bearer, basic, header, query or none"),
                 ))
             }
         };
         let database = s.database.clone().or_else(|| default_database(&base_url));
         let lookup = request("lookup", &s.lookup, LOOKUP_VARS)?
-            .ok_or("lookup.url is required (or a preset)")?;
+            .ok_or_else(|| bad("lookup.url", "is required (or a preset)"))?;
         let m = &s.map;
         let list = |v: &Option<OneOrMany>| v.as_ref().map(OneOrMany::items).unwrap_or_default();
         let map = Mapping {
@@ -165,7 +191,7 @@ impl HttpTemplate {
             id: m
                 .id
                 .clone()
-                .ok_or("map.id is required (where a result's id is)")?,
+                .ok_or_else(|| bad("map.id", "is required (where a result's id is)"))?,
             name: list(&m.name),
             company: list(&m.company),
             phones: list(&m.phones),
@@ -175,7 +201,7 @@ impl HttpTemplate {
             error: m.error.clone(),
         };
         if map.name.is_empty() {
-            return Err("map.name is required (where a result's name is)".into());
+            return Err(bad("map.name", "is required (where a result's name is)"));
         }
         for (what, t) in [
             ("profile_url", &s.profile_url),
@@ -190,9 +216,10 @@ impl HttpTemplate {
         }
         let journal = request("journal_request", &s.journal_request, JOURNAL_VARS)?;
         if s.journal && journal.is_none() {
-            return Err(
-                "journal = true needs journal_request.url (or a preset that has one)".into(),
-            );
+            return Err(bad(
+                "journal_request.url",
+                "is required with journal = true (or a preset that has one)",
+            ));
         }
         let create = request("create", &s.create, CREATE_VARS)?;
         let login = request("login", &s.login, &[])?;
@@ -273,7 +300,11 @@ impl HttpTemplate {
     }
 }
 
-fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Request>, String> {
+fn request(
+    what: &str,
+    t: &RequestTemplate,
+    vars: &[&str],
+) -> Result<Option<Request>, HttpSettingsError> {
     let Some(url) = t.url.clone() else {
         return Ok(None);
     };
@@ -285,8 +316,13 @@ fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Requ
         .method
         .as_deref()
         .unwrap_or(if t.body.is_some() { "POST" } else { "GET" });
-    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| format!("{what}.method {method:?} is not an HTTP method"))?;
+    let method =
+        reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+            bad(
+                format!("{what}.method"),
+                format!("{method:?} is not an HTTP method"),
+            )
+        })?;
     Ok(Some(Request {
         method,
         url,
@@ -295,10 +331,10 @@ fn request(what: &str, t: &RequestTemplate, vars: &[&str]) -> Result<Option<Requ
     }))
 }
 
-fn check_placeholders(what: &str, template: &str, vars: &[&str]) -> Result<(), String> {
+fn check_placeholders(what: &str, template: &str, vars: &[&str]) -> Result<(), HttpSettingsError> {
     for name in placeholder::names(template) {
         if !COMMON.contains(&name.as_str()) && !vars.contains(&name.as_str()) {
-            return Err(format!("{what}: unknown placeholder {{{name}}}"));
+            return Err(bad(what, format!("unknown placeholder {{{name}}}")));
         }
     }
     Ok(())
