@@ -174,9 +174,10 @@ impl App {
             )
             .run(self.engine.subscribe(), journal_stopped),
         );
-        if let (Some(listener), Some(token)) = (listener, self.webhook_token()) {
+        let requests = Arc::new(api::control::SeenRequests::default());
+        if let (Some(listener), Some(token)) = (listener, self.webhook_token().await) {
             {
-                let state = self.api_state(&input, Some(token));
+                let state = self.api_state(&input, Some(token), &requests);
                 let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
                 tracing::info!(port, "webhook listening on 127.0.0.1");
                 let stopped = stop.clone().cancelled_owned();
@@ -189,7 +190,7 @@ impl App {
         }
         match bind_local(&self.paths.socket()) {
             Ok(listener) => {
-                let state = self.api_state(&input, None);
+                let state = self.api_state(&input, None, &requests);
                 let stopped = stop.clone().cancelled_owned();
                 feeds.spawn(async move {
                     if let Err(e) = api::serve_local(listener, state, stopped).await {
@@ -279,15 +280,17 @@ impl App {
 
     /// The webhook token from the keyring (created on first run); `None` when the webhook
     /// is off or there is no keyring.
-    fn webhook_token(&self) -> Option<String> {
+    async fn webhook_token(&self) -> Option<String> {
         if !self.settings.webhook.enabled {
             return None;
         }
-        match secrets::get_or_create(
-            self.secrets.as_ref(),
+        match secrets::read_or_create(
+            &self.secrets,
             &self.settings.webhook.token_secret,
             secrets::random_token,
-        ) {
+        )
+        .await
+        {
             Ok(token) => Some(token),
             Err(e) => {
                 // Without a token the TCP webhook would be open to every local user: keep
@@ -298,13 +301,19 @@ impl App {
         }
     }
 
-    fn api_state(&self, input: &mpsc::Sender<Input>, token: Option<String>) -> Arc<ApiState> {
+    fn api_state(
+        &self,
+        input: &mpsc::Sender<Input>,
+        token: Option<String>,
+        requests: &Arc<api::control::SeenRequests>,
+    ) -> Arc<ApiState> {
         Arc::new(ApiState {
             input: input.clone(),
             token,
             status: self.status_report(),
             source: SourceId("webhook".into()),
             controls: self.sources.controls.clone(),
+            requests: Arc::clone(requests),
         })
     }
 

@@ -20,7 +20,8 @@
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment; [`check`] — the whole
 //!   settings check (config's own and each directory's), as errors with field paths.
-//! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
+//! - [`secrets`] — the OS keyring, read off the async workers; [`control`] — the call-control
+//!   trait; [`sync`] — the poison-tolerant lock helpers.
 //! - [`relay`] — `screenpop relay`: one PBX connection → per-extension topics on an MQTT
 //!   broker, central lookup and journaling, per-agent ACLs, standby.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
@@ -48,3 +49,4 @@ pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod store;
+pub mod sync;

@@ -12,7 +12,7 @@ mod output;
 mod relay;
 mod rules;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use screenpop::config::{Paths, Settings};
 use std::path::PathBuf;
@@ -115,22 +115,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    if daemon {
-        // Before the runtime's threads exist: they would each get an arena otherwise.
-        screenpop::memory::limit_arenas();
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("screenpop: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(dispatch(cli.command)) {
+    match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("screenpop: {e:#}");
@@ -146,55 +131,61 @@ fn load() -> Result<(Paths, Settings)> {
     Ok((paths, settings))
 }
 
-async fn dispatch(command: Command) -> Result<ExitCode> {
+/// The verbs that talk to the daemon (and the keyring and config tools) are plain blocking
+/// code: they read the config only when they need it and start no async runtime.
+fn dispatch(command: Command) -> Result<ExitCode> {
+    let paths = || Paths::from_env().map_err(output::usage);
     match command {
-        Command::Run => {
-            let (paths, settings) = load()?;
-            run(paths, settings).await
-        }
-        Command::Relay { command } => {
-            let (paths, settings) = load()?;
-            relay::run(paths, settings, command).await
-        }
-        Command::Event { kind } => {
-            let (paths, settings) = load()?;
-            client::post_event(&paths, &settings, kind).await
-        }
-        Command::Calls(command) => {
-            let (paths, settings) = load()?;
-            calls::run(&paths, &settings, command).await
-        }
-        Command::Status { json } => {
-            let (paths, settings) = load()?;
-            client::status(&paths, &settings, json).await
-        }
-        Command::Lookup(args) => {
-            let (paths, settings) = load()?;
-            inspect::lookup(paths, settings, args).await
-        }
-        Command::Contacts { command } => {
-            let (paths, settings) = load()?;
-            contacts::run(paths, settings, command).await
-        }
-        Command::Log(args) => {
-            let (paths, _) = load()?;
-            inspect::log(paths, args).await
-        }
-        Command::Outbox { json, command } => {
-            let (paths, _) = load()?;
-            inspect::outbox(paths, json, command).await
-        }
-        Command::Rules { command } => {
-            let (paths, settings) = load()?;
-            rules::run(paths, settings, command).await
-        }
+        Command::Event { kind } => client::post_event(&paths()?, kind),
+        Command::Calls(command) => calls::run(&paths()?, command),
+        Command::Status { json } => client::status(&paths()?, json),
         Command::Secret { command } => inspect::secret(command),
         Command::Config { command } => config(command),
+        Command::Run => {
+            // Before the runtime's threads exist: they would each get an arena otherwise.
+            screenpop::memory::limit_arenas();
+            runtime()?.block_on(async {
+                let (paths, settings) = load()?;
+                run(paths, settings).await
+            })
+        }
+        Command::Relay { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            relay::run(paths, settings, command).await
+        }),
+        Command::Lookup(args) => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            inspect::lookup(paths, settings, args).await
+        }),
+        Command::Contacts { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            contacts::run(paths, settings, command).await
+        }),
+        Command::Log(args) => runtime()?.block_on(async {
+            let (paths, _) = load()?;
+            inspect::log(paths, args).await
+        }),
+        Command::Outbox { json, command } => runtime()?.block_on(async {
+            let (paths, _) = load()?;
+            inspect::outbox(paths, json, command).await
+        }),
+        Command::Rules { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            rules::run(paths, settings, command).await
+        }),
     }
 }
 
+/// The runtime for the verbs that use the store or the directories (the daemon's size).
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 async fn run(paths: Paths, settings: Settings) -> Result<ExitCode> {
-    use anyhow::Context;
     let secrets = std::sync::Arc::new(screenpop::secrets::Keyring);
     let data_dir: PathBuf = paths.data_dir.clone();
     let app = screenpop::daemon::App::open(paths, settings, secrets)

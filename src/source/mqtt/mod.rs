@@ -84,7 +84,7 @@ impl Mqtt {
         })
     }
 
-    fn options(&self) -> Result<MqttOptions, SourceError> {
+    async fn options(&self) -> Result<MqttOptions, SourceError> {
         let mut options = MqttOptions::new(
             self.client_id.clone(),
             self.broker.host.clone(),
@@ -98,15 +98,9 @@ impl Mqtt {
         if let Some(user) = &self.config.username {
             let password = match &self.config.secret {
                 None => String::new(),
-                Some(name) => self
-                    .secrets
-                    .get(name)
-                    .map_err(|e| SourceError::Login(e.to_string()))?
-                    .ok_or_else(|| {
-                        SourceError::Login(format!(
-                            "no password in the keyring under {name:?}: store it with `screenpop secret set {name}`"
-                        ))
-                    })?,
+                Some(name) => crate::secrets::require(&self.secrets, name)
+                    .await
+                    .map_err(|e| SourceError::Login(e.to_string()))?,
             };
             options.set_credentials(user.clone(), password);
         }
@@ -226,7 +220,7 @@ impl Source for Mqtt {
     }
 
     async fn run(&self, sink: &mut EventSink) -> Result<(), SourceError> {
-        let (client, mut eventloop) = AsyncClient::new(self.options()?, 64);
+        let (client, mut eventloop) = AsyncClient::new(self.options().await?, 64);
         let _link = LinkGuard(self);
         let mut connected = false;
         // Messages whose events are on their way into the store, in arrival order: each is
