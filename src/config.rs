@@ -8,6 +8,7 @@
 
 mod directories;
 mod engine;
+mod oauth;
 mod pbx;
 mod preserve;
 mod relay;
@@ -16,6 +17,7 @@ mod validate;
 
 pub use directories::*;
 pub use engine::{EngineSettings, DEFAULT_STALE_CALL_S};
+pub use oauth::{OAuthFlow, OAuthSettings};
 pub use pbx::{AmiConfig, FritzConfig};
 pub use relay::RelaySettings;
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};

@@ -33,6 +33,18 @@ const ENGINE_STOP: Duration = Duration::from_secs(10);
 /// How long stopping waits for a journal delivery in flight.
 const JOURNAL_STOP: Duration = Duration::from_secs(2);
 
+/// Owns a task something else spawned: awaits it, or aborts and awaits it once `stop` is
+/// cancelled.
+async fn owned(mut task: tokio::task::JoinHandle<()>, stop: CancellationToken) {
+    tokio::select! {
+        _ = &mut task => {}
+        () = stop.cancelled() => {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
 /// Runs `work` until it ends or `stop` is cancelled, whichever comes first.
 async fn until_stopped(stop: CancellationToken, work: impl Future) {
     let _ = stop.run_until_cancelled_owned(work).await;
@@ -248,16 +260,28 @@ impl App {
             present::run(
                 self.engine.subscribe(),
                 policy,
-                Box::new(DesktopNotifier::new(click_tx)),
+                Box::new(DesktopNotifier::new(click_tx.clone())),
             ),
         ));
+        let prompts = present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);
+        helpers.spawn(owned(prompts, stop.clone()));
         let unhandled = self.intents.clone();
         let dialler = self.sources.controls.first().cloned();
         let (tracker, token) = (helpers.clone(), stop.clone());
+        let (settings, secrets) = (self.settings.clone(), Arc::clone(&self.secrets));
         helpers.spawn(until_stopped(
             stop.clone(),
             async move {
                 while let Some(intent) = click_rx.recv().await {
+                    if let Intent::SignIn { directory } = &intent {
+                        let sign_in = crate::oauth::connect::sign_in(
+                            settings.clone(),
+                            directory.clone(),
+                            Arc::clone(&secrets),
+                        );
+                        tracker.spawn(until_stopped(token.clone(), sign_in));
+                        continue;
+                    }
                     if let (Some(control), Intent::Dial { number }) = (&dialler, &intent) {
                         let (control, number) = (Arc::clone(control), number.clone());
                         tracker.spawn(until_stopped(token.clone(), async move {

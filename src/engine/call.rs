@@ -85,7 +85,7 @@ pub(super) async fn run(
     let mut journaled = upstream.journaled;
     let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = parsed
         .number()
-        .filter(|_| upstream.matches.is_empty())
+        .filter(|_| !upstream.looked_up)
         .cloned()
         .map(|n| {
             let chain = Arc::clone(&engine.chain);
@@ -103,7 +103,7 @@ pub(super) async fn run(
         remote: parsed,
         remote_name: remote_name.filter(|n| !n.trim().is_empty()),
         line,
-        lookup: if !upstream.matches.is_empty() {
+        lookup: if upstream.looked_up {
             upstream_answer(upstream.matches)
         } else if lookup.is_some() {
             LookupState::Pending
@@ -131,6 +131,8 @@ pub(super) async fn run(
     let mut lost: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     let mut published = lookup.is_none();
     let mut transfer: Option<Transferring> = None;
+    // The lookup of a party that replaced the first one mid-call (a transfer).
+    let mut relookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = None;
     if published {
         let live = !recovered && view.state == CallState::Ringing;
         transfer = route(&engine, &mut view, live);
@@ -145,6 +147,11 @@ pub(super) async fn run(
                 let live = !recovered && view.state == CallState::Ringing;
                 transfer = route(&engine, &mut view, live);
                 published = true;
+                engine.publish(view.clone());
+            }
+            outcome = async { relookup.as_mut().expect("guarded").await }, if relookup.is_some() => {
+                relookup = None;
+                view.lookup = lookup_done(&outcome);
                 engine.publish(view.clone());
             }
             result = async { transfer.as_mut().expect("guarded").await }, if transfer.is_some() => {
@@ -180,7 +187,12 @@ pub(super) async fn run(
                             let upstream = upstream.map(|u| *u).unwrap_or_default();
                             journaled |= upstream.journaled;
                             // The relay's lookup landed after its first ringing: replace in place.
-                            if !upstream.matches.is_empty() && view.customer().is_none() {
+                            let better = if upstream.matches.is_empty() {
+                                view.lookup == LookupState::Pending
+                            } else {
+                                view.customer().is_none()
+                            };
+                            if upstream.looked_up && better {
                                 lookup = None;
                                 view.lookup = upstream_answer(upstream.matches);
                                 let live = !recovered && view.state == CallState::Ringing;
@@ -188,6 +200,24 @@ pub(super) async fn run(
                                 published = true;
                                 engine.publish(view.clone());
                             }
+                            let _ = effects.send(Effect { done: vec![id], change: Change::Nothing });
+                        }
+                        CallEventKind::PartyChanged { remote, remote_name } => {
+                            // A transfer moved the customer onto this call: look them up like
+                            // any caller and update the pop in place (no routing rules: already
+                            // routed).
+                            view.number = remote.0.clone();
+                            view.remote = engine.rules.normalise(&remote.0);
+                            view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
+                            lookup = None;
+                            relookup = view.remote.number().cloned().map(|n| {
+                                let chain = Arc::clone(&engine.chain);
+                                async move { chain.lookup(&n).await }.boxed()
+                            });
+                            view.lookup = if relookup.is_some() { LookupState::Pending } else { LookupState::NotApplicable };
+                            published = true;
+                            tracing::info!(call_id = %view.key.call_id, "remote party changed");
+                            engine.publish(view.clone());
                             let _ = effects.send(Effect { done: vec![id], change: Change::Nothing });
                         }
                         CallEventKind::Answered => {
@@ -229,6 +259,11 @@ pub(super) async fn run(
         if let Ok(outcome) = tokio::time::timeout(LATE_LOOKUP_GRACE, pending).await {
             view.lookup = lookup_done(&outcome);
             route(&engine, &mut view, false);
+        }
+    }
+    if let Some(pending) = relookup.take() {
+        if let Ok(outcome) = tokio::time::timeout(LATE_LOOKUP_GRACE, pending).await {
+            view.lookup = lookup_done(&outcome);
         }
     }
     if let Some(pending) = transfer.take() {

@@ -11,7 +11,7 @@
 
 mod control;
 mod floor;
-mod tls;
+pub(crate) mod tls;
 
 use crate::config::{BrokerAddress, MqttConfig, MqttFormat};
 use crate::event::SourceId;
