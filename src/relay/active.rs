@@ -411,7 +411,6 @@ fn kind_name(kind: &CallEventKind) -> &'static str {
         CallEventKind::Answered => "answered",
         CallEventKind::PartyChanged { .. } => "party_changed",
         CallEventKind::Ended { .. } => "ended",
-        CallEventKind::PartyChanged { .. } => "party_changed",
     }
 }
 
