@@ -84,29 +84,16 @@ pub struct MemoryStore(Mutex<HashMap<String, String>>);
 
 impl SecretStore for MemoryStore {
     fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned())
+        Ok(crate::sync::lock(&self.0).get(name).cloned())
     }
 
     fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.into(), value.into());
+        crate::sync::lock(&self.0).insert(name.into(), value.into());
         Ok(())
     }
 
     fn delete(&self, name: &str) -> Result<bool, SecretError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name)
-            .is_some())
+        Ok(crate::sync::lock(&self.0).remove(name).is_some())
     }
 }
 

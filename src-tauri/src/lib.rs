@@ -34,8 +34,6 @@ pub mod window_process;
 #[cfg(test)]
 mod tests;
 
-/// Locks `m`, taking over a lock that a panicking thread left poisoned: every holder here
-/// writes whole values, so what is inside is still consistent.
-pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// The core's poison-tolerant lock (every holder writes whole values, so what is inside a
+/// poisoned lock is still consistent).
+pub use screenpop::sync::lock;
