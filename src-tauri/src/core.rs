@@ -72,8 +72,8 @@ impl Core {
     }
 
     /// The keyring (secrets go straight here from the settings form).
-    pub fn secrets(&self) -> &dyn SecretStore {
-        self.secrets.as_ref()
+    pub fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
     }
 
     /// Opens the app with `settings` and runs it until [`Core::stop`]. A failure to open or

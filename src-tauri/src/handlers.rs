@@ -17,6 +17,7 @@ use screenpop::directory::chain::LookupOutcome;
 use screenpop::directory::import::batch::{self, Format, Progress};
 use screenpop::phone::Normalised;
 use screenpop::present::opener;
+use screenpop::secrets;
 use screenpop::store::calls::{CallLog, LogQuery};
 use screenpop::store::contacts::Contacts;
 use serde::Serialize;
@@ -118,14 +119,18 @@ pub async fn handle(
         }
         Command::SecretStatus { names } => {
             // Which of these keyring entries are set; values never leave the keyring.
-            let set = names
-                .into_iter()
-                .map(|n| Ok((n.clone(), core.secrets().get(&n)?.is_some())))
-                .collect::<Result<Vec<_>, CommandError>>()?;
+            // The keyring is a D-Bus round trip: off the async workers, like every secret.
+            let mut set = Vec::with_capacity(names.len());
+            for n in names {
+                let known = secrets::read(core.secrets(), &n).await?.is_some();
+                set.push((n, known));
+            }
             json(set)
         }
-        Command::SecretSet { name, value } => json(core.secrets().set(&name, &value.0)?),
-        Command::SecretDelete { name } => json(core.secrets().delete(&name)?),
+        Command::SecretSet { name, value } => {
+            json(secrets::write(core.secrets(), &name, &value.0).await?)
+        }
+        Command::SecretDelete { name } => json(secrets::remove(core.secrets(), &name).await?),
         // A profile or create-contact page; http/https only (the core's opener).
         Command::OpenUrl { url } => json(opener::open_url(&url)?),
         Command::SetSwitch { name, on } => json(core.set_switch(name, on)?),
