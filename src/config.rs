@@ -7,6 +7,7 @@
 //! config refers to keyring entries by name.
 
 mod directories;
+mod oauth;
 mod pbx;
 mod preserve;
 mod relay;
@@ -14,6 +15,7 @@ mod sources;
 mod validate;
 
 pub use directories::*;
+pub use oauth::{OAuthFlow, OAuthSettings};
 pub use pbx::{AmiConfig, FritzConfig};
 pub use relay::RelaySettings;
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};

@@ -121,12 +121,23 @@ impl App {
         let presenter = present::spawn(
             self.engine.subscribe(),
             policy,
-            Box::new(DesktopNotifier::new(click_tx)),
+            Box::new(DesktopNotifier::new(click_tx.clone())),
         );
+        let sign_in_prompts = present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);
         let unhandled = self.intents.clone();
         let dialler = self.sources.controls.first().cloned();
+        let (settings, secrets) = (self.settings.clone(), Arc::clone(&self.secrets));
         let clicks = tokio::spawn(async move {
+            let mut signing_in = tokio::task::JoinSet::new();
             while let Some(intent) = click_rx.recv().await {
+                if let Intent::SignIn { directory } = &intent {
+                    signing_in.spawn(crate::oauth::connect::sign_in(
+                        settings.clone(),
+                        directory.clone(),
+                        Arc::clone(&secrets),
+                    ));
+                    continue;
+                }
                 if let (Some(control), Intent::Dial { number }) = (&dialler, &intent) {
                     let (control, number) = (Arc::clone(control), number.clone());
                     tokio::spawn(async move {
@@ -258,6 +269,7 @@ impl App {
             tracing::info!("journal deliveries still in flight; they resume at the next start");
         }
         presenter.abort();
+        sign_in_prompts.abort();
         clicks.abort();
         Ok(())
     }

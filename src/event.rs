@@ -126,6 +126,12 @@ pub enum CallEventKind {
         upstream: Option<Box<Upstream>>,
     },
     Answered,
+    /// The remote party changed mid-call (a transfer, a connected-line update): the pop and
+    /// the log row follow the new party, looked up like any caller.
+    PartyChanged {
+        remote: RawNumber,
+        remote_name: Option<String>,
+    },
     Ended {
         reason: EndReason,
     },

@@ -11,7 +11,7 @@
 //!   URL/URI percent-encoding.
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, the CRM
 //!   connectors (templated HTTP with presets, LDAP, CardDAV), and the chain (order, cache,
-//!   coalescing, health).
+//!   coalescing, health); [`oauth`] — OAuth 2 sign-in and token refresh for HTTP directories.
 //! - [`rules`] — routing rules (VIP → transfer, urgent, auto-open, silent, tag) and their explanation.
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
 //! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
@@ -41,6 +41,7 @@ pub mod journal;
 pub mod link;
 pub mod memory;
 pub mod model;
+pub mod oauth;
 pub mod percent;
 pub mod phone;
 pub mod present;

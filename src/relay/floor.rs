@@ -301,6 +301,15 @@ impl Floor {
                     });
                 }
             }
+            CallEventKind::PartyChanged { .. } => {
+                // A transfer or connected-line update: that extension's pop follows the party.
+                if call.legs.get(&extension).is_some_and(|l| !l.ended) {
+                    out.push(Out::Event {
+                        extension: extension.clone(),
+                        event,
+                    });
+                }
+            }
             CallEventKind::Ended { reason } => {
                 let Some(leg) = call.legs.get_mut(&extension) else {
                     return;

@@ -178,6 +178,14 @@ pub fn to_wire(event: &CallEvent) -> WireEvent {
             }
         }
         CallEventKind::Answered => wire.kind = "answered".into(),
+        CallEventKind::PartyChanged {
+            remote,
+            remote_name,
+        } => {
+            wire.kind = "party_changed".into();
+            wire.from = Some(remote.0.clone());
+            wire.name = remote_name.clone();
+        }
         CallEventKind::Ended { reason } => {
             wire.kind = "ended".into();
             let text = match reason {
@@ -265,6 +273,15 @@ pub fn into_event(wire: WireEvent, source: &SourceId) -> Result<CallEvent, Schem
             upstream,
         },
         "answered" | "answer" | "connected" => CallEventKind::Answered,
+        "party_changed" => CallEventKind::PartyChanged {
+            remote: RawNumber(
+                wire.from
+                    .clone()
+                    .or(number)
+                    .ok_or(SchemaError::Missing("party_changed", "from"))?,
+            ),
+            remote_name: wire.name.clone(),
+        },
         "ended" | "end" | "hangup" | "disconnected" => CallEventKind::Ended {
             reason: match (reason(wire.reason.as_deref()), wire.answered_by.clone()) {
                 (EndReason::AnsweredElsewhere, Some(who)) if !who.trim().is_empty() => {
@@ -279,6 +296,9 @@ pub fn into_event(wire: WireEvent, source: &SourceId) -> Result<CallEvent, Schem
         (Some(id), _) => CallId(id),
         (None, CallEventKind::Ringing { .. }) => CallId(uuid::Uuid::new_v4().to_string()),
         (None, CallEventKind::Answered) => return Err(SchemaError::Missing("answered", "call_id")),
+        (None, CallEventKind::PartyChanged { .. }) => {
+            return Err(SchemaError::Missing("party_changed", "call_id"))
+        }
         (None, _) => return Err(SchemaError::Missing("ended", "call_id")),
     };
     Ok(CallEvent {

@@ -6,6 +6,7 @@
 
 mod calls;
 mod client;
+mod connect;
 mod contacts;
 mod inspect;
 mod output;
@@ -76,6 +77,14 @@ enum Command {
     Rules {
         #[command(subcommand)]
         command: rules::RulesCommand,
+    },
+    /// Sign in to the OAuth 2 provider of the [[directory]] called NAME (tokens go to the keyring).
+    Connect {
+        /// The directory's name (`screenpop config check` lists them).
+        name: String,
+        /// Use the device-code flow (enter a code on another device) instead of the browser.
+        #[arg(long)]
+        device: bool,
     },
     /// Store or delete secrets in the OS keyring (values are read from stdin, never argv).
     Secret {
@@ -168,6 +177,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Outbox { json, command } => runtime()?.block_on(async {
             let (paths, _) = load()?;
             inspect::outbox(paths, json, command).await
+        }),
+        Command::Connect { name, device } => runtime()?.block_on(async {
+            let (_, settings) = load()?;
+            connect::run(&settings, &name, device).await
         }),
         Command::Rules { command } => runtime()?.block_on(async {
             let (paths, settings) = load()?;

@@ -43,7 +43,7 @@ impl FloorState {
                 }
                 self.ended.push_back(event.call.0.clone());
             }
-            CallEventKind::Answered => {}
+            CallEventKind::Answered | CallEventKind::PartyChanged { .. } => {}
         }
     }
 
