@@ -142,9 +142,12 @@ pub enum CallEventKind {
 /// Everything in here came over the network and is untrusted (URLs are checked on parse).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upstream {
-    /// The upstream directory answer, best first; empty = not looked up there (or nobody).
+    /// The upstream directory answer, best first (empty with `looked_up`: nobody matched).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<Customer>,
+    /// The caller was looked up upstream: `matches` is the answer, the desk need not ask.
+    #[serde(default)]
+    pub looked_up: bool,
     /// The publisher journals this call itself, so this desk must not.
     #[serde(default)]
     pub journaled: bool,

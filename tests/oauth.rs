@@ -370,3 +370,148 @@ async fn device_flow_waits_out_authorization_pending() {
     );
     assert_eq!(s.lookup("555-123-4567").await.unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn salesforce_finds_contacts_leads_and_accounts_and_journals_a_task_once() {
+    let crm = Crm::start(Shape::Salesforce, "unused", {
+        let mut lead = Person::new("00Q000000000202", "Marge", "Bouvier", "+15559876543");
+        lead.company = Some("Bouvier Travel".into());
+        let account = Person::new("001000000000303", "Kwik-E-Mart", "", "555.987.6543");
+        vec![lisa_in_salesforce(), lead, account]
+    });
+    let base = format!("http://127.0.0.1:{}", crm.port);
+    let mut server = AuthServer::new(Flavour::Salesforce, CLIENT_ID, Some(CLIENT_SECRET));
+    server.api_base = Some(base.clone());
+    let crm = crm.with_oauth(server);
+    let s = setup(&salesforce_config(&crm)).await;
+    s.connect("salesforce").await;
+
+    let lisa = s.lookup("+1 555 123 4567").await.unwrap();
+    assert_eq!(lisa.len(), 1);
+    assert_eq!(lisa[0].id, "Contact/003000000000101");
+    assert_eq!(lisa[0].company.as_deref(), Some("Springfield Pizza"));
+    assert_eq!(
+        s.dir().profile_url(&lisa[0]).as_deref(),
+        Some(format!("{base}/lightning/r/Contact/003000000000101/view").as_str()),
+        "profile from the token's instance_url"
+    );
+    let mut two: Vec<String> = s
+        .lookup("555-987-6543")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    two.sort();
+    assert_eq!(two, vec!["Account/001000000000303", "Lead/00Q000000000202"]);
+
+    let call = support::calls::record(
+        "sf-call-1",
+        "+15551234567",
+        Some(("salesforce", "Contact/003000000000101")),
+    );
+    assert_eq!(s.dir().journaled(&call).await.unwrap(), Some(false));
+    s.dir().journal(&call).await.unwrap();
+    assert_eq!(
+        s.dir().journaled(&call).await.unwrap(),
+        Some(true),
+        "found by CallObject"
+    );
+    crm.with(|st| {
+        let task = &st.journal_applied[0];
+        assert_eq!(task["TaskSubtype"], "Call");
+        assert_eq!(task["CallObject"], "sf-call-1");
+        assert_eq!(task["CallDurationInSeconds"], 95);
+        assert_eq!(task["WhoId"], "003000000000101");
+        assert_eq!(task["CallType"], "Inbound");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamics_server_to_server_finds_records_in_their_stored_formats_and_logs_a_phonecall() {
+    let crm = Crm::start(Shape::Dynamics, "unused", {
+        let mut contact = Person::new(
+            "c0000000-0000-0000-0000-000000000101",
+            "Lisa",
+            "Simpson",
+            "(555) 123-4567",
+        );
+        contact.company = Some("Springfield Pizza".into());
+        vec![
+            contact,
+            Person::new(
+                "a0000000-0000-0000-0000-000000000202",
+                "Kwik-E-Mart",
+                "",
+                "+15559876543",
+            ),
+            Person::new(
+                "1ead0000-0000-0000-0000-000000000303",
+                "Marge",
+                "Bouvier",
+                "+1 555-222-3333",
+            ),
+        ]
+    });
+    let crm = crm.with_oauth(AuthServer::new(
+        Flavour::Standard,
+        CLIENT_ID,
+        Some(CLIENT_SECRET),
+    ));
+    let base = format!("http://127.0.0.1:{}", crm.port);
+    let toml = format!(
+        "[[directory]]\nkind = \"http\"\npreset = \"dynamics\"\nbase_url = \"{base}\"\ntimeout_ms = 2000\njournal = true\n\
+         [directory.oauth]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"client-secret\"\ntenant = \"contoso.onmicrosoft.com\"\ntoken_url = \"{}\"\n",
+        crm.oauth_url("token"),
+    );
+    let s = setup(&toml).await;
+    // Client credentials: no sign-in, the first lookup gets a token by itself.
+    let lisa = s.lookup("+1 555 123 4567").await.unwrap();
+    assert_eq!(lisa.len(), 1, "national format as stored");
+    assert_eq!(lisa[0].id, "contact/c0000000-0000-0000-0000-000000000101");
+    assert_eq!(lisa[0].company.as_deref(), Some("Springfield Pizza"));
+    assert_eq!(
+        s.dir().profile_url(&lisa[0]).as_deref(),
+        Some(format!("{base}/main.aspx?pagetype=entityrecord&etn=contact&id=c0000000-0000-0000-0000-000000000101").as_str())
+    );
+    assert_eq!(
+        s.lookup("555 987 6543").await.unwrap()[0].id,
+        "account/a0000000-0000-0000-0000-000000000202"
+    );
+    assert_eq!(
+        s.lookup("5552223333").await.unwrap()[0].id,
+        "lead/1ead0000-0000-0000-0000-000000000303"
+    );
+    assert_eq!(
+        crm.auth(|a| a.grants.get("client_credentials").copied()),
+        Some(1),
+        "one token for every lookup"
+    );
+
+    let call = support::calls::record(
+        "dyn-call-1",
+        "+15551234567",
+        Some(("dynamics", "contact/c0000000-0000-0000-0000-000000000101")),
+    );
+    assert_eq!(
+        s.dir().journaled(&call).await.unwrap(),
+        Some(false),
+        "404 by key is a clear no"
+    );
+    s.dir().journal(&call).await.unwrap();
+    assert_eq!(s.dir().journaled(&call).await.unwrap(), Some(true));
+    crm.with(|st| {
+        let pc = &st.journal_applied[0];
+        assert_eq!(
+            pc["regardingobjectid_contact_phonecall@odata.bind"],
+            "/contacts(c0000000-0000-0000-0000-000000000101)"
+        );
+        assert_eq!(
+            pc["phonecall_activity_parties"][0]["partyid_contact@odata.bind"],
+            "/contacts(c0000000-0000-0000-0000-000000000101)"
+        );
+        assert_eq!(pc["statecode"], 1, "closed");
+        assert_eq!(pc["directioncode"], false, "incoming");
+        assert_eq!(pc["actualdurationminutes"], 2);
+    });
+}

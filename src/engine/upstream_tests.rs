@@ -4,9 +4,10 @@
 
 use super::*;
 use crate::directory::{Customer, Directory, JournalError, LookupError};
-use crate::event::{CallId, CallState, Direction, RawNumber, Upstream};
+use crate::event::{CallEventKind, CallId, CallState, Direction, EndReason, RawNumber, Upstream};
 use crate::phone::Normalised;
 use crate::store::cache::LookupCache;
+use crate::store::calls::CallLog;
 use crate::store::outbox::Outbox;
 use crate::store::Store;
 use async_trait::async_trait;
@@ -77,8 +78,8 @@ async fn setup() -> (Arc<Engine>, Arc<Counting>, Store) {
     let engine = Engine::new(
         PhoneRules::new("US", 8).unwrap(),
         chain,
-        CallLog::new(store.clone()),
-        Duration::from_millis(2000),
+        store.clone(),
+        Timing::with_budget(Duration::from_millis(2000)),
     );
     (engine, crm, store)
 }
@@ -97,6 +98,7 @@ async fn a_relay_answer_greets_at_once_and_the_desk_neither_asks_nor_journals() 
     let (tx, task) = engine.start();
     tx.send(ringing(Some(Upstream {
         matches: vec![lisa()],
+        looked_up: true,
         journaled: true,
     })))
     .await
@@ -135,6 +137,7 @@ async fn without_a_caller_the_desk_asks_its_own_chain_and_a_late_relay_answer_re
     assert!(view.customer().is_none());
     tx.send(ringing(Some(Upstream {
         matches: vec![lisa()],
+        looked_up: true,
         journaled: false,
     })))
     .await
@@ -153,4 +156,25 @@ async fn without_a_caller_the_desk_asks_its_own_chain_and_a_late_relay_answer_re
     task.await.unwrap();
     assert_eq!(crm.0.load(Ordering::SeqCst), 1);
     assert_eq!(Outbox::new(store).pending().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_relay_that_found_nobody_spares_the_desks_crm_too() {
+    let (engine, crm, _) = setup().await;
+    let mut rx = engine.subscribe();
+    let (tx, task) = engine.start();
+    tx.send(ringing(Some(Upstream {
+        matches: vec![],
+        looked_up: true,
+        journaled: true,
+    })))
+    .await
+    .unwrap();
+    let EngineEvent::Call { view } = next(&mut rx).await else {
+        panic!()
+    };
+    assert!(matches!(view.lookup, LookupState::Done { ref matches, .. } if matches.is_empty()));
+    drop(tx);
+    task.await.unwrap();
+    assert_eq!(crm.0.load(Ordering::SeqCst), 0);
 }

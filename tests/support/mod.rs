@@ -28,6 +28,7 @@ pub mod oauth;
 pub mod ports;
 pub mod process;
 pub mod radicale;
+pub mod relay;
 
 pub use browser::BrowserCapture;
 pub use daemon::Daemon;

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use std::process::ExitCode;
 use transport::{ExchangeError, Transport};
 
-mod transport;
+pub mod transport;
 
 #[derive(Subcommand)]
 pub enum EventKind {
@@ -150,6 +150,10 @@ pub fn post_event(paths: &Paths, kind: EventKind) -> Result<ExitCode> {
 
 /// `screenpop status`
 pub fn status(paths: &Paths, json: bool) -> Result<ExitCode> {
+    // On the relay host, the relay answers on its own socket.
+    if let Some(shown) = crate::relay::status(paths, json) {
+        return shown;
+    }
     let status = request(paths, "GET", "/v1/status", None)?;
     if json {
         print_json(&status)?;

@@ -38,7 +38,7 @@ enum Command {
     /// MQTT broker (foreground, until SIGINT/SIGTERM); `relay acl` prints the broker's ACL.
     Relay {
         #[command(subcommand)]
-        command: relay::RelayCommand,
+        command: Option<relay::RelayCommand>,
     },
     /// Post a simulated call event to the running daemon's webhook.
     Event {
@@ -111,7 +111,7 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let daemon = matches!(cli.command, Command::Run);
+    let daemon = matches!(cli.command, Command::Run | Command::Relay { command: None });
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| {
         if daemon {
             "screenpop=info".into()
@@ -204,7 +204,7 @@ async fn run(paths: Paths, settings: Settings) -> Result<ExitCode> {
     let app = screenpop::daemon::App::open(paths, settings, secrets)
         .await
         .with_context(|| format!("cannot open screenpop's data in {}", data_dir.display()))?;
-    app.run(screenpop::daemon::signals()).await?;
+    app.serve(screenpop::daemon::signals()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

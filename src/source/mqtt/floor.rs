@@ -174,6 +174,7 @@ impl Mqtt {
             } = &mut event.kind
             {
                 up.matches.clear();
+                up.looked_up = false;
             }
         }
         event
