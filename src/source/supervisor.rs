@@ -52,6 +52,20 @@ pub struct EventSink {
 }
 
 impl EventSink {
+    /// A sink for a one-off run of `source` outside the supervisor ("Test connection"):
+    /// what the source reports arrives on the receiver; `true` on the sender stops it.
+    pub fn detached(source: SourceId) -> (Self, mpsc::Receiver<Input>, watch::Sender<bool>) {
+        let (input, heard) = mpsc::channel(16);
+        let (stop_tx, stop) = watch::channel(false);
+        let sink = EventSink {
+            source,
+            input,
+            stop,
+            connected: false,
+        };
+        (sink, heard, stop_tx)
+    }
+
     /// Hands an event to the engine; false if the engine is gone (stop reading).
     pub async fn send(&self, event: CallEvent) -> bool {
         self.input.send(Input::Event(event)).await.is_ok()

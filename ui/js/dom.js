@@ -26,14 +26,15 @@ export function fill(node, ...children) {
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
 
-/** "2 min. ago", "yesterday", or a date for older calls. */
+/** "just now" (under 5 s), "12 s ago", "3 min ago", "2 h ago", "yesterday", or a date. */
 export function relativeTime(iso, now = Date.now()) {
   const then = new Date(iso).getTime();
   const seconds = Math.round((then - now) / 1000);
   const abs = Math.abs(seconds);
-  if (abs < 45) return 'just now';
-  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
-  if (abs < 86400) return relative.format(Math.round(seconds / 3600), 'hour');
+  if (abs < 5) return 'just now';
+  if (abs < 60) return seconds <= 0 ? `${abs} s ago` : `in ${abs} s`;
+  if (abs < 3600) return relative.format(Math.trunc(seconds / 60), 'minute');
+  if (abs < 86400) return relative.format(Math.trunc(seconds / 3600), 'hour');
   if (abs < 7 * 86400) return relative.format(Math.round(seconds / 86400), 'day');
   return new Date(iso).toLocaleDateString();
 }
