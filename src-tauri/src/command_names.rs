@@ -64,6 +64,8 @@ macro_rules! with_commands {
             ContactsPage "contacts_page" { search: Option<String>, limit: i64, offset: i64 },
             /// Deletes a local contact.
             DeleteContact "delete_contact" { id: String },
+            /// "Test rules": which of the form's rules fire for a call from `number`, and why.
+            TestRules "test_rules" { number: String, settings: Value },
             /// Whether this desk still needs first-run setup (no config file, no contacts).
             SetupNeeded "setup_needed" {},
             /// Closes the window to the tray (the window process answers).

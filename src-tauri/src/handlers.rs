@@ -158,6 +158,9 @@ pub async fn handle(
         Command::DeleteContact { id } => {
             json(Contacts::new(core.app()?.store.clone()).delete(&id).await?)
         }
+        Command::TestRules { number, settings } => {
+            json(trial::test_rules(core, &number, settings).await?)
+        }
         Command::SetupNeeded {} => {
             let no_file = !core.paths().config_file.exists();
             let count = Contacts::new(core.app()?.store.clone()).count().await?;

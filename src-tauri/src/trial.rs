@@ -84,3 +84,28 @@ pub async fn send_test_call(core: &Core, number: &str) -> Result<String, Command
     }));
     Ok(call_id)
 }
+
+/// "Test rules": which of the form's rules (not saved yet) would fire for an inbound call
+/// from `number` now, and why — the caller looked up through the running chain.
+pub async fn test_rules(core: &Core, number: &str, settings: Value) -> Result<Value, CommandError> {
+    use screenpop::event::Direction;
+    use screenpop::rules::{Facts, Rulebook};
+    let settings = screenpop::check::settings_from_json(settings).map_err(CommandError::fields)?;
+    let app = core.app()?;
+    let remote = app.rules.normalise(number);
+    let outcome = app.lookup(number).await;
+    let customer = outcome.as_ref().and_then(|(_, o)| o.matches.first());
+    let facts = Facts {
+        direction: Direction::Inbound,
+        number,
+        remote: &remote,
+        customer,
+        local_time: chrono::Local::now().naive_local(),
+    };
+    let book = Rulebook::new(&settings.rules, &settings.rule_list);
+    Ok(json!({
+        "customer": customer,
+        "rules": book.explain(&facts),
+        "decision": book.decide(&facts).log_line(),
+    }))
+}

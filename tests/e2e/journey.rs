@@ -171,7 +171,7 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     s.click("#lookup-form button[type=submit]");
     s.wait_text("#lookup-answer", "Lisa Simpson");
     s.wait_text("#lookup-steps", "local: found 1");
-    s.click("#set-notify-missed");
+    s.click("#f-notify-missed");
     s.click("#settings-save");
     s.wait_text("#settings-result", "Saved and applied");
     s.wait_text("#status-cause", "All sources up (webhook)");
