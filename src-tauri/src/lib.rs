@@ -34,6 +34,8 @@ pub mod trial;
 pub mod window_process;
 
 #[cfg(test)]
+mod contacts_bench;
+#[cfg(test)]
 mod tests;
 
 /// Locks `m`, taking over a lock that a panicking thread left poisoned: every holder here

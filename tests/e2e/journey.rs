@@ -9,8 +9,17 @@
 // crate's binary). Declared at the root because the files refer to each other as `super::`.
 mod app;
 #[allow(dead_code, unused_imports)]
+#[path = "../support/baresip.rs"]
+mod baresip;
+#[allow(dead_code, unused_imports)]
 #[path = "../support/browser.rs"]
 mod browser;
+#[allow(dead_code, unused_imports)]
+#[path = "../support/crm.rs"]
+mod crm;
+#[allow(dead_code, unused_imports)]
+#[path = "../support/crm_shapes.rs"]
+mod crm_shapes;
 #[allow(dead_code, unused_imports)]
 #[path = "../support/desktop.rs"]
 mod desktop;
@@ -23,6 +32,7 @@ mod ports;
 #[allow(dead_code)]
 #[path = "../support/process.rs"]
 mod process;
+mod setup;
 mod tray;
 mod webdriver;
 

@@ -87,7 +87,7 @@ function secretField(obj, spec, path, ctx, common) {
   if (!had && spec.required) set(obj, spec.key, ctx.secretName(obj));
   const name = get(obj, spec.key) || ctx.secretName(obj);
   const stored = ctx.secretSet.get(name);
-  const state = h('span', { class: stored ? 'muted small' : 'error small', id: `state-${common.id}` },
+  const state = h('span', { class: stored ? 'muted small' : 'error small', id: `state-${common.id}`, 'data-secret': name },
     ctx.pending.has(name) ? 'will be stored in the keyring on save' : stored ? 'stored in the keyring' : 'not set');
   const input = h('input', {
     ...common, type: 'password', autocomplete: 'new-password', placeholder: stored ? '•••••• (type to replace)' : '',

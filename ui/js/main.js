@@ -49,6 +49,10 @@ function onEvent(event) {
   }
 }
 
+// A bug in the page is said, not swallowed: the notice bar shows it.
+window.addEventListener('error', (e) => showNotice(`Something went wrong in the window: ${e.message}`));
+window.addEventListener('unhandledrejection', (e) => showNotice(`Something went wrong in the window: ${errorText(e.reason)}`));
+
 async function start() {
   initCard({ createContact });
   initContactForm();

@@ -167,7 +167,18 @@ export async function saveModel(result, root = $('settings-sections')) {
     result.textContent = `Not saved: ${problems.length} field${problems.length > 1 ? 's' : ''} to fix${left.length ? ` (${left.map((p) => `${p.field}: ${p.message}`).join('; ')})` : ''}.`;
     return false;
   }
-  for (const [name, value] of ctx.pending) await call('secret_set', { name, value });
+  for (const [name, value] of ctx.pending) {
+    await call('secret_set', { name, value });
+    ctx.secretSet.set(name, true);
+    // Write-only: the typed value leaves the page once it is in the keyring.
+    document.querySelectorAll('[data-secret]').forEach((state) => {
+      if (state.dataset.secret !== name) return;
+      state.textContent = 'stored in the keyring';
+      state.className = 'muted small';
+      const input = document.getElementById(state.id.slice('state-'.length));
+      if (input) { input.value = ''; input.placeholder = '•••••• (type to replace)'; }
+    });
+  }
   ctx.pending.clear();
   try {
     const status = await call('settings_write', { settings: model });
