@@ -8,7 +8,7 @@
 #                 real components, the desktop e2e suite included
 #   make bench    lookup benchmarks, AMI ingest vs panoramisk, the end-to-end pop latency benchmark
 #   make fuzz     every wire-parser fuzz target for 5 minutes (make test runs them briefly)
-#   make lint     clippy on all targets, warnings are errors
+#   make lint     formatting, the layer check (docs/ARCHITECTURE.md), clippy with warnings as errors
 #   make fmt      cargo fmt
 
 CARGO ?= cargo
@@ -52,4 +52,6 @@ fmt:
 	$(CARGO) fmt --all
 
 lint:
+	$(CARGO) fmt --all --check
+	scripts/layers.sh
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

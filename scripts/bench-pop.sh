@@ -3,14 +3,23 @@
 # the same run with the bare `notify-send` round trip (the floor), plus the daemon's idle RSS.
 #
 #   scripts/bench-pop.sh [CALLS]        (default 200 measured calls of each, after 10 warm-ups)
+#   BENCH_POP_EXEC='cmd …' scripts/bench-pop.sh
+#                                       runs `cmd` inside the same session (daemon up, contacts
+#                                       imported, $SCREENPOP and $LISA set) instead of the
+#                                       measurement, e.g. a whole-process timer over
+#                                       `$SCREENPOP event ringing --from $LISA` and `notify-send`
 #
 # It builds its own private headless session the way tests/support/desktop.rs does — Xvfb, a
 # private dbus-daemon (no service activation), gnome-keyring unlocked, dunst with timeouts 0 —
 # starts the release `screenpop run` with a temp SCREENPOP_CONFIG/SCREENPOP_DATA_DIR on a free
-# webhook port, and imports fixtures/demo-contacts.csv. Then, alternating which goes first:
+# webhook port, and imports fixtures/demo-contacts.csv among 1,000 generated contacts. Then, in
+# rotating order:
 #   screenpop: t0, POST a ringing event for Lisa (555-1234) straight to the webhook,
 #              t1 = the Notify call carrying "Welcome back Lisa" seen on the bus;
 #              then the call ends and its notification is closed;
+#   hook:      the same, but t0 is the start of `screenpop event ringing --from 555-1234` —
+#              the process a softphone's "run on incoming call" hook starts (over the
+#              daemon's socket);
 #   floor:     t0, start `notify-send`, t1 = its Notify call seen on the bus.
 # t0 is bash's $EPOCHREALTIME, t1 dbus-monitor's receive stamp (both CLOCK_REALTIME, µs).
 # Every process it starts is stopped on exit (trap), and the temp dir is removed.
@@ -237,7 +246,11 @@ healthy() {
   [[ $(http GET /v1/health 2>/dev/null) == 200 ]]
 }
 wait_for "screenpop run on 127.0.0.1:$port" healthy
-"$screenpop" contacts import "$repo/fixtures/demo-contacts.csv" 4<&- >"$dir/logs/import.log" 2>&1 ||
+# The demo contacts among 1,000 others, as a desk's local directory would hold them.
+cp "$repo/fixtures/demo-contacts.csv" "$dir/contacts.csv"
+awk 'BEGIN { for (i = 0; i < 1000 - 13; i++) printf "c%d,Contact %d,Company %d,+1 212 555 %04d,false,,\n", i, i, i % 50, i }' \
+  >>"$dir/contacts.csv"
+"$screenpop" contacts import "$dir/contacts.csv" 4<&- >"$dir/logs/import.log" 2>&1 ||
   die "contacts import failed: $(cat "$dir/logs/import.log")"
 token=$(secret-tool lookup service screenpop username webhook-token) ||
   die "no webhook token in the keyring (service=screenpop username=webhook-token)"
@@ -256,8 +269,15 @@ idle_rss=$(rss)
 idle_rss_mb=$(rss_mb)
 say "idle RSS after start-up + ${IDLE_S} s: $idle_rss"
 
+if [[ -n ${BENCH_POP_EXEC-} ]]; then
+  say "running BENCH_POP_EXEC in the session"
+  SCREENPOP=$screenpop LISA=$LISA sh -c "$BENCH_POP_EXEC" 4<&-
+  exit
+fi
+
 # ---- the measurement ------------------------------------------------------------------------
 : >"$dir/screenpop.us"
+: >"$dir/hook.us"
 : >"$dir/floor.us"
 failures=0
 
@@ -277,6 +297,20 @@ ring_screenpop() {
   while next_event 2 && [[ $EV_MEMBER != CloseNotification ]]; do :; done
 }
 
+ring_hook() {
+  local n=$1 t0 call="bench-hook-$1"
+  t0=${EPOCHREALTIME/./}
+  "$screenpop" event ringing --from "$LISA" --call-id "$call" 4<&- >/dev/null ||
+    die "screenpop event ringing failed"
+  if wait_notify screenpop "Welcome back Lisa" "$t0"; then
+    ((n < WARMUP)) || echo $((EV_US - t0)) >>"$dir/hook.us"
+  else
+    failures=$((failures + 1))
+  fi
+  "$screenpop" event ended --call-id "$call" 4<&- >/dev/null || die "screenpop event ended failed"
+  while next_event 2 && [[ $EV_MEMBER != CloseNotification ]]; do :; done
+}
+
 ring_floor() {
   local n=$1 t0
   t0=${EPOCHREALTIME/./}
@@ -290,15 +324,13 @@ ring_floor() {
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-say "measuring $CALLS calls each (+$WARMUP warm-up), screenpop and notify-send alternating"
+say "measuring $CALLS calls each (+$WARMUP warm-up): webhook, CLI hook and notify-send in turn"
 for ((n = 0; n < WARMUP + CALLS; n++)); do
-  if ((n % 2 == 0)); then
-    ring_screenpop "$n"
-    ring_floor "$n"
-  else
-    ring_floor "$n"
-    ring_screenpop "$n"
-  fi
+  case $((n % 3)) in
+    0) ring_screenpop "$n"; ring_hook "$n"; ring_floor "$n" ;;
+    1) ring_hook "$n"; ring_floor "$n"; ring_screenpop "$n" ;;
+    2) ring_floor "$n"; ring_screenpop "$n"; ring_hook "$n" ;;
+  esac
   dunstctl close-all
   sleep 0.02
   if (((n + 1) % 50 == 0)); then say "$((n + 1)) / $((WARMUP + CALLS))"; fi
@@ -316,26 +348,31 @@ stats() {
 }
 read -r pop_n pop_p50 pop_p99 pop_mean pop_max < <(stats "$dir/screenpop.us")
 read -r floor_n floor_p50 floor_p99 floor_mean floor_max < <(stats "$dir/floor.us")
+read -r hook_n hook_p50 hook_p99 hook_mean hook_max < <(stats "$dir/hook.us")
 ((pop_n > 0 && floor_n > 0)) || die "no latencies recorded ($failures notifications never seen)"
 verdict() { awk -v a="$1" -v b="$2" -v max="$3" \
   'BEGIN { r = a / b; printf "%.2fx (target <= %sx: %s)", r, max, (r <= max ? "met" : "MISSED") }'; }
 p50_verdict=$(verdict "$pop_p50" "$floor_p50" 1.5)
 p99_verdict=$(verdict "$pop_p99" "$floor_p99" 3)
+hook_verdict=$(verdict "$hook_p50" "$floor_p50" 1.0)
 rss_verdict=$(awk -v m="$idle_rss_mb" 'BEGIN { print (m < 15 ? "met" : "MISSED") }')
 
 cat <<EOF
 
-ring -> Notify on the bus, local hit ($LISA, Lisa), $pop_n / $floor_n calls
+ring -> Notify on the bus, local hit ($LISA, Lisa, among 1,000 contacts), $pop_n / $hook_n / $floor_n calls
 $(nproc) cores, load average $load_before before, $load_after after
                          p50 ms   p99 ms   mean ms   max ms
   notify-send (floor)  $(printf '%8s %8s %9s %8s' "$floor_p50" "$floor_p99" "$floor_mean" "$floor_max")
   screenpop run        $(printf '%8s %8s %9s %8s' "$pop_p50" "$pop_p99" "$pop_mean" "$pop_max")
+  screenpop event      $(printf '%8s %8s %9s %8s' "$hook_p50" "$hook_p99" "$hook_mean" "$hook_max")
   ratio p50            $p50_verdict
   ratio p99            $p99_verdict
+  hook ratio p50       $hook_verdict
   missing pops         $failures
 idle RSS of screenpop run after start-up + ${IDLE_S} s: $idle_rss (target < 15 MB: $rss_verdict)
 RSS after the run: $after_rss
 EOF
 echo "bench-pop: $pop_n calls: screenpop p50 ${pop_p50} ms p99 ${pop_p99} ms vs notify-send" \
   "p50 ${floor_p50} ms p99 ${floor_p99} ms; p50 $p50_verdict, p99 $p99_verdict;" \
+  "hook (screenpop event) p50 ${hook_p50} ms p99 ${hook_p99} ms, p50 $hook_verdict;" \
   "idle RSS ${idle_rss_mb} MB ($rss_verdict)"

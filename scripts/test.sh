@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. The integration tests start their own Xvfb, session bus,
 # keyring and dunst (tests/support), so this needs no desktop, only the packages from
-# `scripts/deps.sh test`. Cargo's output is shown as is; a summary follows at the end.
+# `scripts/deps.sh test`. Formatting, layering and clippy are checked first. Cargo's output
+# is shown as is; a summary follows at the end (each check counts as one test).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,24 @@ step() {
   local status=${PIPESTATUS[0]}
   [[ $status -eq 0 ]] || failed+=("$* (exit $status)")
 }
+
+# Checks that are not test suites count as one test each in the summary.
+checks_passed=0
+checks_failed=0
+check() {
+  echo "==> $*"
+  if "$@"; then
+    checks_passed=$((checks_passed + 1))
+  else
+    local status=$?
+    checks_failed=$((checks_failed + 1))
+    failed+=("$* (exit $status)")
+  fi
+}
+
+check cargo fmt --all --check
+check scripts/layers.sh
+check cargo clippy --workspace --all-targets -- -D warnings
 
 step cargo test --workspace --all-targets
 # --all-targets leaves out doc tests; they run here.
@@ -34,5 +53,5 @@ echo "==> all suites: $ignored ignored, $((SECONDS - started)) s"
 if [[ ${#failed[@]} -gt 0 ]]; then
   printf '    FAILED: %s\n' "${failed[@]}"
 fi
-echo "summary: $passed passed, $failed_tests failed"
+echo "summary: $((passed + checks_passed)) passed, $((failed_tests + checks_failed)) failed"
 [[ ${#failed[@]} -eq 0 ]]

@@ -1,4 +1,4 @@
-//! tauri.conf.json lives at the repo root (DESIGN §2); capabilities/ stays in src-tauri/.
+//! tauri.conf.json lives at the repo root (docs/ARCHITECTURE.md §3); capabilities/ stays in src-tauri/.
 //!
 //! The command names come from the one declaration in `src/command_names.rs` (the same list
 //! the crate's `Command` enum is made of): they go into the app manifest, so each needs an

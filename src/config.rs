@@ -7,6 +7,7 @@
 //! config refers to keyring entries by name.
 
 mod directories;
+mod oauth;
 mod pbx;
 mod preserve;
 mod relay;
@@ -14,6 +15,7 @@ mod sources;
 mod validate;
 
 pub use directories::*;
+pub use oauth::{OAuthFlow, OAuthSettings};
 pub use pbx::{AmiConfig, FritzConfig};
 pub use relay::RelaySettings;
 pub use sources::{BaresipConfig, BrokerAddress, MqttConfig, MqttFormat, SourceProblem};
@@ -234,6 +236,11 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
     #[error("environment variable {var}: {message}")]
@@ -308,8 +315,8 @@ impl Settings {
     }
 
     /// Writes these settings to `path` as TOML, after the same checks [`Settings::load`] makes;
-    /// written to a temp file first and renamed, so a crash never leaves half a config.
-    /// Comments in an existing file are not kept.
+    /// written to a temp file first and renamed, so a crash never leaves half a config. An
+    /// existing file keeps its comments and layout ([`preserve`]) and its mode (0600 if new).
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         let file_error = |message: String| ConfigError::File {
             path: path.to_path_buf(),
@@ -327,16 +334,14 @@ impl Settings {
                 back.and_then(|b| toml::to_string_pretty(&b).ok()).as_ref() == Some(&fresh)
             })
             .unwrap_or(fresh);
-        let write_error = |source| ConfigError::Read {
+        let write_error = |source| ConfigError::Write {
             path: path.to_path_buf(),
             source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(write_error)?;
         }
-        let temp = path.with_extension("toml.saving");
-        std::fs::write(&temp, text).map_err(write_error)?;
-        std::fs::rename(&temp, path).map_err(write_error)
+        preserve::write(path, &text).map_err(write_error)
     }
 
     /// The pure core of [`Settings::load`]: file text and environment pairs in, settings out.

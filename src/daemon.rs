@@ -7,7 +7,7 @@
 use crate::api::{self, ApiState};
 use crate::config::{Paths, Settings};
 use crate::directory::chain::Chain;
-use crate::engine::{Engine, Input};
+use crate::engine::Engine;
 use crate::event::SourceId;
 use crate::phone::PhoneRules;
 use crate::present::notify::DesktopNotifier;
@@ -121,12 +121,23 @@ impl App {
         let presenter = present::spawn(
             self.engine.subscribe(),
             policy,
-            Box::new(DesktopNotifier::new(click_tx)),
+            Box::new(DesktopNotifier::new(click_tx.clone())),
         );
+        let sign_in_prompts = present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);
         let unhandled = self.intents.clone();
         let dialler = self.sources.controls.first().cloned();
+        let (settings, secrets) = (self.settings.clone(), Arc::clone(&self.secrets));
         let clicks = tokio::spawn(async move {
+            let mut signing_in = tokio::task::JoinSet::new();
             while let Some(intent) = click_rx.recv().await {
+                if let Intent::SignIn { directory } = &intent {
+                    signing_in.spawn(crate::oauth::connect::sign_in(
+                        settings.clone(),
+                        directory.clone(),
+                        Arc::clone(&secrets),
+                    ));
+                    continue;
+                }
                 if let (Some(control), Intent::Dial { number }) = (&dialler, &intent) {
                     let (control, number) = (Arc::clone(control), number.clone());
                     tokio::spawn(async move {
@@ -159,11 +170,13 @@ impl App {
         let mut sources = tokio::task::JoinSet::new();
         let token = match self.settings.webhook.enabled {
             false => None,
-            true => match secrets::get_or_create(
-                self.secrets.as_ref(),
+            true => match secrets::read_or_create(
+                &self.secrets,
                 &self.settings.webhook.token_secret,
                 secrets::random_token,
-            ) {
+            )
+            .await
+            {
                 Ok(token) => Some(token),
                 Err(e) => {
                     // Without a token the TCP webhook would be open to every local user: keep
@@ -173,6 +186,7 @@ impl App {
                 }
             },
         };
+        let requests = Arc::new(api::control::SeenRequests::default());
         if let Some(token) = token {
             let port = self.settings.webhook.port;
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -184,6 +198,7 @@ impl App {
                 status: self.status_report(),
                 source: SourceId("webhook".into()),
                 controls: self.sources.controls.clone(),
+                requests: Arc::clone(&requests),
             });
             let mut stop = stop_tx.subscribe();
             tracing::info!(port, "webhook listening on 127.0.0.1");
@@ -204,6 +219,7 @@ impl App {
                     status: self.status_report(),
                     source: SourceId("webhook".into()),
                     controls: self.sources.controls.clone(),
+                    requests: Arc::clone(&requests),
                 });
                 let mut stop = stop_tx.subscribe();
                 sources.spawn(async move {
@@ -253,6 +269,7 @@ impl App {
             tracing::info!("journal deliveries still in flight; they resume at the next start");
         }
         presenter.abort();
+        sign_in_prompts.abort();
         clicks.abort();
         Ok(())
     }
@@ -338,6 +355,3 @@ pub async fn signals() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
-
-/// Keeps the engine input type reachable for shells that add sources.
-pub type EngineInput = tokio::sync::mpsc::Sender<Input>;

@@ -126,6 +126,12 @@ pub enum CallEventKind {
         upstream: Option<Box<Upstream>>,
     },
     Answered,
+    /// The remote party changed mid-call (a transfer, a connected-line update): the pop and
+    /// the log row follow the new party, looked up like any caller.
+    PartyChanged {
+        remote: RawNumber,
+        remote_name: Option<String>,
+    },
     Ended {
         reason: EndReason,
     },
@@ -136,9 +142,12 @@ pub enum CallEventKind {
 /// Everything in here came over the network and is untrusted (URLs are checked on parse).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upstream {
-    /// The upstream directory answer, best first; empty = not looked up there (or nobody).
+    /// The upstream directory answer, best first (empty with `looked_up`: nobody matched).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<Customer>,
+    /// The caller was looked up upstream: `matches` is the answer, the desk need not ask.
+    #[serde(default)]
+    pub looked_up: bool,
     /// The publisher journals this call itself, so this desk must not.
     #[serde(default)]
     pub journaled: bool,

@@ -2,9 +2,13 @@
 //!
 //! Rows are written with their call in one transaction ([`crate::store::calls::CallLog`]), so
 //! they survive a crash or `kill -9`; this worker only reads what is due, calls the
-//! directory's `journal`, and records the outcome. Delivery is at-least-once: a row whose
-//! request went out but whose "delivered" mark did not (the process died in between) is sent
-//! again, carrying the same idempotency key (the call id) so the CRM can drop the repeat.
+//! directory's `journal`, and records the outcome. A row is marked "sending" before its
+//! request goes out; one whose outcome is unknown (the process died between the request
+//! and the mark, or an earlier attempt failed after the request may have landed) is first
+//! checked with the directory's `journaled` — HubSpot, Salesforce, Dynamics and the seed API
+//! can say whether they already have the call — and only sent if it is not there. Where a
+//! directory cannot tell, delivery is at-least-once: the repeat carries the same idempotency
+//! key (the call id) so a CRM that honours it drops it (docs/connectors.md lists which).
 //! Failures are retried with exponential backoff (jittered, capped); a CRM's `Retry-After`
 //! wins; refusals (4xx) wait at least ten minutes. `screenpop outbox` shows what is waiting
 //! and why; `screenpop outbox retry` makes everything due now.
@@ -136,13 +140,24 @@ impl JournalWorker {
             .ok_or_else(|| {
                 JournalError::Rejected("the call is no longer in the call log".into())
             })?;
-        tokio::time::timeout(DELIVERY_LIMIT, dir.journal(&call))
+        if entry.in_doubt || entry.attempts > 0 {
+            match limited(dir.journaled(&call)).await? {
+                Some(true) => {
+                    tracing::info!(call_id = %entry.call_id, directory = %entry.directory, "already journaled (the CRM has it); not sent again");
+                    return Ok(());
+                }
+                Some(false) => {}
+                None if entry.in_doubt => {
+                    tracing::warn!(call_id = %entry.call_id, directory = %entry.directory, "outcome of the last delivery unknown and this CRM cannot be asked; sending again (at-least-once)");
+                }
+                None => {}
+            }
+        }
+        self.outbox
+            .sending(entry.id)
             .await
-            .unwrap_or_else(|_| {
-                Err(JournalError::Failed(
-                    "delivery took longer than 60 s".into(),
-                ))
-            })
+            .map_err(|e| JournalError::Failed(format!("outbox: {e}")))?;
+        limited(dir.journal(&call)).await
     }
 
     /// When to try again after the `attempts`-th failure with `error`.
@@ -161,6 +176,19 @@ impl JournalWorker {
             JournalError::Failed(_) => backoff,
         }
     }
+}
+
+/// `f`, or a retryable failure when it takes longer than [`DELIVERY_LIMIT`].
+async fn limited<T>(
+    f: impl std::future::Future<Output = Result<T, JournalError>>,
+) -> Result<T, JournalError> {
+    tokio::time::timeout(DELIVERY_LIMIT, f)
+        .await
+        .unwrap_or_else(|_| {
+            Err(JournalError::Failed(
+                "delivery took longer than 60 s".into(),
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //!   URL/URI percent-encoding.
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, the CRM
 //!   connectors (templated HTTP with presets, LDAP, CardDAV), and the chain (order, cache,
-//!   coalescing, health).
+//!   coalescing, health); [`oauth`] — OAuth 2 sign-in and token refresh for HTTP directories.
 //! - [`rules`] — routing rules (VIP → transfer, urgent, auto-open, silent, tag) and their explanation.
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
 //! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
@@ -20,7 +20,8 @@
 //! - [`store`] — SQLite (WAL, migrations): contacts, call log, lookup cache, outbox.
 //! - [`config`] — settings from defaults, TOML file and environment; [`check`] — the whole
 //!   settings check (config's own and each directory's), as errors with field paths.
-//! - [`secrets`] — the OS keyring; [`control`] — the call-control trait.
+//! - [`secrets`] — the OS keyring, read off the async workers; [`control`] — the call-control
+//!   trait; [`sync`] — the poison-tolerant lock helpers.
 //! - [`relay`] — `screenpop relay`: one PBX connection → per-extension topics on an MQTT
 //!   broker, central lookup and journaling, per-agent ACLs, standby.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
@@ -40,6 +41,7 @@ pub mod journal;
 pub mod link;
 pub mod memory;
 pub mod model;
+pub mod oauth;
 pub mod percent;
 pub mod phone;
 pub mod present;
@@ -48,3 +50,4 @@ pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod store;
+pub mod sync;

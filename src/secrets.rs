@@ -1,9 +1,15 @@
 //! Secrets (API tokens, bind passwords, the webhook token) in the OS keyring, service
 //! `screenpop`; config files refer to them by name only. An in-memory store serves tests of
 //! our own logic. Secret values are never logged or written anywhere else.
+//!
+//! One way to read them from async code: [`read`], [`require`], [`read_or_create`] and
+//! [`SecretSlot`] run the store on tokio's blocking pool, because a keyring call is a D-Bus
+//! round trip that can wait on an unlock prompt and must never hold up an async worker (the
+//! daemon has two). [`SecretSlot`] also caches, for connectors that need a secret on every
+//! request; sources read afresh at each connect so a changed password is picked up.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Keyring service name all screenpop secrets live under.
 pub const SERVICE: &str = "screenpop";
@@ -15,6 +21,8 @@ pub enum SecretError {
     Unavailable(String),
     #[error("keyring error for {name:?}: {message}")]
     Keyring { name: String, message: String },
+    #[error("secret {name:?} is not in the keyring: store it with `screenpop secret set {name}`")]
+    Missing { name: String },
 }
 
 /// Where secrets are kept.
@@ -121,4 +129,150 @@ pub fn random_token() -> String {
     use rand::Rng;
     let bytes: [u8; 32] = rand::rng().random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// [`SecretStore::get`] off the async workers.
+pub async fn read(store: &Arc<dyn SecretStore>, name: &str) -> Result<Option<String>, SecretError> {
+    let (store, owned) = (Arc::clone(store), name.to_string());
+    blocking(name, move || store.get(&owned)).await
+}
+
+/// The secret `name` off the async workers; [`SecretError::Missing`] when it is not set.
+pub async fn require(store: &Arc<dyn SecretStore>, name: &str) -> Result<String, SecretError> {
+    read(store, name)
+        .await?
+        .ok_or_else(|| SecretError::Missing {
+            name: name.to_string(),
+        })
+}
+
+/// [`get_or_create`] off the async workers.
+pub async fn read_or_create(
+    store: &Arc<dyn SecretStore>,
+    name: &str,
+    make: fn() -> String,
+) -> Result<String, SecretError> {
+    let (store, owned) = (Arc::clone(store), name.to_string());
+    blocking(name, move || get_or_create(store.as_ref(), &owned, make)).await
+}
+
+async fn blocking<T: Send + 'static>(
+    name: &str,
+    call: impl FnOnce() -> Result<T, SecretError> + Send + 'static,
+) -> Result<T, SecretError> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .map_err(|e| SecretError::Keyring {
+            name: name.to_string(),
+            message: format!("the keyring call did not finish: {e}"),
+        })?
+}
+
+/// A keyring entry a connector needs on every request: read on first use (off the async
+/// workers) and kept in memory until [`SecretSlot::forget`].
+pub struct SecretSlot {
+    store: Arc<dyn SecretStore>,
+    name: Option<String>,
+    cached: Mutex<Option<String>>,
+}
+
+impl SecretSlot {
+    /// The entry `name` in `store` (`None`: the connector needs no secret).
+    pub fn new(store: Arc<dyn SecretStore>, name: Option<String>) -> Self {
+        Self {
+            store,
+            name,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// The keyring entry's name, if one is configured.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The secret ("" when none is configured); an error names the entry, never the value.
+    pub async fn get(&self) -> Result<String, String> {
+        let Some(name) = self.name.as_deref() else {
+            return Ok(String::new());
+        };
+        if let Some(v) = crate::sync::lock(&self.cached).clone() {
+            return Ok(v);
+        }
+        let value = require(&self.store, name)
+            .await
+            .map_err(|e| e.to_string())?;
+        *crate::sync::lock(&self.cached) = Some(value.clone());
+        Ok(value)
+    }
+
+    /// Forgets the cached value (after a 401, so a newly set secret is picked up).
+    pub fn forget(&self) {
+        *crate::sync::lock(&self.cached) = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store that records which thread served each read.
+    #[derive(Default)]
+    struct Counting {
+        inner: MemoryStore,
+        reads: Mutex<Vec<std::thread::ThreadId>>,
+    }
+
+    impl SecretStore for Counting {
+        fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
+            crate::sync::lock(&self.reads).push(std::thread::current().id());
+            self.inner.get(name)
+        }
+        fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
+            self.inner.set(name, value)
+        }
+        fn delete(&self, name: &str) -> Result<bool, SecretError> {
+            self.inner.delete(name)
+        }
+    }
+
+    // A current-thread runtime: the async code runs on this test's thread, so a read served
+    // by any other thread was served by the blocking pool.
+    #[tokio::test]
+    async fn slot_reads_once_off_the_async_workers_and_rereads_after_forget() {
+        let store = Arc::new(Counting::default());
+        store.set("crm", "s3cret").unwrap();
+        let slot = SecretSlot::new(store.clone(), Some("crm".into()));
+        assert_eq!(slot.get().await.unwrap(), "s3cret");
+        assert_eq!(slot.get().await.unwrap(), "s3cret");
+        assert_eq!(crate::sync::lock(&store.reads).len(), 1, "cached");
+        slot.forget();
+        store.set("crm", "rotated").unwrap();
+        assert_eq!(slot.get().await.unwrap(), "rotated");
+        let reads = crate::sync::lock(&store.reads).clone();
+        assert_eq!(reads.len(), 2);
+        let here = std::thread::current().id();
+        assert!(
+            reads.iter().all(|t| *t != here),
+            "a read ran on the async worker"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_secret_names_the_entry_and_the_fix() {
+        let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+        let err = require(&store, "ami-pw").await.unwrap_err().to_string();
+        assert!(
+            err.contains("\"ami-pw\"") && err.contains("screenpop secret set ami-pw"),
+            "{err}"
+        );
+        let made = read_or_create(&store, "token", || "fresh".into())
+            .await
+            .unwrap();
+        assert_eq!(made, "fresh");
+        assert_eq!(
+            read(&store, "token").await.unwrap().as_deref(),
+            Some("fresh")
+        );
+    }
 }

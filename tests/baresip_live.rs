@@ -179,6 +179,41 @@ fn screenpop_call_dials_the_other_phone_and_hangup_ends_it() {
 }
 
 #[test]
+fn a_control_request_delivered_twice_is_carried_out_once() {
+    let rig = rig();
+    let mut customer = rig.customer.control();
+    let token = rig.desktop.webhook_token();
+    assert!(!token.is_empty(), "no webhook token in the keyring");
+    let dial = format!(
+        r#"{{"target": "{}", "request_id": "dial-once-1"}}"#,
+        rig.customer.uri()
+    );
+    let post = || {
+        support::http::post_json(rig.daemon.port(), "/v1/control/dial", &token, &dial)
+            .expect("post a dial")
+    };
+    assert_eq!(post(), 200, "{}", rig.daemon.log());
+    agent_call_rings_at_customer(&rig, &mut customer);
+    // The same request again (a retry, a proxy): refused before it reaches the softphone.
+    assert_eq!(post(), 409, "{}", rig.daemon.log());
+    assert!(
+        rig.daemon
+            .log()
+            .contains("duplicate control request refused"),
+        "{}",
+        rig.daemon.log()
+    );
+    customer.command("accept", None);
+    call_state(&rig.daemon, "answered");
+    rig.daemon.cli_ok(&["hangup"]);
+    customer.wait_event("CALL_CLOSED", WAIT);
+    let rows = rig.daemon.wait_rows(1, WAIT);
+    assert_eq!(rows.len(), 1, "one call placed: {rows:?}");
+    let status = rig.daemon.status();
+    assert!(live_call(&status).is_none(), "no second call: {status}");
+}
+
+#[test]
 fn transfer_moves_the_call_to_a_third_phone() {
     let rig = rig();
     let manager = Softphone::start("manager", Some("Manager"), Answer::Auto);

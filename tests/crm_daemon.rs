@@ -275,8 +275,18 @@ fn crm_slower_than_budget_pops_then_updates_in_place() {
     assert!(wait_until(Duration::from_secs(10), || crm
         .with(|st| st.lookups)
         == 1));
-    // The answer lands in the same notification: one bubble, now the greeting.
-    std::thread::sleep(Duration::from_millis(500));
+    // The answer lands in the same notification: one bubble, now the greeting. The daemon
+    // logs once the notification server has taken the replacement.
+    assert!(
+        wait_until(Duration::from_secs(10), || daemon
+            .log()
+            .lines()
+            .any(|l| l.contains("notification shown")
+                && l.contains("slow-1")
+                && l.contains("replaced=true"))),
+        "the greeting never replaced the pop\n{}",
+        daemon.log()
+    );
     desktop.dunstctl(&["close-all"]).ok();
     let shown = desktop.history_summaries();
     assert_eq!(shown.len(), 1, "{shown:?}");

@@ -302,3 +302,130 @@ fn vip_rule_transfers_a_real_baresip_call_to_the_manager_which_rings() {
         "{pops:?}"
     );
 }
+
+/// A desk for `extension` on the AMI server, with Edna (the outside caller of the captured
+/// transfers) in the contacts.
+fn desk(server: &AmiServer, extension: &str) -> (Desktop, Daemon) {
+    let config = ami_source(server).replace(
+        "extension = \"201\"",
+        &format!("extension = \"{extension}\""),
+    );
+    let (desktop, daemon) = start(&config);
+    let csv = desktop.dir().join("edna.csv");
+    std::fs::write(
+        &csv,
+        "id,name,company,phone,vip,note,url\nedna,Edna Krabappel,Springfield Elementary,+31 26 001 0001,false,Wants a callback about grades,\n",
+    )
+    .expect("write a contacts file");
+    let out = daemon.cli(&["contacts", "import", csv.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(server.wait_sessions(1), "no AMI login\n{}", daemon.log());
+    (desktop, daemon)
+}
+
+#[test]
+fn blonde_transfer_pops_the_customer_at_the_target_and_logs_one_answered_row() {
+    // Real captured traffic: an outside caller (+31 26 001 0001) reaches 201, who consults
+    // 202 (extension 150010002) and completes while 202 still rings. A correct pop at 202:
+    // it rings as the colleague, then shows the customer in place; one row, inbound, the
+    // customer's number and name, answered, not missed, ended by hangup.
+    let server = AmiServer::start("screenpop", AMI_PASSWORD);
+    let (desktop, daemon) = desk(&server, "150010002");
+    let t = Transcript::load("captured/xfer_blonde_abbcac.ami");
+    server.play(&t, "capture");
+    // Still ringing at 202, the transfer done: the live call is the customer, looked up.
+    let customer = wait_until(Duration::from_secs(10), || {
+        let status = json(&daemon, &["status", "--json"]);
+        status["calls"][0]["lookup"]["matches"][0]["name"] == "Edna Krabappel"
+            && status["calls"][0]["number"] == "+31260010001"
+    });
+    assert!(
+        customer,
+        "the live call never showed the customer\n{}",
+        daemon.log()
+    );
+    server.play(&t, "answered");
+    let all = rows(&daemon, 1);
+    let row = &all[0];
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(row["call_id"], "f29ea68048f6-1530024939.2753");
+    assert_eq!(row["direction"], "inbound");
+    assert_eq!(row["number"], "+31260010001");
+    assert_eq!(row["name"], "Edna Krabappel");
+    assert_eq!(row["missed"], false);
+    assert_eq!(row["end_reason"], "hangup");
+    assert!(row["answered_at"].is_string());
+    desktop.dunstctl(&["close-all"]).ok();
+    let pops = desktop.history_summaries();
+    assert!(
+        pops.iter().any(|p| p.0 == "Welcome back Edna"),
+        "the pop follows the customer: {pops:?}\n{}",
+        daemon.log()
+    );
+    assert!(
+        !pops.iter().any(|p| p.0.starts_with("Missed call")),
+        "no false missed call: {pops:?}"
+    );
+}
+
+#[test]
+fn sip_pickup_is_an_answered_inbound_call_at_the_picking_desk_and_nothing_stays_live() {
+    // Real captured traffic: 201 calls 202; 203 (extension 150010003) picks it up with a
+    // SIP Replaces INVITE. A correct pop at 203: inbound from 201, answered, one row, and no
+    // call left live once the channels are gone.
+    let server = AmiServer::start("screenpop", AMI_PASSWORD);
+    let (_desktop, daemon) = desk(&server, "150010003");
+    let t = Transcript::load("captured/sip_pickup.ami");
+    server.play(&t, "capture");
+    let all = rows(&daemon, 1);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0]["direction"], "inbound");
+    assert_eq!(all[0]["number"], "201");
+    assert_eq!(all[0]["missed"], false);
+    assert_eq!(all[0]["end_reason"], "hangup");
+    let status = json(&daemon, &["status", "--json"]);
+    assert_eq!(
+        status["calls"].as_array().map_or(0, Vec::len),
+        0,
+        "no call stays live: {status:#}"
+    );
+}
+
+#[test]
+fn an_ami_reconnect_mid_call_does_not_log_the_call_twice() {
+    let server = AmiServer::start("screenpop", AMI_PASSWORD);
+    let (desktop, daemon) = start(&ami_source(&server));
+    assert!(server.wait_sessions(1), "no AMI login\n{}", daemon.log());
+    let t = Transcript::load("reconnect_mid_call.ami");
+    server.play(&t, "ring");
+    shown(&desktop, &daemon);
+    server.set_listing(t.act("listing"));
+    server.drop_sessions();
+    assert!(
+        wait_until(Duration::from_secs(15), || server.logins().0 >= 2),
+        "no second login\n{}",
+        daemon.log()
+    );
+    assert!(server.wait_sessions(1));
+    server.play(&t, "answer");
+    server.play(&t, "hangup");
+    // A later call marks the point where everything before it has been handled.
+    let next = Transcript::load("inbound_unanswered.ami");
+    server.play(&next, "ring");
+    server.play(&next, "give up");
+    let all = rows(&daemon, 2);
+    let first: Vec<_> = all
+        .iter()
+        .filter(|r| r["call_id"] == "1700000700.1")
+        .collect();
+    assert_eq!(
+        first.len(),
+        1,
+        "one row for the call across the reconnect: {all:#?}"
+    );
+    assert_eq!(all.len(), 2, "{all:#?}");
+}

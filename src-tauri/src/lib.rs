@@ -1,4 +1,4 @@
-//! screenpop-desktop: the desktop app over the screenpop core (DESIGN §2, §6), as two
+//! screenpop-desktop: the desktop app over the screenpop core (docs/ARCHITECTURE.md §2, §7), as two
 //! processes so an agent's desktop carries only the core and a tray all day:
 //!
 //! - `screenpop-desktop` (this library + `main.rs`): the same `App` as `screenpop run` (one

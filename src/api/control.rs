@@ -5,6 +5,11 @@
 //! `/transfer {"target", "call_id"?}` → `200 {"ok": true, "control": "<source>"}`, or an
 //! error `{"error", "code"}` whose status says why: 409 nothing to act on or no control
 //! source, 422 a bad target, 502 the softphone refused, 503 not connected, 504 no answer.
+//!
+//! Every request may carry a `"request_id"` (the CLI always sends one). A request whose id
+//! was already received is refused with 409 `"duplicate"` and not carried out again, so a
+//! request delivered twice (a retry, a proxy) never places two calls. The ids are kept in
+//! memory, the most recent [`REMEMBERED`] of them.
 
 use super::{authorize, ApiError, ApiState};
 use crate::control::ControlError;
@@ -15,7 +20,11 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::Arc;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// How many request ids are remembered to refuse duplicates.
+pub const REMEMBERED: usize = 1024;
 
 /// What a control request may carry.
 #[derive(Debug, Default, Deserialize)]
@@ -25,6 +34,31 @@ pub struct ControlRequest {
     pub target: Option<String>,
     #[serde(default)]
     pub call_id: Option<String>,
+    /// The sender's id for this request; a second request with the same id is refused.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// The request ids received lately (shared by the TCP and socket listeners).
+#[derive(Default)]
+pub struct SeenRequests(Mutex<(HashSet<String>, VecDeque<String>)>);
+
+impl SeenRequests {
+    /// Records `id`; false when it was already received.
+    pub fn first_time(&self, id: &str) -> bool {
+        let mut guard = crate::sync::lock(&self.0);
+        let (set, order) = &mut *guard;
+        if !set.insert(id.to_string()) {
+            return false;
+        }
+        order.push_back(id.to_string());
+        if order.len() > REMEMBERED {
+            if let Some(old) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        true
+    }
 }
 
 /// The control routes over `state`.
@@ -62,6 +96,19 @@ async fn control(
 ) -> Result<Response, ApiError> {
     authorize(&headers, &state.token)?;
     let request = body.map(|Json(r)| r).unwrap_or_default();
+    if let Some(id) = request.request_id.as_deref() {
+        if !state.requests.first_time(id) {
+            tracing::warn!(verb = %verb, request_id = %id, "duplicate control request refused");
+            return Ok((
+                StatusCode::CONFLICT,
+                Json(json!({
+                    "error": format!("request {id:?} was already received; it is not carried out twice"),
+                    "code": "duplicate",
+                })),
+            )
+                .into_response());
+        }
+    }
     let Some(control) = state.controls.first() else {
         return Ok(ControlFailure(ControlError::NoControl).into_response());
     };
@@ -91,4 +138,23 @@ async fn control(
         Ok(()) => Json(json!({ "ok": true, "control": control.name() })).into_response(),
         Err(e) => ControlFailure(e).into_response(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_id_is_taken_once_and_the_oldest_are_forgotten() {
+        let seen = SeenRequests::default();
+        assert!(seen.first_time("a"));
+        assert!(!seen.first_time("a"));
+        for i in 0..REMEMBERED {
+            assert!(seen.first_time(&i.to_string()));
+        }
+        assert!(
+            seen.first_time("a"),
+            "forgotten after {REMEMBERED} newer ids"
+        );
+    }
 }

@@ -48,6 +48,8 @@ pub struct ApiState {
     pub source: SourceId,
     /// Call-control sources in config order; requests go to the first.
     pub controls: Vec<Arc<dyn CallControl>>,
+    /// Control request ids already received (one set for every listener).
+    pub requests: Arc<control::SeenRequests>,
 }
 
 /// An HTTP error with a JSON body.

@@ -22,6 +22,14 @@ pub enum Preset {
     Zoho,
     Odoo,
     Freshsales,
+    /// Salesforce REST API (SOSL), OAuth 2.
+    Salesforce,
+    /// Dynamics 365 / Dataverse Web API, OAuth 2 (Microsoft Entra).
+    Dynamics,
+    /// Microsoft 365 contacts over Graph, synced into a local index.
+    Microsoft365,
+    /// Google contacts over the People API, synced into a local index.
+    Google,
 }
 
 /// One value or several (`name = "/name"` or `name = ["/first", "/last"]`).
@@ -134,6 +142,27 @@ pub struct HttpSettings {
     pub min_digits: Option<usize>,
     /// Keep only results whose phones match the caller (default: true when phones are mapped).
     pub verify_phones: Option<bool>,
+    /// `[directory.oauth]`: sign in with OAuth 2 instead of a static token.
+    pub oauth: Option<super::OAuthSettings>,
+    /// Asks the CRM whether a call is already journaled (before re-sending one whose outcome
+    /// is unknown); `result` points at a count or list that is non-empty when it is.
+    pub journal_check: RequestTemplate,
+    /// A record's type: a path in the lookup answer (Salesforce `/attributes/type`) or a
+    /// literal (`contact`). The customer id becomes `TYPE/ID`; templates get
+    /// `{customer_type}` / `{customer_key}` (journal) and `{record_type}` / `{record_id}` (profile).
+    pub record_type: Option<String>,
+    /// More lookups run beside `lookup` (Dataverse: accounts and leads besides contacts); their
+    /// results follow the main lookup's.
+    pub more_lookups: Vec<ExtraLookup>,
+}
+
+/// One more lookup of an HTTP directory, with its own mapping.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExtraLookup {
+    pub lookup: RequestTemplate,
+    pub map: ResponseMap,
+    pub record_type: Option<String>,
 }
 
 /// Which attributes of an LDAP entry make a customer.

@@ -4,8 +4,36 @@
 //! longer have are dropped; new ones are appended. A `[[directory]]`/`[[source]]` list whose
 //! entries were added, removed or reordered is written anew (its comments would otherwise
 //! stick to the wrong entry).
+//!
+//! [`write`] puts the text in place atomically and keeps the file's mode (0600 for a new
+//! file: a config names keyring entries, hosts and extensions, which are nobody else's).
 
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
 use toml_edit::{DocumentMut, Item, Table};
+
+/// Writes `text` to `path` through a temp file renamed over it (a crash never leaves half a
+/// config), with the mode the file had, or 0600 when it is new.
+pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
+    let mode = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions().mode() & 0o7777,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0o600,
+        Err(e) => return Err(e),
+    };
+    let temp = path.with_extension("toml.saving");
+    let _ = std::fs::remove_file(&temp);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&temp)?;
+    // The umask may have taken bits off at creation: set exactly the old mode.
+    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temp, path)
+}
 
 /// `fresh` (a complete serialization of the new settings) written over `old`, keeping the
 /// old file's comments and layout; `None` if `old` is not TOML (then `fresh` is written).
@@ -59,6 +87,8 @@ fn same_entries(old: &toml_edit::ArrayOfTables, new: &toml_edit::ArrayOfTables) 
 #[cfg(test)]
 mod tests {
     use super::merge;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
 
     const OLD: &str = "# screenpop for the front desk\n\
         [notify]\n\
@@ -106,6 +136,20 @@ mod tests {
             .map(|d| d["name"].as_str().unwrap().to_string())
             .collect();
         assert_eq!(names, ["corp", "local"]);
+    }
+
+    #[test]
+    fn writing_keeps_the_files_mode_and_a_new_file_is_the_owners_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        super::write(&path, "a = 1\n").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        super::write(&path, "a = 2\n").unwrap();
+        assert_eq!(mode(&path), 0o640);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a = 2\n");
+        assert!(!path.with_extension("toml.saving").exists());
     }
 
     #[test]

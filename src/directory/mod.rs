@@ -38,6 +38,9 @@ pub enum LookupError {
     BadResponse(String),
     #[error("{0}")]
     Internal(String),
+    /// The directory's OAuth sign-in is missing or gone ("sign in again").
+    #[error("{0}")]
+    SignIn(String),
 }
 
 /// Why a call could not be journaled to a directory.
@@ -97,6 +100,12 @@ pub trait Directory: Send + Sync {
     /// Writes a finished call to the directory (seed: `OnCallAdded`).
     async fn journal(&self, _call: &CallRecord) -> Result<(), JournalError> {
         Err(JournalError::Unsupported)
+    }
+
+    /// Whether `call` is already journaled here: asked before re-sending a delivery whose
+    /// outcome is unknown. `None`: this directory cannot tell (delivery is at-least-once).
+    async fn journaled(&self, _call: &CallRecord) -> Result<Option<bool>, JournalError> {
+        Ok(None)
     }
 
     /// Creates a contact in the directory and returns it as a customer (with its new id).

@@ -3,68 +3,15 @@
 //! the foundation's phone keys, quoting untrusted error text briefly, and the stand-in for a
 //! directory whose settings cannot work.
 //!
-//! Secrets are read lazily (the keyring is a D-Bus round trip and may be locked at start) and
-//! kept in memory only; they never appear in an error message.
+//! Secrets are read lazily (the keyring is a D-Bus round trip and may be locked at start),
+//! off the async workers, and kept in memory only; they never appear in an error message.
 
 use super::{Customer, Directory, LookupError};
 use crate::phone::{Normalised, PhoneRules};
-use crate::secrets::SecretStore;
 use async_trait::async_trait;
-use std::sync::{Arc, Mutex};
 
-/// A keyring entry a connector needs, read on first use and cached.
-pub struct SecretSlot {
-    store: Arc<dyn SecretStore>,
-    name: Option<String>,
-    cached: Mutex<Option<String>>,
-}
-
-impl SecretSlot {
-    /// The entry `name` in `store` (`None`: the connector needs no secret).
-    pub fn new(store: Arc<dyn SecretStore>, name: Option<String>) -> Self {
-        Self {
-            store,
-            name,
-            cached: Mutex::new(None),
-        }
-    }
-
-    /// The keyring entry's name, if one is configured.
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// The secret ("" when none is configured); an error names the entry, never the value.
-    pub async fn get(&self) -> Result<String, String> {
-        let Some(name) = self.name.clone() else {
-            return Ok(String::new());
-        };
-        if let Some(v) = self
-            .cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
-            return Ok(v);
-        }
-        let store = Arc::clone(&self.store);
-        let lookup_name = name.clone();
-        let value = tokio::task::spawn_blocking(move || store.get(&lookup_name))
-            .await
-            .map_err(|e| format!("keyring lookup failed: {e}"))?
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| {
-                format!("secret {name:?} is not in the keyring: run `screenpop secret set {name}`")
-            })?;
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(value.clone());
-        Ok(value)
-    }
-
-    /// Forgets the cached value (after a 401, so a newly set secret is picked up).
-    pub fn forget(&self) {
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    }
-}
+/// Connectors read their secrets through the one slot [`crate::secrets`] provides.
+pub use crate::secrets::SecretSlot;
 
 /// Whether a number a directory stores is the caller's: same E.164, else same last digits.
 pub fn phone_matches(rules: &PhoneRules, stored: &str, caller: &Normalised) -> bool {

@@ -50,7 +50,7 @@ pub(super) async fn run(
     let mut journaled = upstream.journaled;
     let mut lookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = parsed
         .number()
-        .filter(|_| upstream.matches.is_empty())
+        .filter(|_| !upstream.looked_up)
         .cloned()
         .map(|n| {
             let chain = Arc::clone(&engine.chain);
@@ -67,7 +67,7 @@ pub(super) async fn run(
         remote: parsed,
         remote_name: remote_name.filter(|n| !n.trim().is_empty()),
         line,
-        lookup: if !upstream.matches.is_empty() {
+        lookup: if upstream.looked_up {
             upstream_answer(upstream.matches)
         } else if lookup.is_some() {
             LookupState::Pending
@@ -86,6 +86,8 @@ pub(super) async fn run(
     tokio::pin!(budget);
     let mut published = lookup.is_none();
     let mut transfer: Option<Transferring> = None;
+    // The lookup of a party that replaced the first one mid-call (a transfer).
+    let mut relookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = None;
     if published {
         transfer = route(&engine, &mut view, true);
         engine.publish(view.clone());
@@ -97,6 +99,11 @@ pub(super) async fn run(
                 view.lookup = done(&outcome);
                 transfer = route(&engine, &mut view, true);
                 published = true;
+                engine.publish(view.clone());
+            }
+            outcome = async { relookup.as_mut().expect("guarded").await }, if relookup.is_some() => {
+                relookup = None;
+                view.lookup = done(&outcome);
                 engine.publish(view.clone());
             }
             result = async { transfer.as_mut().expect("guarded").await }, if transfer.is_some() => {
@@ -117,13 +124,34 @@ pub(super) async fn run(
                     let upstream = upstream.map(|u| *u).unwrap_or_default();
                     journaled |= upstream.journaled;
                     // The relay's lookup landed after its first ringing: replace in place.
-                    if !upstream.matches.is_empty() && view.customer().is_none() {
+                    let better = if upstream.matches.is_empty() {
+                        view.lookup == LookupState::Pending
+                    } else {
+                        view.customer().is_none()
+                    };
+                    if upstream.looked_up && better {
                         lookup = None;
                         view.lookup = upstream_answer(upstream.matches);
                         transfer = route(&engine, &mut view, true);
                         published = true;
                         engine.publish(view.clone());
                     }
+                }
+                Some((_, CallEventKind::PartyChanged { remote, remote_name })) => {
+                    // A transfer moved the customer onto this call: look them up like any
+                    // caller and update the pop in place (no routing rules: already routed).
+                    view.number = remote.0.clone();
+                    view.remote = engine.rules.normalise(&remote.0);
+                    view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
+                    lookup = None;
+                    relookup = view.remote.number().cloned().map(|n| {
+                        let chain = Arc::clone(&engine.chain);
+                        async move { chain.lookup(&n).await }.boxed()
+                    });
+                    view.lookup = if relookup.is_some() { LookupState::Pending } else { LookupState::NotApplicable };
+                    published = true;
+                    tracing::info!(call_id = %view.key.call_id, "remote party changed");
+                    engine.publish(view.clone());
                 }
                 Some((at, CallEventKind::Answered)) => {
                     if view.state == CallState::Ringing {
@@ -149,6 +177,11 @@ pub(super) async fn run(
         if let Ok(outcome) = tokio::time::timeout(LATE_LOOKUP_GRACE, pending).await {
             view.lookup = done(&outcome);
             route(&engine, &mut view, false);
+        }
+    }
+    if let Some(pending) = relookup.take() {
+        if let Ok(outcome) = tokio::time::timeout(LATE_LOOKUP_GRACE, pending).await {
+            view.lookup = done(&outcome);
         }
     }
     if let Some(pending) = transfer.take() {

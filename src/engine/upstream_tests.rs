@@ -97,6 +97,7 @@ async fn a_relay_answer_greets_at_once_and_the_desk_neither_asks_nor_journals() 
     let (tx, task) = engine.start();
     tx.send(ringing(Some(Upstream {
         matches: vec![lisa()],
+        looked_up: true,
         journaled: true,
     })))
     .await
@@ -135,6 +136,7 @@ async fn without_a_caller_the_desk_asks_its_own_chain_and_a_late_relay_answer_re
     assert!(view.customer().is_none());
     tx.send(ringing(Some(Upstream {
         matches: vec![lisa()],
+        looked_up: true,
         journaled: false,
     })))
     .await
@@ -153,4 +155,25 @@ async fn without_a_caller_the_desk_asks_its_own_chain_and_a_late_relay_answer_re
     task.await.unwrap();
     assert_eq!(crm.0.load(Ordering::SeqCst), 1);
     assert_eq!(Outbox::new(store).pending().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_relay_that_found_nobody_spares_the_desks_crm_too() {
+    let (engine, crm, _) = setup().await;
+    let mut rx = engine.subscribe();
+    let (tx, task) = engine.start();
+    tx.send(ringing(Some(Upstream {
+        matches: vec![],
+        looked_up: true,
+        journaled: true,
+    })))
+    .await
+    .unwrap();
+    let EngineEvent::Call { view } = next(&mut rx).await else {
+        panic!()
+    };
+    assert!(matches!(view.lookup, LookupState::Done { ref matches, .. } if matches.is_empty()));
+    drop(tx);
+    task.await.unwrap();
+    assert_eq!(crm.0.load(Ordering::SeqCst), 0);
 }

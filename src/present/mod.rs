@@ -9,6 +9,7 @@ pub mod greeting;
 pub mod markup;
 pub mod notify;
 pub mod opener;
+pub mod sign_in;
 
 use crate::config::{NotifySettings, PopOn};
 use crate::engine::{CallKey, CallView, EngineEvent};
@@ -34,6 +35,10 @@ pub enum Intent {
     },
     Dial {
         number: String,
+    },
+    /// Run the OAuth sign-in of a directory whose grant is gone.
+    SignIn {
+        directory: String,
     },
 }
 

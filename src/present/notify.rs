@@ -87,7 +87,11 @@ async fn show(
     replaces: Option<u32>,
 ) -> Option<NotificationHandle> {
     match build(greeting, replaces).show_async().await {
-        Ok(handle) => Some(handle),
+        Ok(handle) => {
+            // The server has it (its Notify reply came back); tests wait for this line.
+            tracing::debug!(call_id = %key.call_id, replaced = replaces.is_some(), "notification shown");
+            Some(handle)
+        }
         Err(e) => {
             tracing::warn!(error = %e, call_id = %key.call_id, "notification not shown");
             None

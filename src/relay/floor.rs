@@ -195,7 +195,7 @@ impl Floor {
             return;
         };
         let upstream = upstream(&call.lookup, self.journal);
-        if was_late && upstream.as_ref().is_some_and(|u| !u.matches.is_empty()) {
+        if was_late && upstream.as_ref().is_some_and(|u| u.looked_up) {
             for (extension, leg) in &mut call.legs {
                 if leg.ended {
                     continue;
@@ -298,6 +298,15 @@ impl Floor {
                     });
                     out.push(Out::Current {
                         extension: other.clone(),
+                    });
+                }
+            }
+            CallEventKind::PartyChanged { .. } => {
+                // A transfer or connected-line update: that extension's pop follows the party.
+                if call.legs.get(&extension).is_some_and(|l| !l.ended) {
+                    out.push(Out::Event {
+                        extension: extension.clone(),
+                        event,
                     });
                 }
             }
@@ -404,12 +413,13 @@ impl Floor {
 }
 
 fn upstream(lookup: &Lookup, journal: bool) -> Option<Upstream> {
-    let matches = match lookup {
-        Lookup::Done(m) => m.clone(),
-        _ => Vec::new(),
+    let (matches, looked_up) = match lookup {
+        Lookup::Done(m) => (m.clone(), true),
+        _ => (Vec::new(), false),
     };
-    (journal || !matches.is_empty()).then_some(Upstream {
+    (journal || looked_up).then_some(Upstream {
         matches,
+        looked_up,
         journaled: journal,
     })
 }

@@ -172,12 +172,21 @@ pub fn to_wire(event: &CallEvent) -> WireEvent {
             wire.name = remote_name.clone();
             wire.line = line.clone();
             if let Some(up) = upstream {
-                wire.caller =
-                    WireCaller::from_matches(&up.matches).map(|c| CallerField::Answer(Box::new(c)));
+                wire.caller = up
+                    .looked_up
+                    .then(|| CallerField::Answer(Box::new(WireCaller::from_matches(&up.matches))));
                 wire.journaled = up.journaled;
             }
         }
         CallEventKind::Answered => wire.kind = "answered".into(),
+        CallEventKind::PartyChanged {
+            remote,
+            remote_name,
+        } => {
+            wire.kind = "party_changed".into();
+            wire.from = Some(remote.0.clone());
+            wire.name = remote_name.clone();
+        }
         CallEventKind::Ended { reason } => {
             wire.kind = "ended".into();
             let text = match reason {
@@ -230,18 +239,19 @@ pub fn into_event(wire: WireEvent, source: &SourceId) -> Result<CallEvent, Schem
     {
         return Err(SchemaError::TooLong("caller", MAX_FIELD));
     }
-    let matches = match answer.map(WireCaller::into_matches) {
-        None => Vec::new(),
-        Some(Ok(matches)) => matches,
+    let (matches, looked_up) = match answer.map(WireCaller::into_matches) {
+        None => (Vec::new(), false),
+        Some(Ok(matches)) => (matches, true),
         Some(Err(e)) => {
             // The event is still good; greet without the upstream answer.
             tracing::warn!(source = %source, error = %e, "ignoring an event's caller object");
-            Vec::new()
+            (Vec::new(), false)
         }
     };
-    let upstream = (!matches.is_empty() || wire.journaled).then(|| {
+    let upstream = (looked_up || wire.journaled).then(|| {
         Box::new(Upstream {
             matches,
+            looked_up,
             journaled: wire.journaled,
         })
     });
@@ -265,6 +275,15 @@ pub fn into_event(wire: WireEvent, source: &SourceId) -> Result<CallEvent, Schem
             upstream,
         },
         "answered" | "answer" | "connected" => CallEventKind::Answered,
+        "party_changed" => CallEventKind::PartyChanged {
+            remote: RawNumber(
+                wire.from
+                    .clone()
+                    .or(number)
+                    .ok_or(SchemaError::Missing("party_changed", "from"))?,
+            ),
+            remote_name: wire.name.clone(),
+        },
         "ended" | "end" | "hangup" | "disconnected" => CallEventKind::Ended {
             reason: match (reason(wire.reason.as_deref()), wire.answered_by.clone()) {
                 (EndReason::AnsweredElsewhere, Some(who)) if !who.trim().is_empty() => {
@@ -279,6 +298,9 @@ pub fn into_event(wire: WireEvent, source: &SourceId) -> Result<CallEvent, Schem
         (Some(id), _) => CallId(id),
         (None, CallEventKind::Ringing { .. }) => CallId(uuid::Uuid::new_v4().to_string()),
         (None, CallEventKind::Answered) => return Err(SchemaError::Missing("answered", "call_id")),
+        (None, CallEventKind::PartyChanged { .. }) => {
+            return Err(SchemaError::Missing("party_changed", "call_id"))
+        }
         (None, _) => return Err(SchemaError::Missing("ended", "call_id")),
     };
     Ok(CallEvent {
@@ -369,6 +391,14 @@ mod tests {
         assert_eq!(up.matches[0].directory, "hubspot");
         let again = serde_json::to_vec(&to_wire(&event)).unwrap();
         assert_eq!(parse(&again, &src()).unwrap(), event);
+
+        let nobody = parse(br#"{"type":"ringing","from":"555","caller":{}}"#, &src()).unwrap();
+        assert!(matches!(
+            nobody.kind,
+            CallEventKind::Ringing { upstream: Some(ref up), .. } if up.looked_up && up.matches.is_empty()
+        ));
+        let wire = serde_json::to_value(to_wire(&nobody)).unwrap();
+        assert_eq!(wire["caller"], serde_json::json!({}));
 
         let legacy = parse(br#"{"type":"ringing","caller":"555-1234"}"#, &src()).unwrap();
         assert!(matches!(

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod calls;
 pub mod contacts;
 pub mod outbox;
+pub mod private_dir;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -17,7 +18,7 @@ use std::time::Duration;
 /// A store failure (I/O, SQL, migration, or a row we cannot read back).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create data directory {path}: {source}")]
+    #[error("cannot create or secure the data directory {path}: {source}")]
     DataDir {
         path: String,
         source: std::io::Error,
@@ -40,13 +41,17 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// Opens (creating if needed) the database file and brings its schema up to date; the
+    /// data directory is made the owner's alone first ([`private_dir`]).
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+        // The directory 0700 and its files 0600, before SQLite creates any of them.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let failed = |source| StoreError::DataDir {
                 path: dir.display().to_string(),
                 source,
-            })?;
+            };
+            private_dir::secure(dir).map_err(failed)?;
+            private_dir::create_private(path).map_err(failed)?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)

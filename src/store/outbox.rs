@@ -1,7 +1,8 @@
 //! The journaling outbox: one row per (call, journaling directory) until delivered.
 //!
 //! Rows are created with their call in [`super::calls::CallLog::record`]; this repository
-//! reads what is due, and records delivery or failure with the next attempt time.
+//! reads what is due, notes a request going out (`sending_at`), and records delivery or
+//! failure with the next attempt time.
 
 use super::{now_ms, Store, StoreError};
 use serde::Serialize;
@@ -18,6 +19,8 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     pub next_attempt_at: i64,
     pub delivered: bool,
+    /// A request went out and its outcome was never recorded (the process died meanwhile).
+    pub in_doubt: bool,
 }
 
 /// Repository over `outbox`.
@@ -51,9 +54,19 @@ impl Outbox {
         })
     }
 
+    /// Notes that a request for the entry is about to go out (cleared with its outcome).
+    pub async fn sending(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET sending_at = ? WHERE id = ?")
+            .bind(now_ms())
+            .bind(id)
+            .execute(self.store.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Marks an entry delivered.
     pub async fn delivered(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+        sqlx::query("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL, sending_at = NULL WHERE id = ?")
             .bind(now_ms())
             .bind(id)
             .execute(self.store.pool())
@@ -63,7 +76,7 @@ impl Outbox {
 
     /// Records a failed attempt and when to try again.
     pub async fn failed(&self, id: i64, error: &str, retry_in_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?")
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, sending_at = NULL WHERE id = ?")
             .bind(error)
             .bind(now_ms() + retry_in_ms)
             .bind(id)
@@ -83,7 +96,7 @@ impl Outbox {
 
     async fn select(&self, tail: &str, bound: Option<i64>) -> Result<Vec<OutboxEntry>, StoreError> {
         let sql = format!(
-            "SELECT id, call_row, call_id, directory, attempts, last_error, next_attempt_at, delivered_at FROM outbox {tail}"
+            "SELECT id, call_row, call_id, directory, attempts, last_error, next_attempt_at, delivered_at, sending_at FROM outbox {tail}"
         );
         let mut q = sqlx::query(&sql);
         if let Some(v) = bound {
@@ -101,6 +114,7 @@ impl Outbox {
                     last_error: r.try_get("last_error")?,
                     next_attempt_at: r.try_get("next_attempt_at")?,
                     delivered: r.try_get::<Option<i64>, _>("delivered_at")?.is_some(),
+                    in_doubt: r.try_get::<Option<i64>, _>("sending_at")?.is_some(),
                 })
             })
             .collect()

@@ -86,6 +86,12 @@ pub struct CrmState {
     pub search_lags_writes: bool,
     /// Every Authorization-ish header value seen (to prove the secret was sent).
     pub auth_seen: Vec<String>,
+    /// The OAuth provider in front of this CRM (tokens it issued are the ones accepted).
+    pub oauth: Option<super::oauth::AuthServer>,
+    /// Requests refused with 401.
+    pub unauthorized: usize,
+    /// Journal checks ("is this call already there?") answered.
+    pub journal_checks: usize,
 }
 
 /// A running fake CRM.
@@ -117,6 +123,9 @@ impl Crm {
             created: Vec::new(),
             search_lags_writes: false,
             auth_seen: Vec::new(),
+            oauth: None,
+            unauthorized: 0,
+            journal_checks: 0,
         }));
         let listener =
             std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the fake CRM's port");
@@ -169,6 +178,28 @@ impl Crm {
         self.state.lock().unwrap().mode = mode;
     }
 
+    /// Puts an OAuth provider in front of the CRM (`/oauth/…` on the same port).
+    pub fn with_oauth(self, server: super::oauth::AuthServer) -> Self {
+        self.state.lock().unwrap().oauth = Some(server);
+        self
+    }
+
+    /// `http://127.0.0.1:PORT/oauth/PATH`.
+    pub fn oauth_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/oauth/{path}", self.port)
+    }
+
+    /// Works on the OAuth provider's state.
+    pub fn auth<T>(&self, f: impl FnOnce(&mut super::oauth::AuthServer) -> T) -> T {
+        f(self
+            .state
+            .lock()
+            .unwrap()
+            .oauth
+            .as_mut()
+            .expect("an OAuth server"))
+    }
+
     /// Reads the state under the lock.
     pub fn with<T>(&self, f: impl FnOnce(&mut CrmState) -> T) -> T {
         f(&mut self.state.lock().unwrap())
@@ -186,6 +217,36 @@ impl Drop for Crm {
     }
 }
 
+/// `a=1&b=2` form bodies (percent- and `+`-decoded).
+fn serde_urlencoded_form(body: &[u8]) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(body);
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
 async fn answer(
     state: Arc<Mutex<CrmState>>,
     method: Method,
@@ -193,6 +254,23 @@ async fn answer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if uri.path().starts_with("/oauth/") {
+        let query: HashMap<String, String> = axum::extract::Query::try_from_uri(&uri)
+            .map(|axum::extract::Query(q)| q)
+            .unwrap_or_default();
+        let form: HashMap<String, String> = serde_urlencoded_form(&body);
+        let (answer, delay) = {
+            let mut st = state.lock().unwrap();
+            match st.oauth.as_mut() {
+                Some(server) => (server.handle(uri.path(), &query, &form), server.delay),
+                None => (None, Duration::ZERO),
+            }
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        return answer.unwrap_or_else(|| StatusCode::NOT_FOUND.into_response());
+    }
     let (mode, shape) = {
         let mut st = state.lock().unwrap();
         for name in ["authorization", "x-api-token"] {

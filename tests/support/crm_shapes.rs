@@ -28,9 +28,21 @@ pub fn base_path(shape: Shape) -> &'static str {
 #[derive(Debug)]
 pub enum Ask {
     Lookup(Vec<String>),
-    Journal { key: String, body: Value },
+    Journal {
+        key: String,
+        body: Value,
+    },
     Create(Value),
-    Login { password: String },
+    Login {
+        password: String,
+    },
+    /// "Is the call with this id already journaled?"
+    JournalCheck(String),
+    /// A Dataverse entity-set query: exact text matches only (Dataverse does not normalise).
+    Dataverse {
+        set: String,
+        terms: Vec<String>,
+    },
     Unknown,
 }
 
@@ -70,7 +82,12 @@ impl Request {
             header("authorization").and_then(|a| a.strip_prefix(prefix).map(str::to_string))
         };
         let token = match shape {
-            Shape::Seed | Shape::Hubspot => strip("Bearer "),
+            Shape::Seed
+            | Shape::Hubspot
+            | Shape::Salesforce
+            | Shape::Dynamics
+            | Shape::Microsoft365
+            | Shape::Google => strip("Bearer "),
             Shape::Pipedrive => header("x-api-token"),
             Shape::Zoho => strip("Zoho-oauthtoken "),
             Shape::Freshsales => strip("Token token="),
@@ -105,6 +122,18 @@ impl Request {
             (Shape::Freshsales, true, "/api/phone_calls") => Ask::Journal { key, body: json },
             (Shape::Freshsales, true, "/api/contacts") => Ask::Create(json),
             (Shape::Odoo, true, "/jsonrpc") => odoo_ask(json, key),
+            (Shape::Seed, false, "/calls") => {
+                Ask::JournalCheck(q.get("idempotency_key").cloned().unwrap_or_default())
+            }
+            (Shape::Hubspot, true, "/crm/v3/objects/calls/search") => Ask::JournalCheck(
+                json.pointer("/filterGroups/0/filters/0/value")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            (Shape::Salesforce | Shape::Dynamics, _, _) => {
+                super::crm_oauth_shapes::ask(shape, post, path, &q, json, key)
+            }
             _ => Ask::Unknown,
         };
         Request { ask, token }
@@ -147,7 +176,7 @@ fn digits(s: &str) -> String {
 }
 
 /// A phone matches a search term when one's digits end with the other's (≥ 4 digits).
-fn phone_matches(term: &str, phone: &str) -> bool {
+pub fn phone_matches(term: &str, phone: &str) -> bool {
     let (a, b) = (digits(term), digits(phone));
     a.len().min(b.len()) >= 4 && (a.ends_with(&b) || b.ends_with(&a))
 }
@@ -155,11 +184,13 @@ fn phone_matches(term: &str, phone: &str) -> bool {
 /// Answers `req` from the state.
 pub fn respond(st: &mut CrmState, req: Request) -> Response {
     let shape = st.shape;
-    let authorized = match &req.ask {
-        Ask::Login { password } => *password == st.token,
+    let authorized = match (&req.ask, &st.oauth) {
+        (Ask::Login { password }, _) => *password == st.token,
+        (_, Some(server)) => req.token.as_deref().is_some_and(|t| server.valid(t)),
         _ => req.token.as_deref() == Some(st.token.as_str()),
     };
     if !authorized {
+        st.unauthorized += 1;
         if let Ask::Login { .. } = req.ask {
             // Odoo's common.login answers `false` for wrong credentials.
             return axum::Json(json!({"jsonrpc": "2.0", "id": 1, "result": false})).into_response();
@@ -187,6 +218,23 @@ pub fn respond(st: &mut CrmState, req: Request) -> Response {
                 .cloned()
                 .collect();
             lookup_answer(shape, &found)
+        }
+        Ask::Dataverse { set, terms } => {
+            st.lookups += 1;
+            super::crm_oauth_shapes::dataverse_answer(st, &set, &terms)
+        }
+        Ask::JournalCheck(id) => {
+            st.journal_checks += 1;
+            let hits: Vec<&Value> = st
+                .journal_applied
+                .iter()
+                .filter(|b| super::crm_oauth_shapes::journal_id(shape, b) == Some(id.as_str()))
+                .collect();
+            super::crm_oauth_shapes::check_answer(shape, &id, hits.len())
+        }
+        Ask::Journal { key, body } if matches!(shape, Shape::Salesforce | Shape::Dynamics) => {
+            *st.journal_requests.entry(key).or_insert(0) += 1;
+            super::crm_oauth_shapes::insert(st, body)
         }
         Ask::Journal { key, body } => {
             let seen = st.journal_requests.entry(key).or_insert(0);
@@ -239,6 +287,9 @@ pub fn respond(st: &mut CrmState, req: Request) -> Response {
 
 fn unauthorized(shape: Shape) -> Response {
     let body = match shape {
+        Shape::Salesforce => json!([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]),
+        Shape::Dynamics | Shape::Microsoft365 => json!({"error": {"code": "InvalidAuthenticationToken", "message": "Access token has expired or is not yet valid."}}),
+        Shape::Google => json!({"error": {"code": 401, "message": "Request had invalid authentication credentials.", "status": "UNAUTHENTICATED"}}),
         Shape::Seed => json!({"error": "unauthorized"}),
         Shape::Hubspot => json!({"status": "error", "message": "Authentication credentials not found.", "category": "INVALID_AUTHENTICATION"}),
         Shape::Pipedrive => json!({"success": false, "error": "unauthorized access", "errorCode": 401}),
@@ -259,6 +310,9 @@ fn or_false(v: &Option<String>) -> Value {
 
 fn lookup_answer(shape: Shape, found: &[Person]) -> Response {
     let doc = match shape {
+        Shape::Salesforce | Shape::Dynamics | Shape::Microsoft365 | Shape::Google => {
+            return super::crm_oauth_shapes::lookup_answer(shape, found)
+        }
         Shape::Seed => json!(found
             .iter()
             .map(
@@ -305,6 +359,8 @@ fn lookup_answer(shape: Shape, found: &[Person]) -> Response {
 fn created_answer(shape: Shape, id: &str) -> Response {
     let num = id.parse::<i64>().unwrap_or(0);
     let doc = match shape {
+        Shape::Salesforce => json!({"id": id, "success": true, "errors": []}),
+        Shape::Dynamics | Shape::Microsoft365 | Shape::Google => json!({"contactid": id}),
         Shape::Seed => json!({"Id": id}),
         Shape::Hubspot => {
             json!({"id": id, "properties": {"hs_object_id": id}, "createdAt": "2024-01-01T00:00:00Z", "archived": false})

@@ -85,6 +85,16 @@ impl Daemon {
             .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
     }
 
+    /// Starts `screenpop args…` with the daemon's environment without waiting (output piped).
+    pub fn cli_spawn(&self, args: &[&str]) -> Child {
+        command_in(&self.env, SCREENPOP)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
+    }
+
     /// Runs `screenpop args…` with `input` on its stdin (`secret set` reads the value there).
     pub fn cli_with_stdin(&self, args: &[&str], input: &str) -> Output {
         use std::io::Write;

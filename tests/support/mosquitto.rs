@@ -110,6 +110,72 @@ impl Broker {
         })
     }
 
+    /// Starts mosquitto the way a call-center floor runs it: anonymous access off, a
+    /// `password_file` with `users` (name, password), and `acl` as its `acl_file`.
+    pub fn start_floor(users: &[(&str, &str)], acl: &str) -> Broker {
+        Broker::start_with(|dir| {
+            for (i, (user, password)) in users.iter().enumerate() {
+                let mut command = Command::new("mosquitto_passwd");
+                if i == 0 {
+                    command.arg("-c");
+                }
+                let out = command
+                    .args(["-b", "passwords", user, password])
+                    .current_dir(dir)
+                    .output()
+                    .expect("run mosquitto_passwd");
+                assert!(
+                    out.status.success(),
+                    "mosquitto_passwd: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            fs::write(dir.join("acl"), acl).expect("write the acl_file");
+            format!(
+                "allow_anonymous false\npassword_file {d}/passwords\nacl_file {d}/acl\n",
+                d = dir.display()
+            )
+        })
+    }
+
+    /// Runs `mosquitto_sub -v` as `user` on `topics` for `seconds`, returning its exit status,
+    /// stdout (`topic payload` lines: the retained messages the broker let through) and stderr.
+    pub fn subscribe_as(
+        &self,
+        user: &str,
+        password: &str,
+        topics: &[&str],
+        seconds: u32,
+    ) -> (bool, String, String) {
+        let mut command = Command::new("mosquitto_sub");
+        command
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1"])
+            .args(["-u", user, "-P", password, "-W", &seconds.to_string(), "-v"]);
+        for topic in topics {
+            command.args(["-t", topic]);
+        }
+        let out = command.output().expect("run mosquitto_sub");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Publishes `payload` on `topic` as `user` (QoS 1).
+    pub fn publish_as(&self, user: &str, password: &str, topic: &str, payload: &str) {
+        let out = Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1"])
+            .args(["-u", user, "-P", password, "-t", topic, "-m", payload])
+            .output()
+            .expect("run mosquitto_pub");
+        assert!(
+            out.status.success(),
+            "mosquitto_pub: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The CA that signed a [`Broker::start_secure`] broker's certificate.
     pub fn ca_file(&self) -> std::path::PathBuf {
         self.dir.path().join("ca.pem")

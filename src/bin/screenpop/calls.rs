@@ -9,7 +9,7 @@ use crate::client::exchange;
 use crate::output::{usage, Unavailable};
 use anyhow::Result;
 use clap::Subcommand;
-use screenpop::config::{Paths, Settings};
+use screenpop::config::Paths;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
@@ -42,8 +42,9 @@ pub enum CallCommand {
     },
 }
 
-/// Sends one control request and reports what happened.
-pub async fn run(paths: &Paths, settings: &Settings, command: CallCommand) -> Result<ExitCode> {
+/// Sends one control request (at most once, with a fresh request id the daemon uses to
+/// refuse a duplicate) and reports what happened.
+pub fn run(paths: &Paths, command: CallCommand) -> Result<ExitCode> {
     let (verb, body, done) = match &command {
         CallCommand::Call { target } => (
             "dial",
@@ -66,8 +67,10 @@ pub async fn run(paths: &Paths, settings: &Settings, command: CallCommand) -> Re
             format!("transferred to {target}"),
         ),
     };
+    let mut body = body;
+    body["request_id"] = json!(uuid::Uuid::new_v4().to_string());
     let path = format!("/v1/control/{verb}");
-    let (status, answer) = exchange(paths, settings, "POST", &path, Some(&body)).await?;
+    let (status, answer) = exchange(paths, "POST", &path, Some(&body))?;
     if (200..300).contains(&status) {
         let via = answer
             .get("control")

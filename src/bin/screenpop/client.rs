@@ -2,8 +2,12 @@
 //! `screenpop call/answer/hangup/transfer`, is in `calls.rs`).
 //!
 //! First over the daemon's owner-only Unix socket in the data directory (no token, works
-//! without a keyring); if there is none, over the webhook on 127.0.0.1 with the bearer token
-//! from the keyring (the daemon created it on first run).
+//! without a keyring); if nothing accepts there, over the webhook on 127.0.0.1 with the bearer
+//! token from the keyring (the daemon created it on first run). The choice is made before the
+//! request is sent, and a request is sent at most once ([`transport`]).
+//!
+//! `screenpop event …` is a softphone's hook, run for every call: when the socket answers it
+//! reads no config file, no phone metadata and no keyring, and starts no async runtime.
 
 use crate::output::{print_json, usage, Unavailable};
 use anyhow::{Context, Result};
@@ -12,8 +16,9 @@ use screenpop::config::{Paths, Settings};
 use screenpop::secrets::{Keyring, SecretStore};
 use serde_json::{json, Value};
 use std::process::ExitCode;
+use transport::{ExchangeError, Transport};
 
-mod local;
+pub mod transport;
 
 #[derive(Subcommand)]
 pub enum EventKind {
@@ -49,8 +54,9 @@ pub enum EventKind {
     },
 }
 
-fn base(settings: &Settings) -> String {
-    format!("http://127.0.0.1:{}", settings.webhook.port)
+/// Loads the settings (config problems are exit 2), for the TCP fallback and `status`.
+pub fn settings(paths: &Paths) -> Result<Settings> {
+    Settings::load(paths).map_err(usage)
 }
 
 fn token(settings: &Settings) -> Result<String> {
@@ -63,41 +69,43 @@ fn token(settings: &Settings) -> Result<String> {
         ))))
 }
 
+/// The socket if the daemon accepts there, else the webhook on 127.0.0.1 with its token.
+fn connect(paths: &Paths) -> Result<Transport> {
+    Transport::choose(&paths.socket(), || {
+        let settings = settings(paths)?;
+        let port = settings.webhook.port;
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|_| {
+            anyhow::Error::new(Unavailable(format!(
+                "no screenpop daemon is listening on http://127.0.0.1:{port} — start it with `screenpop run` (or `make run`)"
+            )))
+        })?;
+        Ok(Transport::Tcp {
+            stream,
+            token: token(&settings)?,
+        })
+    })
+}
+
 /// Sends `method path` with an optional JSON body to the daemon and returns its JSON answer.
-pub async fn request(
-    paths: &Paths,
-    settings: &Settings,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> Result<Value> {
-    let (status, answer) = exchange(paths, settings, method, path, body).await?;
+pub fn request(paths: &Paths, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+    let (status, answer) = exchange(paths, method, path, body)?;
     check(status, answer)
 }
 
 /// Like [`request`], but any HTTP status comes back with its JSON body; only "no daemon"
-/// and transport problems are errors.
-pub async fn exchange(
+/// and transport problems are errors. Sent at most once.
+pub fn exchange(
     paths: &Paths,
-    settings: &Settings,
     method: &str,
     path: &str,
     body: Option<&Value>,
 ) -> Result<(u16, Value)> {
-    if let Some(answer) = local::request(&paths.socket(), method, path, body).await {
-        return Ok(answer);
-    }
-    let client = reqwest::Client::new();
-    let url = format!("{}{path}", base(settings));
-    let mut builder = if method == "GET" {
-        client.get(url)
-    } else {
-        client.post(url)
-    };
-    if let Some(body) = body {
-        builder = builder.json(body);
-    }
-    send(settings, builder).await
+    connect(paths)?
+        .exchange(method, path, body)
+        .map_err(|e| match e {
+            ExchangeError::Garbled(_) => anyhow::Error::new(e),
+            other => anyhow::Error::new(Unavailable(other.to_string())),
+        })
 }
 
 fn check(status: u16, body: Value) -> Result<Value> {
@@ -113,29 +121,8 @@ fn check(status: u16, body: Value) -> Result<Value> {
     )))
 }
 
-async fn send(settings: &Settings, request: reqwest::RequestBuilder) -> Result<(u16, Value)> {
-    let url = base(settings);
-    let response = request
-        .bearer_auth(token(settings)?)
-        .timeout(std::time::Duration::from_secs(10))
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_connect() {
-                anyhow::Error::new(Unavailable(format!(
-                    "no screenpop daemon is listening on {url} — start it with `screenpop run` (or `make run`)"
-                )))
-            } else {
-                anyhow::Error::new(e).context(format!("request to {url} failed"))
-            }
-        })?;
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    Ok((status, body))
-}
-
 /// `screenpop event …`
-pub async fn post_event(paths: &Paths, settings: &Settings, kind: EventKind) -> Result<ExitCode> {
+pub fn post_event(paths: &Paths, kind: EventKind) -> Result<ExitCode> {
     let body = match &kind {
         EventKind::Ringing {
             from,
@@ -154,7 +141,7 @@ pub async fn post_event(paths: &Paths, settings: &Settings, kind: EventKind) -> 
             json!({ "version": 1, "type": "ended", "call_id": call_id, "reason": reason })
         }
     };
-    let answer = request(paths, settings, "POST", "/v1/events", Some(&body)).await?;
+    let answer = request(paths, "POST", "/v1/events", Some(&body))?;
     if let Some(id) = answer.get("call_id").and_then(Value::as_str) {
         println!("{id}");
     }
@@ -162,12 +149,17 @@ pub async fn post_event(paths: &Paths, settings: &Settings, kind: EventKind) -> 
 }
 
 /// `screenpop status`
-pub async fn status(paths: &Paths, settings: &Settings, json: bool) -> Result<ExitCode> {
-    let status = request(paths, settings, "GET", "/v1/status", None).await?;
+pub fn status(paths: &Paths, json: bool) -> Result<ExitCode> {
+    // On the relay host, the relay answers on its own socket.
+    if let Some(shown) = crate::relay::status(paths, json) {
+        return shown;
+    }
+    let status = request(paths, "GET", "/v1/status", None)?;
     if json {
         print_json(&status)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let settings = settings(paths)?;
     println!("webhook    127.0.0.1:{}  up", settings.webhook.port);
     for (title, key) in [("source", "sources"), ("directory", "directories")] {
         let items: Vec<&Value> = status

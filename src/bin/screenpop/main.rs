@@ -6,13 +6,14 @@
 
 mod calls;
 mod client;
+mod connect;
 mod contacts;
 mod inspect;
 mod output;
 mod relay;
 mod rules;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use screenpop::config::{Paths, Settings};
 use std::path::PathBuf;
@@ -37,7 +38,7 @@ enum Command {
     /// MQTT broker (foreground, until SIGINT/SIGTERM); `relay acl` prints the broker's ACL.
     Relay {
         #[command(subcommand)]
-        command: relay::RelayCommand,
+        command: Option<relay::RelayCommand>,
     },
     /// Post a simulated call event to the running daemon's webhook.
     Event {
@@ -77,6 +78,14 @@ enum Command {
         #[command(subcommand)]
         command: rules::RulesCommand,
     },
+    /// Sign in to the OAuth 2 provider of the [[directory]] called NAME (tokens go to the keyring).
+    Connect {
+        /// The directory's name (`screenpop config check` lists them).
+        name: String,
+        /// Use the device-code flow (enter a code on another device) instead of the browser.
+        #[arg(long)]
+        device: bool,
+    },
     /// Store or delete secrets in the OS keyring (values are read from stdin, never argv).
     Secret {
         #[command(subcommand)]
@@ -102,7 +111,7 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let daemon = matches!(cli.command, Command::Run);
+    let daemon = matches!(cli.command, Command::Run | Command::Relay { command: None });
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| {
         if daemon {
             "screenpop=info".into()
@@ -115,22 +124,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    if daemon {
-        // Before the runtime's threads exist: they would each get an arena otherwise.
-        screenpop::memory::limit_arenas();
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("screenpop: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(dispatch(cli.command)) {
+    match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("screenpop: {e:#}");
@@ -146,55 +140,65 @@ fn load() -> Result<(Paths, Settings)> {
     Ok((paths, settings))
 }
 
-async fn dispatch(command: Command) -> Result<ExitCode> {
+/// The verbs that talk to the daemon (and the keyring and config tools) are plain blocking
+/// code: they read the config only when they need it and start no async runtime.
+fn dispatch(command: Command) -> Result<ExitCode> {
+    let paths = || Paths::from_env().map_err(output::usage);
     match command {
-        Command::Run => {
-            let (paths, settings) = load()?;
-            run(paths, settings).await
-        }
-        Command::Relay { command } => {
-            let (paths, settings) = load()?;
-            relay::run(paths, settings, command).await
-        }
-        Command::Event { kind } => {
-            let (paths, settings) = load()?;
-            client::post_event(&paths, &settings, kind).await
-        }
-        Command::Calls(command) => {
-            let (paths, settings) = load()?;
-            calls::run(&paths, &settings, command).await
-        }
-        Command::Status { json } => {
-            let (paths, settings) = load()?;
-            client::status(&paths, &settings, json).await
-        }
-        Command::Lookup(args) => {
-            let (paths, settings) = load()?;
-            inspect::lookup(paths, settings, args).await
-        }
-        Command::Contacts { command } => {
-            let (paths, settings) = load()?;
-            contacts::run(paths, settings, command).await
-        }
-        Command::Log(args) => {
-            let (paths, _) = load()?;
-            inspect::log(paths, args).await
-        }
-        Command::Outbox { json, command } => {
-            let (paths, _) = load()?;
-            inspect::outbox(paths, json, command).await
-        }
-        Command::Rules { command } => {
-            let (paths, settings) = load()?;
-            rules::run(paths, settings, command).await
-        }
+        Command::Event { kind } => client::post_event(&paths()?, kind),
+        Command::Calls(command) => calls::run(&paths()?, command),
+        Command::Status { json } => client::status(&paths()?, json),
         Command::Secret { command } => inspect::secret(command),
         Command::Config { command } => config(command),
+        Command::Run => {
+            // Before the runtime's threads exist: they would each get an arena otherwise.
+            screenpop::memory::limit_arenas();
+            runtime()?.block_on(async {
+                let (paths, settings) = load()?;
+                run(paths, settings).await
+            })
+        }
+        Command::Relay { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            relay::run(paths, settings, command).await
+        }),
+        Command::Lookup(args) => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            inspect::lookup(paths, settings, args).await
+        }),
+        Command::Contacts { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            contacts::run(paths, settings, command).await
+        }),
+        Command::Log(args) => runtime()?.block_on(async {
+            let (paths, _) = load()?;
+            inspect::log(paths, args).await
+        }),
+        Command::Outbox { json, command } => runtime()?.block_on(async {
+            let (paths, _) = load()?;
+            inspect::outbox(paths, json, command).await
+        }),
+        Command::Connect { name, device } => runtime()?.block_on(async {
+            let (_, settings) = load()?;
+            connect::run(&settings, &name, device).await
+        }),
+        Command::Rules { command } => runtime()?.block_on(async {
+            let (paths, settings) = load()?;
+            rules::run(paths, settings, command).await
+        }),
     }
 }
 
+/// The runtime for the verbs that use the store or the directories (the daemon's size).
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 async fn run(paths: Paths, settings: Settings) -> Result<ExitCode> {
-    use anyhow::Context;
     let secrets = std::sync::Arc::new(screenpop::secrets::Keyring);
     let data_dir: PathBuf = paths.data_dir.clone();
     let app = screenpop::daemon::App::open(paths, settings, secrets)

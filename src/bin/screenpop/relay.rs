@@ -1,9 +1,13 @@
-//! `screenpop relay` (the floor's PBX side, foreground) and `screenpop relay acl`.
+//! `screenpop relay` (the floor's PBX side, foreground until SIGINT/SIGTERM), `screenpop relay
+//! acl`, and the relay's part of `screenpop status`.
 
-use anyhow::Result;
+use crate::output::print_json;
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use screenpop::config::{Paths, Settings};
+use serde_json::Value;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Subcommand)]
 pub enum RelayCommand {
@@ -21,9 +25,13 @@ pub enum RelayCommand {
 }
 
 /// Dispatches `screenpop relay …`.
-pub async fn run(_paths: Paths, settings: Settings, command: RelayCommand) -> Result<ExitCode> {
+pub async fn run(
+    paths: Paths,
+    settings: Settings,
+    command: Option<RelayCommand>,
+) -> Result<ExitCode> {
     match command {
-        RelayCommand::Acl { prefix, relay_user } => {
+        Some(RelayCommand::Acl { prefix, relay_user }) => {
             let prefix = prefix.unwrap_or_else(|| settings.relay.topic_prefix.clone());
             let user = relay_user
                 .or_else(|| settings.relay.username.clone())
@@ -36,5 +44,92 @@ pub async fn run(_paths: Paths, settings: Settings, command: RelayCommand) -> Re
             print!("{}", screenpop::relay::acl::mosquitto_acl(&prefix, &user));
             Ok(ExitCode::SUCCESS)
         }
+        None => serve(paths, settings).await,
     }
+}
+
+async fn serve(paths: Paths, settings: Settings) -> Result<ExitCode> {
+    let secrets = Arc::new(screenpop::secrets::Keyring);
+    let data_dir = paths.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let relay = screenpop::relay::Relay::open(paths, settings, secrets)
+        .await
+        .map_err(crate::output::usage)?;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let run = Arc::new(relay).run(shutdown.clone());
+    tokio::pin!(run);
+    tokio::select! {
+        result = &mut run => result?,
+        () = screenpop::daemon::signals() => {
+            shutdown.cancel();
+            run.await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The relay's status when one runs with this data directory (`None`: no relay here).
+pub fn status(paths: &Paths, json: bool) -> Option<Result<ExitCode>> {
+    use crate::client::transport::Transport;
+    let socket = paths.data_dir.join(screenpop::relay::status::SOCKET);
+    let stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
+    let (_, answer) = Transport::Socket(stream)
+        .exchange("GET", "/v1/status", None)
+        .ok()?;
+    if json {
+        return Some(print_json(&answer).map(|()| ExitCode::SUCCESS));
+    }
+    let r = &answer["relay"];
+    let text = |v: &Value| v.as_str().unwrap_or("?").to_string();
+    let health = |v: &Value| match v["state"].as_str() {
+        Some("down") => format!("DOWN: {}", v["reason"].as_str().unwrap_or("")),
+        Some(s) => s.to_string(),
+        None => "?".into(),
+    };
+    println!(
+        "relay      {} ({}; active: {})",
+        text(&r["relay"]),
+        text(&r["role"]),
+        r["active_relay"].as_str().unwrap_or("none")
+    );
+    println!(
+        "pbx        {}  {}",
+        text(&r["pbx"]),
+        health(&r["pbx_health"])
+    );
+    println!(
+        "broker     {}  {}",
+        text(&r["broker"]),
+        health(&r["broker_health"])
+    );
+    println!(
+        "floor      prefix {}/, lookup {}, journal {}",
+        text(&r["topic_prefix"]),
+        r["lookup"],
+        r["journal"]
+    );
+    let seen: Vec<String> = r["extensions_seen"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(text)
+        .collect();
+    println!("extensions {} seen: {}", seen.len(), seen.join(", "));
+    let calls = r["calls"].as_array().cloned().unwrap_or_default();
+    println!("calls      {} live", calls.len());
+    for call in calls {
+        let exts: Vec<String> = call["extensions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(text)
+            .collect();
+        println!("  {}  {}", text(&call["call_id"]), exts.join(", "));
+    }
+    println!(
+        "published  {} messages; commands {} ok, {} refused",
+        r["published"], r["commands_ok"], r["commands_refused"]
+    );
+    Some(Ok(ExitCode::SUCCESS))
 }

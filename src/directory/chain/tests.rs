@@ -13,6 +13,8 @@ struct Counting {
     delay: Duration,
     answer: Result<Vec<Customer>, LookupError>,
     calls: AtomicUsize,
+    /// Signalled each time a lookup has answered.
+    answered: tokio::sync::Notify,
 }
 
 #[async_trait]
@@ -23,6 +25,7 @@ impl Directory for Counting {
     async fn lookup(&self, _n: &Normalised) -> Result<Vec<Customer>, LookupError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
+        self.answered.notify_one();
         self.answer.clone()
     }
 }
@@ -46,6 +49,7 @@ fn dir(name: &'static str, ms: u64, answer: Result<Vec<Customer>, LookupError>) 
         delay: Duration::from_millis(ms),
         answer,
         calls: AtomicUsize::new(0),
+        answered: tokio::sync::Notify::new(),
     })
 }
 
@@ -135,12 +139,22 @@ async fn a_lookup_finishes_even_when_nobody_waits() {
     let chain = chain(vec![slow.clone()]).await;
     let n = number();
     let _ = tokio::time::timeout(Duration::from_millis(5), chain.lookup(&n)).await;
-    tokio::time::sleep(Duration::from_millis(120)).await;
+    // Nobody waits any more; the directory still answers, and the run ends (it leaves the
+    // in-flight table only after writing the cache).
+    slow.answered.notified().await;
+    while !crate::sync::lock(&chain.inflight).is_empty() {
+        tokio::task::yield_now().await;
+    }
     let out = chain.lookup(&n).await;
     assert_eq!(
         slow.calls.load(Ordering::SeqCst),
         1,
         "the abandoned lookup still cached its answer"
+    );
+    assert!(
+        matches!(out.steps[0].result, StepResult::CachedHit { count: 1, .. }),
+        "{:?}",
+        out.steps
     );
     assert_eq!(out.matches.len(), 1);
 }

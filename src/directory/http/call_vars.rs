@@ -40,7 +40,32 @@ pub fn of_call(call: &CallRecord) -> HashMap<&'static str, String> {
     );
     v.insert("display", call.number_display.clone());
     v.insert("name", who);
-    v.insert("customer_id", call.customer_id.clone().unwrap_or_default());
+    let customer = call.customer_id.clone().unwrap_or_default();
+    // `TYPE/ID` ids (Salesforce, Dynamics) split for templates that need the parts.
+    let (kind, key) = customer.split_once('/').unwrap_or(("", &customer));
+    v.insert("customer_type", kind.to_string());
+    v.insert("customer_key", key.to_string());
+    // Salesforce: a Task's WhoId takes a Contact or Lead, its WhatId an Account.
+    let person = kind.is_empty()
+        || kind.eq_ignore_ascii_case("contact")
+        || kind.eq_ignore_ascii_case("lead");
+    v.insert(
+        "who_id",
+        if person {
+            key.to_string()
+        } else {
+            String::new()
+        },
+    );
+    v.insert(
+        "what_id",
+        if person {
+            String::new()
+        } else {
+            key.to_string()
+        },
+    );
+    v.insert("customer_id", customer.clone());
     v.insert("directory", call.directory.clone().unwrap_or_default());
     v.insert("direction", call.direction.clone());
     v.insert("source", call.source.clone());
@@ -66,6 +91,16 @@ pub fn of_call(call: &CallRecord) -> HashMap<&'static str, String> {
         format!("{:02}:{:02}:{:02}", d / 3600, d % 3600 / 60, d % 60),
     );
     v.insert("duration_min", format!("{:02}:{:02}", d / 60, d % 60));
+    v.insert("duration_minutes", ((d + 59) / 60).to_string());
+    // A stable id per call for CRMs that take a client-chosen key (Dataverse activityid).
+    v.insert(
+        "call_uuid",
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("screenpop:call:{}", call.call_id).as_bytes(),
+        )
+        .to_string(),
+    );
     v.insert("ring_s", call.ring_s.to_string());
     v.insert("missed", call.missed.to_string());
     v.insert("answered", call.answered_at.is_some().to_string());

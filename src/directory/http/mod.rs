@@ -6,13 +6,20 @@
 //! - `presets` holds HubSpot, Pipedrive, Zoho, Odoo, Freshsales and the seed's own shape;
 //! - `ratelimit` paces requests and honours 429 `Retry-After`;
 //! - `transport` sends one exchange and classifies the answer;
-//! - `call_vars` spells a finished call / new contact for journal and create templates.
+//! - `call_vars` spells a finished call / new contact for journal and create templates;
+//! - `journal` writes a finished call, asking first whether it is already there when the
+//!   template can (`journal_check`).
 //!
-//! The secret comes from the keyring by name (default: the directory's name); TLS is rustls.
+//! The secret comes from the keyring by name (default: the directory's name), or, with
+//! `[directory.oauth]`, is an access token from the directory's [`crate::oauth::Session`]:
+//! its API base (`instance_url` / `api_domain`) replaces `{base_url}`, and a 401 gets one
+//! refresh and one retry. TLS is rustls.
 
 pub mod call_vars;
+mod journal;
 pub mod placeholder;
 pub mod presets;
+pub mod presets_oauth;
 pub mod ratelimit;
 pub mod template;
 pub mod transport;
@@ -22,12 +29,14 @@ use super::{
     BuildContext, CreateError, Customer, Directory, JournalError, LookupError, NewContact,
 };
 use crate::config::HttpSettings;
+use crate::oauth::{Access, AuthError, Session};
 use crate::phone::{Normalised, PhoneRules};
 use crate::store::calls::CallRecord;
 use async_trait::async_trait;
 use placeholder::{render, Escape};
 use ratelimit::RateLimit;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 use template::{text_of, HttpTemplate, Request};
 use transport::{Answer, Exchange, Failure};
@@ -43,6 +52,10 @@ pub struct HttpDirectory {
     limit: RateLimit,
     rules: PhoneRules,
     journals: bool,
+    /// The OAuth session, when the directory signs in.
+    oauth: Option<Arc<Session>>,
+    /// The API base the last token came with (profile links are built without a request).
+    api_base: std::sync::Mutex<Option<String>>,
 }
 
 impl HttpDirectory {
@@ -55,11 +68,21 @@ impl HttpDirectory {
             .timeout(template.timeout)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let oauth = match &template.oauth {
+            Some(p) => Some(Arc::new(
+                Session::new(p.clone(), ctx.secrets.clone(), template.timeout)
+                    .map_err(|e| e.to_string())?,
+            )),
+            None => None,
+        };
+        // With OAuth the secret is the access token; a keyring secret only when named.
         let secret_name = settings
             .secret
             .clone()
-            .or_else(|| uses_secret(&template).then(|| name.clone()));
+            .or_else(|| (oauth.is_none() && uses_secret(&template)).then(|| name.clone()));
         Ok(Self {
+            oauth,
+            api_base: std::sync::Mutex::new(None),
             secret: SecretSlot::new(ctx.secrets.clone(), secret_name),
             limit: RateLimit::new(template.rate_limit_per_s),
             session: tokio::sync::Mutex::new(None),
@@ -71,11 +94,22 @@ impl HttpDirectory {
         })
     }
 
+    /// The OAuth session, if this directory signs in (for `connect` and tests).
+    pub fn oauth(&self) -> Option<&Arc<Session>> {
+        self.oauth.as_ref()
+    }
+
     /// The value of a template-wide placeholder.
     fn common(&self, key: &str, secret: &str, login: Option<&str>) -> Option<String> {
         let t = &self.template;
         match key {
-            "base_url" => Some(t.base_url.clone()),
+            "base_url" => Some(
+                self.api_base
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+                    .unwrap_or_else(|| t.base_url.clone()),
+            ),
             "app_url" => t.app_url.clone(),
             "secret" => Some(secret.to_string()),
             "username" => Some(t.username.clone().unwrap_or_default()),
@@ -85,7 +119,24 @@ impl HttpDirectory {
         }
     }
 
-    /// Runs `req` with `vars` (plus the common placeholders), logging in first if needed.
+    /// The credential to send: the keyring secret, or an OAuth access token.
+    async fn credential(&self) -> Result<String, Failure> {
+        let Some(session) = &self.oauth else {
+            return self.secret.get().await.map_err(Failure::Auth);
+        };
+        let access = session.access().await.map_err(auth_failure)?;
+        self.remember(&access);
+        Ok(access.token)
+    }
+
+    fn remember(&self, access: &Access) {
+        if let Some(base) = &access.api_base {
+            *self.api_base.lock().unwrap_or_else(|p| p.into_inner()) = Some(base.clone());
+        }
+    }
+
+    /// Runs `req` with `vars` (plus the common placeholders), logging in first if needed; with
+    /// OAuth, a 401 gets one token refresh and one retry.
     async fn exchange(
         &self,
         req: &Request,
@@ -93,18 +144,42 @@ impl HttpDirectory {
         idempotency_key: Option<&str>,
     ) -> Result<Answer, Failure> {
         let deadline = Instant::now() + self.template.timeout;
-        let secret = self.secret.get().await.map_err(Failure::Auth)?;
-        let login = self.login(&secret, deadline).await?;
+        let secret = self.credential().await?;
+        let answer = self
+            .send(req, vars, idempotency_key, &secret, deadline)
+            .await;
+        let Some(session) = &self.oauth else {
+            return answer;
+        };
+        if !matches!(answer, Err(Failure::Auth(_))) {
+            return answer;
+        }
+        tracing::info!(directory = %self.name, "access token refused; refreshing once");
+        let access = session.rejected(&secret).await.map_err(auth_failure)?;
+        self.remember(&access);
+        self.send(req, vars, idempotency_key, &access.token, deadline)
+            .await
+    }
+
+    async fn send(
+        &self,
+        req: &Request,
+        vars: &HashMap<&'static str, String>,
+        idempotency_key: Option<&str>,
+        secret: &str,
+        deadline: Instant,
+    ) -> Result<Answer, Failure> {
+        let login = self.login(secret, deadline).await?;
         let value = |k: &str| {
             vars.get(k)
                 .cloned()
-                .or_else(|| self.common(k, &secret, login.as_deref()))
+                .or_else(|| self.common(k, secret, login.as_deref()))
         };
         let exchange = Exchange {
             template: &self.template,
             client: &self.client,
             limit: &self.limit,
-            secret: &secret,
+            secret,
             vars: &value,
             idempotency_key,
         };
@@ -184,11 +259,39 @@ fn number_vars(number: &Normalised) -> HashMap<&'static str, String> {
         ),
         ("digits", number.digits.clone()),
         ("tail", number.tail.clone()),
+        ("display", number.display.clone()),
+        ("international", international(number)),
     ])
+}
+
+/// `+1 555-123-4567`: how numbers are often typed into CRMs that do not normalise them.
+fn international(number: &Normalised) -> String {
+    number
+        .e164
+        .as_deref()
+        .and_then(|e| phonenumber::parse(None, e).ok())
+        .map(|n| {
+            n.format()
+                .mode(phonenumber::Mode::International)
+                .to_string()
+        })
+        .unwrap_or_else(|| number.display.clone())
+}
+
+/// An OAuth problem as the connector reports it.
+fn auth_failure(e: AuthError) -> Failure {
+    match e {
+        AuthError::NotConnected(_) | AuthError::SignIn { .. } => Failure::SignIn(e.to_string()),
+        AuthError::Throttled(s) => Failure::Throttled(std::time::Duration::from_secs(s)),
+        AuthError::Unreachable(m) => Failure::Unreachable(format!("OAuth token endpoint: {m}")),
+        AuthError::Refused(m) => Failure::Rejected(format!("OAuth: {m}")),
+        AuthError::Keyring(m) => Failure::Auth(format!("keyring: {m}")),
+    }
 }
 
 fn lookup_error(f: Failure) -> LookupError {
     match f {
+        Failure::SignIn(m) => LookupError::SignIn(m),
         Failure::Timeout(ms) => LookupError::Timeout(ms),
         Failure::Unreachable(m) => LookupError::Unreachable(m),
         Failure::Auth(m) | Failure::Rejected(m) => LookupError::Rejected(m),
@@ -210,17 +313,28 @@ impl Directory for HttpDirectory {
         if number.digits.len() < self.template.min_digits {
             return Ok(Vec::new());
         }
-        let answer = self
-            .exchange(&self.template.lookup, &number_vars(number), None)
-            .await
-            .map_err(lookup_error)?;
-        let Some(doc) = answer.json else {
-            return Ok(Vec::new());
-        };
-        let found = self
-            .template
-            .customers(&doc)
-            .map_err(LookupError::BadResponse)?;
+        let vars = number_vars(number);
+        let t = &self.template;
+        let main = std::iter::once((&t.lookup, &t.map, t.record_type.as_deref()));
+        let more = t.more_lookups.iter().map(|(r, m, k)| (r, m, k.as_deref()));
+        // Every lookup at once (Dataverse: contacts, accounts, leads); results in that order.
+        let answers = futures::future::join_all(main.chain(more).map(|(req, map, kind)| {
+            let vars = &vars;
+            async move {
+                let answer = self.exchange(req, vars, None).await.map_err(lookup_error)?;
+                match answer.json {
+                    Some(doc) => {
+                        template::customers(&doc, map, kind).map_err(LookupError::BadResponse)
+                    }
+                    None => Ok(Vec::new()),
+                }
+            }
+        }))
+        .await;
+        let mut found = Vec::new();
+        for answer in answers {
+            found.extend(answer?);
+        }
         Ok(if self.template.verify_phones {
             keep_matching(&self.rules, found, number)
         } else {
@@ -233,8 +347,11 @@ impl Directory for HttpDirectory {
             return customer.url.clone();
         }
         let t = self.template.profile_url.as_deref()?;
+        let (kind, key) = customer.id.split_once('/').unwrap_or(("", &customer.id));
         let value = |k: &str| match k {
             "id" => Some(customer.id.clone()),
+            "record_type" => Some(kind.to_string()),
+            "record_id" => Some(key.to_string()),
             "secret" | "login" => None,
             other => self.common(other, "", None),
         };
@@ -258,32 +375,11 @@ impl Directory for HttpDirectory {
     }
 
     async fn journal(&self, call: &CallRecord) -> Result<(), JournalError> {
-        let Some(req) = &self.template.journal else {
-            return Err(JournalError::Unsupported);
-        };
-        let ours =
-            call.directory.as_deref() == Some(self.name.as_str()) && call.customer_id.is_some();
-        if !ours && !self.template.journal_unknown {
-            tracing::info!(directory = %self.name, call_id = %call.call_id, "not journaled: the caller is not a contact here");
-            return Ok(());
-        }
-        match self
-            .exchange(req, &call_vars::of_call(call), Some(&call.call_id))
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(Failure::Rejected(m)) if m.starts_with("HTTP 409") => Ok(()),
-            Err(Failure::Timeout(ms)) => {
-                Err(JournalError::Failed(format!("timed out after {ms} ms")))
-            }
-            Err(Failure::Unreachable(m)) => Err(JournalError::Failed(m)),
-            Err(Failure::Auth(m) | Failure::Rejected(m) | Failure::Bad(m)) => {
-                Err(JournalError::Rejected(m))
-            }
-            Err(Failure::Throttled(w)) => Err(JournalError::Throttled {
-                retry_after_s: w.as_secs().max(1),
-            }),
-        }
+        self.deliver(call).await
+    }
+
+    async fn journaled(&self, call: &CallRecord) -> Result<Option<bool>, JournalError> {
+        self.already_journaled(call).await
     }
 
     async fn create_contact(&self, contact: &NewContact) -> Result<Customer, CreateError> {

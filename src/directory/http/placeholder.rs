@@ -1,6 +1,8 @@
 //! `{placeholder}` substitution in connector templates, escaped for where the text goes.
 //!
-//! Grammar: `{name}`, `{name|upper}`, `{name|lower}`, and `{name?then:else}` (for boolean
+//! Grammar: `{name}`, `{name|upper}`, `{name|lower}`, `{name|sosl}` (Salesforce SOSL
+//! reserved characters backslash-escaped), `{name|soql}` (a SOQL string literal), `{name|odata}` (an OData string literal's quotes
+//! doubled), and `{name?then:else}` (for boolean
 //! values: "true" picks `then`). A `{` not followed by an identifier is literal, so JSON bodies
 //! (`{"query": "{e164}"}`) need no escaping. An unknown name is an error, caught when the
 //! config is loaded. Values are untrusted (they come from callers and CRMs): each is escaped
@@ -78,8 +80,16 @@ enum Filter<'a> {
     None,
     Upper,
     Lower,
+    Sosl,
+    Soql,
+    Odata,
     Choose(&'a str, &'a str),
 }
+
+/// SOSL's reserved characters (Salesforce SOSL reference, "FIND {SearchQuery}").
+const SOSL_RESERVED: &[char] = &[
+    '?', '&', '|', '!', '{', '}', '[', ']', '(', ')', '^', '~', '*', ':', '\\', '"', '\'', '+', '-',
+];
 
 impl Placeholder<'_> {
     fn apply(&self, raw: String) -> String {
@@ -87,6 +97,22 @@ impl Placeholder<'_> {
             Filter::None => raw,
             Filter::Upper => raw.to_uppercase(),
             Filter::Lower => raw.to_lowercase(),
+            Filter::Sosl => raw.chars().fold(String::new(), |mut out, c| {
+                if SOSL_RESERVED.contains(&c) {
+                    out.push('\\');
+                }
+                out.push(c);
+                out
+            }),
+            // Inside a SOQL string literal only quotes and backslashes are escaped.
+            Filter::Soql => raw.chars().fold(String::new(), |mut out, c| {
+                if matches!(c, '\\' | '\'' | '"') {
+                    out.push('\\');
+                }
+                out.push(c);
+                out
+            }),
+            Filter::Odata => raw.replace('\'', "''"),
             Filter::Choose(yes, no) => {
                 if raw == "true" {
                     yes.to_string()
@@ -113,6 +139,9 @@ fn parse(s: &str) -> Option<(Placeholder<'_>, usize)> {
         "" => Filter::None,
         "|upper" => Filter::Upper,
         "|lower" => Filter::Lower,
+        "|sosl" => Filter::Sosl,
+        "|soql" => Filter::Soql,
+        "|odata" => Filter::Odata,
         tail => {
             let choice = tail.strip_prefix('?')?;
             let (yes, no) = choice.split_once(':')?;
@@ -184,6 +213,19 @@ mod tests {
             Escape::Header,
         );
         assert_eq!(out.unwrap(), "NO_ANSWER +1 555&x");
+    }
+
+    #[test]
+    fn sosl_and_odata_literals_are_escaped() {
+        let v = |_: &str| Some("+1 (555) O'Hara-1*".to_string());
+        assert_eq!(
+            render("{x|sosl}", &v, Escape::Header).unwrap(),
+            r"\+1 \(555\) O\'Hara\-1\*"
+        );
+        assert_eq!(
+            render("'{x|odata}'", &v, Escape::Header).unwrap(),
+            "'+1 (555) O''Hara-1*'"
+        );
     }
 
     #[test]

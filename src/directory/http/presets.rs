@@ -3,6 +3,9 @@
 //! [`HttpSettings`]; the user's keys are laid over it ([`merge`]), so any part can be changed
 //! in the config. docs/connectors.md shows each one with a worked example.
 //!
+//! `journal_check` (HubSpot: a calls search on the body holding the call id; the seed API: by
+//! idempotency key) lets the outbox ask before re-sending a delivery whose outcome is unknown.
+//!
 //! Quirks handled here: HubSpot's search allows ~4 requests/s (rate limit) and Pipedrive's
 //! term needs ≥ 2 characters (`min_digits`). Zoho's "204 No Content" for no match is handled
 //! by the connector for every CRM.
@@ -10,7 +13,12 @@
 use crate::config::{HttpSettings, OneOrMany, Preset, RequestTemplate, ResponseMap, VipRule};
 use std::collections::BTreeMap;
 
-fn req(method: &str, url: &str, body: Option<&str>, result: Option<&str>) -> RequestTemplate {
+pub(super) fn req(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    result: Option<&str>,
+) -> RequestTemplate {
     RequestTemplate {
         method: Some(method.into()),
         url: Some(url.into()),
@@ -19,17 +27,17 @@ fn req(method: &str, url: &str, body: Option<&str>, result: Option<&str>) -> Req
     }
 }
 
-fn many(paths: &[&str]) -> Option<OneOrMany> {
+pub(super) fn many(paths: &[&str]) -> Option<OneOrMany> {
     Some(OneOrMany::Many(
         paths.iter().map(|p| p.to_string()).collect(),
     ))
 }
 
-fn one(path: &str) -> Option<String> {
+pub(super) fn one(path: &str) -> Option<String> {
     Some(path.to_string())
 }
 
-fn headers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(super) fn headers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -45,6 +53,9 @@ pub fn preset(p: Preset) -> HttpSettings {
         Preset::Zoho => zoho(),
         Preset::Odoo => odoo(),
         Preset::Freshsales => freshsales(),
+        Preset::Salesforce => super::presets_oauth::salesforce(),
+        Preset::Dynamics => super::presets_oauth::dynamics(),
+        Preset::Microsoft365 | Preset::Google => super::presets_oauth::synced(p),
     }
 }
 
@@ -64,6 +75,12 @@ fn seed() -> HttpSettings {
             ..Default::default()
         },
         profile_url: one("{base_url}/customers/{id}"),
+        journal_check: req(
+            "GET",
+            "{base_url}/calls?idempotency_key={call_id}",
+            None,
+            Some(""),
+        ),
         journal_request: req(
             "POST",
             "{base_url}/calls",
@@ -108,6 +125,15 @@ fn hubspot() -> HttpSettings {
             ..Default::default()
         },
         profile_url: one("{app_url}/record/0-1/{id}"),
+        // The call id is the whole of hs_call_body: one EQ filter finds a call logged before.
+        journal_check: req(
+            "POST",
+            "{base_url}/crm/v3/objects/calls/search",
+            Some(
+                r#"{"filterGroups":[{"filters":[{"propertyName":"hs_call_body","operator":"EQ","value":"screenpop call {call_id}"}]}],"properties":["hs_call_body"],"limit":1}"#,
+            ),
+            Some("/total"),
+        ),
         journal_request: req(
             "POST",
             "{base_url}/crm/v3/objects/calls",
@@ -387,5 +413,16 @@ pub fn merge(preset: HttpSettings, user: &HttpSettings) -> HttpSettings {
         login: over_request(&user.login, preset.login),
         min_digits: over(&user.min_digits, preset.min_digits),
         verify_phones: over(&user.verify_phones, preset.verify_phones),
+        oauth: match (&user.oauth, preset.oauth) {
+            (Some(u), Some(p)) => Some(u.over(&p)),
+            (u, p) => u.clone().or(p),
+        },
+        journal_check: over_request(&user.journal_check, preset.journal_check),
+        record_type: over(&user.record_type, preset.record_type),
+        more_lookups: if user.more_lookups.is_empty() {
+            preset.more_lookups
+        } else {
+            user.more_lookups.clone()
+        },
     }
 }

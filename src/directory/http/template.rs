@@ -92,6 +92,14 @@ pub struct HttpTemplate {
     pub verify_phones: bool,
     pub timeout: Duration,
     pub rate_limit_per_s: Option<f64>,
+    /// The OAuth 2 client, when the directory signs in (`[directory.oauth]`).
+    pub oauth: Option<crate::oauth::Provider>,
+    /// Asks whether a call is already journaled (`result`: a count or list, non-empty = yes).
+    pub journal_check: Option<Request>,
+    /// Where a record's type is, or the type itself (`TYPE/ID` customer ids).
+    pub record_type: Option<String>,
+    /// Lookups run beside `lookup`, each with its mapping and record type.
+    pub more_lookups: Vec<(Request, Mapping, Option<String>)>,
 }
 
 /// Placeholders every template may use.
@@ -99,9 +107,26 @@ const COMMON: &[&str] = &[
     "base_url", "app_url", "secret", "username", "database", "login",
 ];
 /// What a lookup knows about the caller.
-pub const LOOKUP_VARS: &[&str] = &["number", "e164", "national", "digits", "tail"];
+pub const LOOKUP_VARS: &[&str] = &[
+    "number",
+    "e164",
+    "national",
+    "digits",
+    "tail",
+    "display",
+    "international",
+];
 /// What a profile link knows.
-pub const PROFILE_VARS: &[&str] = &["id", "e164", "national", "digits", "number", "tail"];
+pub const PROFILE_VARS: &[&str] = &[
+    "id",
+    "record_type",
+    "record_id",
+    "e164",
+    "national",
+    "digits",
+    "number",
+    "tail",
+];
 /// What a journal request knows about the call.
 pub const JOURNAL_VARS: &[&str] = &[
     "call_id",
@@ -134,6 +159,12 @@ pub const JOURNAL_VARS: &[&str] = &[
     "note",
     "end_reason",
     "title",
+    "customer_type",
+    "customer_key",
+    "who_id",
+    "what_id",
+    "duration_minutes",
+    "call_uuid",
 ];
 /// What a create request knows about the new contact.
 pub const CREATE_VARS: &[&str] = &[
@@ -184,24 +215,14 @@ impl HttpTemplate {
         let database = s.database.clone().or_else(|| default_database(&base_url));
         let lookup = request("lookup", &s.lookup, LOOKUP_VARS)?
             .ok_or_else(|| bad("lookup.url", "is required (or a preset)"))?;
-        let m = &s.map;
-        let list = |v: &Option<OneOrMany>| v.as_ref().map(OneOrMany::items).unwrap_or_default();
-        let map = Mapping {
-            results: m.results.clone().unwrap_or_default(),
-            id: m
-                .id
-                .clone()
-                .ok_or_else(|| bad("map.id", "is required (where a result's id is)"))?,
-            name: list(&m.name),
-            company: list(&m.company),
-            phones: list(&m.phones),
-            vip: m.vip.clone(),
-            note: list(&m.note),
-            url: m.url.clone(),
-            error: m.error.clone(),
-        };
-        if map.name.is_empty() {
-            return Err(bad("map.name", "is required (where a result's name is)"));
+        let map = mapping(&s.map, "map")?;
+        let mut more_lookups = Vec::new();
+        for (i, extra) in s.more_lookups.iter().enumerate() {
+            let what = format!("more_lookups.{}", i + 1);
+            let request = request(&format!("{what}.lookup"), &extra.lookup, LOOKUP_VARS)?
+                .ok_or_else(|| bad(format!("{what}.lookup.url"), "is required"))?;
+            let map = mapping(&extra.map, &format!("{what}.map"))?;
+            more_lookups.push((request, map, extra.record_type.clone()));
         }
         for (what, t) in [
             ("profile_url", &s.profile_url),
@@ -224,6 +245,26 @@ impl HttpTemplate {
         let create = request("create", &s.create, CREATE_VARS)?;
         let login = request("login", &s.login, &[])?;
         let verify_phones = s.verify_phones.unwrap_or(!map.phones.is_empty());
+        let journal_check = request("journal_check", &s.journal_check, JOURNAL_VARS)?;
+        let oauth = match &s.oauth {
+            Some(o) => {
+                let name = s.name.clone().or_else(|| {
+                    s.preset
+                        .and_then(|p| serde_json::to_value(p).ok())
+                        .and_then(|v| v.as_str().map(String::from))
+                });
+                Some(
+                    crate::oauth::Provider::resolve(
+                        name.as_deref().unwrap_or("http"),
+                        s.preset,
+                        &base_url,
+                        o,
+                    )
+                    .map_err(|m| bad("oauth", m))?,
+                )
+            }
+            None => None,
+        };
         Ok(Self {
             base_url,
             app_url: s.app_url.clone(),
@@ -248,6 +289,10 @@ impl HttpTemplate {
             verify_phones,
             timeout: Duration::from_millis(s.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).max(1)),
             rate_limit_per_s: s.rate_limit_per_s.filter(|r| *r > 0.0),
+            oauth,
+            journal_check,
+            record_type: s.record_type.clone(),
+            more_lookups,
         })
     }
 
@@ -262,42 +307,81 @@ impl HttpTemplate {
 
     /// Maps a lookup answer onto customers (`directory` is filled by the chain).
     pub fn customers(&self, doc: &Value) -> Result<Vec<Customer>, String> {
-        let list = select(doc, &self.map.results);
-        let records: Vec<&Value> = match list.as_slice() {
-            [] => return Ok(Vec::new()),
-            [Value::Array(items)] => items.iter().collect(),
-            [Value::Null] => return Ok(Vec::new()),
-            _ => list,
-        };
-        let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            let Some(id) = select(r, &self.map.id).into_iter().find_map(text_of) else {
-                return Err(format!("a result has no id at {:?}", self.map.id));
-            };
-            let name = joined(r, &self.map.name, " ").unwrap_or_else(|| id.clone());
-            out.push(Customer {
-                id,
-                name,
-                company: joined(r, &self.map.company, " "),
-                phones: self
-                    .map
-                    .phones
-                    .iter()
-                    .flat_map(|p| select(r, p))
-                    .flat_map(texts)
-                    .collect(),
-                vip: self.map.vip.as_ref().is_some_and(|rule| vip(r, rule)),
-                note: joined(r, &self.map.note, " · "),
-                url: self
-                    .map
-                    .url
-                    .as_deref()
-                    .and_then(|p| select(r, p).into_iter().find_map(text_of)),
-                directory: String::new(),
-            });
-        }
-        Ok(out)
+        customers(doc, &self.map, self.record_type.as_deref())
     }
+}
+
+/// Maps a lookup answer onto customers with `map`; `record_type` is a path or a literal.
+pub fn customers(
+    doc: &Value,
+    map: &Mapping,
+    record_type: Option<&str>,
+) -> Result<Vec<Customer>, String> {
+    let list = select(doc, &map.results);
+    let records: Vec<&Value> = match list.as_slice() {
+        [] => return Ok(Vec::new()),
+        [Value::Array(items)] => items.iter().collect(),
+        [Value::Null] => return Ok(Vec::new()),
+        _ => list,
+    };
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let Some(mut id) = select(r, &map.id).into_iter().find_map(text_of) else {
+            return Err(format!("a result has no id at {:?}", map.id));
+        };
+        let kind = match record_type {
+            Some(p) if p.starts_with('/') => select(r, p).into_iter().find_map(text_of),
+            other => other.map(str::to_string),
+        };
+        if let Some(kind) = kind {
+            id = format!("{kind}/{id}");
+        }
+        let name = joined(r, &map.name, " ").unwrap_or_else(|| id.clone());
+        out.push(Customer {
+            id,
+            name,
+            company: joined(r, &map.company, " "),
+            phones: map
+                .phones
+                .iter()
+                .flat_map(|p| select(r, p))
+                .flat_map(texts)
+                .collect(),
+            vip: map.vip.as_ref().is_some_and(|rule| vip(r, rule)),
+            note: joined(r, &map.note, " · "),
+            url: map
+                .url
+                .as_deref()
+                .and_then(|p| select(r, p).into_iter().find_map(text_of)),
+            directory: String::new(),
+        });
+    }
+    Ok(out)
+}
+
+fn mapping(m: &crate::config::ResponseMap, key: &str) -> Result<Mapping, HttpSettingsError> {
+    let list = |v: &Option<OneOrMany>| v.as_ref().map(OneOrMany::items).unwrap_or_default();
+    let map = Mapping {
+        results: m.results.clone().unwrap_or_default(),
+        id: m
+            .id
+            .clone()
+            .ok_or_else(|| bad(format!("{key}.id"), "is required (where a result's id is)"))?,
+        name: list(&m.name),
+        company: list(&m.company),
+        phones: list(&m.phones),
+        vip: m.vip.clone(),
+        note: list(&m.note),
+        url: m.url.clone(),
+        error: m.error.clone(),
+    };
+    if map.name.is_empty() {
+        return Err(bad(
+            format!("{key}.name"),
+            "is required (where a result's name is)",
+        ));
+    }
+    Ok(map)
 }
 
 fn request(

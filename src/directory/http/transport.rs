@@ -24,6 +24,8 @@ pub enum Failure {
     Unreachable(String),
     /// 401/403: the credentials were refused.
     Auth(String),
+    /// The OAuth sign-in is missing or gone: the user must sign in (again).
+    SignIn(String),
     /// Another 4xx, or an error reported in the body.
     Rejected(String),
     /// A 2xx answer we cannot read.

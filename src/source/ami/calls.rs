@@ -11,8 +11,30 @@
 //! a [`CallEvent`] tagged with the extension it belongs to, so one AMI connection can feed a
 //! whole floor (the relay) or one desk (which drops the tag). It is pure: messages and clock
 //! in, events out, so it can be tested and benchmarked without a socket.
+//!
+//! The call model follows who the agent is talking to:
+//! - **direction** by which side the agent's device is: its channel created by a dial is
+//!   inbound, the channel that starts a call and dials is outbound; a device channel that
+//!   starts its own call but never dials (a pickup, `*8` or a SIP `Replaces` INVITE) is
+//!   *picked into* the call that then dials it: inbound, answered at once;
+//! - **one call per extension per Linkedid**, pinned when the agent's channel first appears
+//!   (Asterisk moves a channel's Linkedid when bridges merge; the row does not move with it),
+//!   and a call id is never announced twice for an extension (a later leg under an ended id
+//!   gets a fresh `~2` suffix);
+//! - `Local/…;1`/`;2` helpers are nobody's legs: a ring group or queue member reached through
+//!   them is the device channel at the end;
+//! - a device **rings** only when its channel is `Ringing` (or answers straight away): a
+//!   phone that answers BUSY/CONGESTION never pops;
+//! - the **party** is the device channel's connected line, applied after the bridge too
+//!   (`NewConnectedLine`, `NewCallerid`), and moved by `AttendedTransfer` (incl. a transfer
+//!   completed while the target still rings, "blonde") and `BlindTransfer`: a change is
+//!   reported as `PartyChanged` so the pop and greeting follow the customer;
+//! - a call **ends** when the agent's legs are gone (an unanswered inbound one waits
+//!   [`RETRY_WINDOW`] for a queue retry, unless the caller is gone too), so nothing stays live
+//!   after its channels.
 
 mod legs;
+mod party;
 
 use super::channel::{Follow, Party};
 use super::wire::Message;
@@ -40,11 +62,16 @@ pub struct ExtensionEvent {
 #[derive(Debug, Clone)]
 struct Channel {
     name: String,
+    /// The Linkedid as Asterisk last reported it (it moves when bridges merge).
     linkedid: String,
     /// The extension whose device this is, when it is one we follow.
     owner: Option<String>,
+    /// For a followed device: the id of the call it is a leg of (pinned at first sight).
+    call: Option<String>,
     caller: Party,
     connected: Party,
+    /// Asterisk's ChannelState (`5` ringing, `6` up).
+    state: u8,
 }
 
 #[derive(Debug)]
@@ -68,8 +95,10 @@ struct Call {
     peer_channel: Option<String>,
 }
 
-/// The calls of the extensions a tracker follows, by Linkedid then extension.
+/// The calls of the extensions a tracker follows, by call id (the Linkedid) then extension.
 type Calls = HashMap<String, BTreeMap<String, Call>>;
+/// How many ended (call id, extension) pairs are remembered, so none is announced twice.
+const FINISHED_MEMORY: usize = 20_000;
 
 /// A PBX's calls as the followed extensions see them: see the module docs.
 #[derive(Debug)]
@@ -82,6 +111,9 @@ pub struct Tracker {
     device_tech: HashMap<String, String>,
     /// While a channel listing is under way: the channels it (or a newer event) confirmed.
     listing: Option<HashSet<String>>,
+    /// Ended (call id, extension) pairs, oldest first.
+    finished: HashSet<(String, String)>,
+    finished_order: std::collections::VecDeque<(String, String)>,
 }
 
 impl Tracker {
@@ -100,6 +132,8 @@ impl Tracker {
             calls: HashMap::new(),
             device_tech,
             listing: None,
+            finished: HashSet::new(),
+            finished_order: std::collections::VecDeque::new(),
         }
     }
 
@@ -186,7 +220,9 @@ impl Tracker {
         };
         match event {
             "Newchannel" | "NewCallerid" | "NewConnectedLine" => {
-                self.upsert(msg, "", at);
+                if let Some(uid) = self.upsert(msg, "", at) {
+                    self.follow_party(&uid, at, out);
+                }
             }
             "CoreShowChannel" => self.on_listed(msg, at, out),
             "CoreShowChannelsComplete" => self.listing_complete(at, out),
@@ -197,16 +233,16 @@ impl Tracker {
                         Some("6") => self.answered_leg(&uid, at, out),
                         _ => {}
                     }
+                    self.follow_party(&uid, at, out);
                 }
             }
             "DialBegin" => self.on_dial_begin(msg, at, out),
             "DialEnd" => self.on_dial_end(msg, at, out),
             "BridgeEnter" => self.on_bridge_enter(msg, at, out),
             "Hangup" => self.on_hangup(msg, at, out),
-            "BlindTransfer" => self.on_transfer(msg, &["Transferer"]),
-            "AttendedTransfer" => {
-                self.on_transfer(msg, &["OrigTransferer", "SecondTransferer"]);
-            }
+            "BlindTransfer" => self.on_blind_transfer(msg, at, out),
+            "AttendedTransfer" => self.on_attended_transfer(msg, at, out),
+            "Pickup" => self.on_pickup(msg, at, out),
             _ => {}
         }
     }
@@ -234,18 +270,22 @@ impl Tracker {
         let uid = field("Uniqueid")?.to_string();
         let name = field("Channel")?.to_string();
         let linkedid = field("Linkedid").unwrap_or(&uid).to_string();
-        let owner = self.follow.owner(&name).map(str::to_string);
+        let state = field("ChannelState").and_then(|s| s.parse().ok());
         if let Some(seen) = &mut self.listing {
             seen.insert(uid.clone());
         }
-        if let Some(ext) = &owner {
-            if !self.device_tech.contains_key(ext) {
-                if let Some((tech, _)) = name.split_once('/') {
-                    self.device_tech.insert(ext.clone(), tech.to_string());
-                }
+        let caller = Party::from(msg, prefix, "CallerID");
+        let connected = Party::from(msg, prefix, "ConnectedLine");
+        if let Some(channel) = self.channels.get_mut(&uid) {
+            channel.linkedid = linkedid;
+            channel.caller = caller;
+            channel.connected = connected;
+            if let Some(state) = state {
+                channel.state = state;
             }
+            return Some(uid);
         }
-        if self.channels.len() >= MAX_CHANNELS && !self.channels.contains_key(&uid) {
+        if self.channels.len() >= MAX_CHANNELS {
             tracing::warn!(source = %self.source, "too many AMI channels without Hangup; forgetting them");
             self.channels.clear();
             for group in self.calls.values_mut() {
@@ -253,57 +293,95 @@ impl Tracker {
             }
             self.calls.retain(|_, g| !g.is_empty());
         }
-        let caller = Party::from(msg, prefix, "CallerID");
-        let connected = Party::from(msg, prefix, "ConnectedLine");
+        let owner = self.follow.owner(&name).map(str::to_string);
+        let call = owner.as_ref().map(|ext| {
+            if !self.device_tech.contains_key(ext) {
+                if let Some((tech, _)) = name.split_once('/') {
+                    self.device_tech.insert(ext.clone(), tech.to_string());
+                }
+            }
+            self.call_id_for(&linkedid, ext)
+        });
+        let direction = if uid == linkedid {
+            Direction::Outbound
+        } else {
+            Direction::Inbound
+        };
         self.channels.insert(
             uid.clone(),
             Channel {
                 name: name.clone(),
-                linkedid: linkedid.clone(),
+                linkedid,
                 owner: owner.clone(),
+                call: call.clone(),
                 caller,
                 connected,
+                state: state.unwrap_or(0),
             },
         );
-        if let Some(ext) = owner {
-            let direction = if uid == linkedid {
-                Direction::Outbound
-            } else {
-                Direction::Inbound
-            };
-            let call = self
-                .calls
-                .entry(linkedid)
-                .or_default()
-                .entry(ext)
-                .or_insert_with(|| Call {
-                    direction,
-                    started: at,
-                    legs: Vec::new(),
-                    announced: false,
-                    answered: false,
-                    remote: Party::default(),
-                    elsewhere: false,
-                    transferred: false,
-                    lost: false,
-                    idle_since: None,
-                    agent_channel: name.clone(),
-                    peer_channel: None,
-                });
-            if !call.legs.contains(&uid) {
-                call.legs.push(uid.clone());
-            }
-            call.agent_channel = name;
-            call.idle_since = None;
+        if let (Some(ext), Some(call_id)) = (owner, call) {
+            self.join(&uid, &ext, &call_id, direction, at);
         }
         Some(uid)
+    }
+
+    /// The call id an extension's new leg under `linkedid` belongs to: the Linkedid, unless
+    /// that id already ended for the extension (then a fresh suffix).
+    fn call_id_for(&self, linkedid: &str, ext: &str) -> String {
+        let mut id = linkedid.to_string();
+        let mut n = 1;
+        while self.finished.contains(&(id.clone(), ext.to_string())) {
+            n += 1;
+            id = format!("{linkedid}~{n}");
+        }
+        id
+    }
+
+    /// Makes device channel `uid` a leg of `ext`'s call `call_id` (creating the call).
+    fn join(&mut self, uid: &str, ext: &str, call_id: &str, direction: Direction, at: Timestamp) {
+        let Some(name) = self.channels.get(uid).map(|c| c.name.clone()) else {
+            return;
+        };
+        if let Some(channel) = self.channels.get_mut(uid) {
+            channel.call = Some(call_id.to_string());
+        }
+        let call = self
+            .calls
+            .entry(call_id.to_string())
+            .or_default()
+            .entry(ext.to_string())
+            .or_insert_with(|| Call {
+                direction,
+                started: at,
+                legs: Vec::new(),
+                announced: false,
+                answered: false,
+                remote: Party::default(),
+                elsewhere: false,
+                transferred: false,
+                lost: false,
+                idle_since: None,
+                agent_channel: name.clone(),
+                peer_channel: None,
+            });
+        if !call.legs.iter().any(|l| l == uid) {
+            call.legs.push(uid.to_string());
+        }
+        call.agent_channel = name;
+        call.idle_since = None;
     }
 
     /// The call that the followed device channel `uid` is a leg of, with its extension.
     fn call_of_mut(&mut self, uid: &str) -> Option<&mut Call> {
         let channel = self.channels.get(uid)?;
         let ext = channel.owner.as_ref()?;
-        self.calls.get_mut(&channel.linkedid)?.get_mut(ext)
+        self.calls.get_mut(channel.call.as_ref()?)?.get_mut(ext)
+    }
+
+    fn call_of(&self, uid: &str) -> Option<&Call> {
+        let channel = self.channels.get(uid)?;
+        let ext = channel.owner.as_ref()?;
+        self.calls.get(channel.call.as_ref()?)?.get(ext)
     }
 
     /// The direction of the call of followed device channel `uid`.
@@ -311,22 +389,41 @@ impl Tracker {
         self.call_of_mut(uid).map(|c| c.direction)
     }
 
-    /// The caller as best known for the agent's inbound leg `uid`.
+    /// The other party as best known for the agent's leg `uid`: the call's party, else the
+    /// device's connected line, else the caller id of the channel that started the call.
     fn remote_for(&self, uid: &str) -> Party {
         let Some(leg) = self.channels.get(uid) else {
             return Party::default();
         };
-        let ext = leg.owner.as_deref().unwrap_or_default();
-        let origin = self.channels.get(&leg.linkedid);
-        if let Some(call) = self.calls.get(&leg.linkedid).and_then(|g| g.get(ext)) {
+        if let Some(call) = self.call_of(uid) {
             if call.remote.known() {
                 return call.remote.clone();
             }
         }
-        if leg.connected.known() && leg.connected.number != ext {
-            return leg.connected.clone();
+        if let Some(connected) = self.connected_party(uid) {
+            return connected;
         }
-        origin.map(|o| o.caller.clone()).unwrap_or_default()
+        let origin = leg.call.as_ref().and_then(|id| self.channels.get(id));
+        origin
+            .or_else(|| self.channels.get(&leg.linkedid))
+            .map(|o| o.caller.clone())
+            .filter(|p| !self.is_self(uid, p))
+            .unwrap_or_default()
+    }
+
+    /// Whether `party` is the agent of leg `uid` itself (its extension or own caller id).
+    fn is_self(&self, uid: &str, party: &Party) -> bool {
+        let Some(leg) = self.channels.get(uid) else {
+            return false;
+        };
+        party.number == leg.owner.as_deref().unwrap_or_default()
+            || (leg.caller.known() && party.number == leg.caller.number)
+    }
+
+    /// The device's connected line, when it names someone other than the agent.
+    fn connected_party(&self, uid: &str) -> Option<Party> {
+        let leg = self.channels.get(uid)?;
+        (leg.connected.known() && !self.is_self(uid, &leg.connected)).then(|| leg.connected.clone())
     }
 
     fn ringing_leg(&mut self, uid: &str, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
@@ -387,8 +484,8 @@ impl Tracker {
 
     fn emit(&self, uid: &str, kind: CallEventKind, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
         if let Some(channel) = self.channels.get(uid) {
-            if let Some(ext) = &channel.owner {
-                out.push(self.event(ext, &channel.linkedid, at, kind));
+            if let (Some(ext), Some(call)) = (&channel.owner, &channel.call) {
+                out.push(self.event(ext, call, at, kind));
             }
         }
     }
@@ -425,6 +522,7 @@ impl Tracker {
         if !call.announced {
             return;
         }
+        self.remember_finished(linkedid, ext);
         let reason = if call.transferred {
             EndReason::Transferred
         } else if call.answered {
@@ -439,18 +537,20 @@ impl Tracker {
         out.push(self.event(ext, linkedid, at, CallEventKind::Ended { reason }));
     }
 
-    /// Closes every extension's call `linkedid`.
-    fn end_all(&mut self, linkedid: &str, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
-        let exts: Vec<String> = self
-            .calls
-            .get(linkedid)
-            .map(|g| g.keys().cloned().collect())
-            .unwrap_or_default();
-        for ext in exts {
-            self.end(linkedid, &ext, at, out);
+    fn remember_finished(&mut self, call_id: &str, ext: &str) {
+        let key = (call_id.to_string(), ext.to_string());
+        if self.finished.insert(key.clone()) {
+            self.finished_order.push_back(key);
+        }
+        while self.finished_order.len() > FINISHED_MEMORY {
+            if let Some(old) = self.finished_order.pop_front() {
+                self.finished.remove(&old);
+            }
         }
     }
 }
 
+#[cfg(test)]
+mod captured;
 #[cfg(test)]
 mod tests;

@@ -64,7 +64,7 @@ pub enum Follow {
 }
 
 /// Longer numeric resources are taken for trunks named after their number.
-pub const MAX_EXTENSION_DIGITS: usize = 8;
+pub const MAX_EXTENSION_DIGITS: usize = 10;
 
 impl Follow {
     /// From the configured `extension`: `None` follows every extension.

@@ -157,15 +157,11 @@ impl AmiSource {
         true
     }
 
-    fn secret(&self) -> Result<String, SourceError> {
-        match self.secrets.get(&self.secret) {
-            Ok(Some(s)) => Ok(s),
-            Ok(None) => Err(SourceError::Login(format!(
-                "no secret {:?} in the keyring; store the AMI password with `screenpop secret set {}`",
-                self.secret, self.secret
-            ))),
-            Err(e) => Err(SourceError::Login(e.to_string())),
-        }
+    /// The manager password, read afresh at each connect (off the async workers).
+    async fn secret(&self) -> Result<String, SourceError> {
+        crate::secrets::require(&self.secrets, &self.secret)
+            .await
+            .map_err(|e| SourceError::Login(e.to_string()))
     }
 }
 
@@ -229,7 +225,7 @@ impl Source for AmiSource {
     }
 
     async fn run(&self, sink: &mut EventSink) -> Result<(), SourceError> {
-        let secret = self.secret()?;
+        let secret = self.secret().await?;
         let mut session = self.login(&secret).await?;
         sink.up().await;
         tracing::info!(source = %self.id, address = %self.address, "logged in to Asterisk");

@@ -43,7 +43,7 @@ impl FloorState {
                 }
                 self.ended.push_back(event.call.0.clone());
             }
-            CallEventKind::Answered => {}
+            CallEventKind::Answered | CallEventKind::PartyChanged { .. } => {}
         }
     }
 
@@ -174,6 +174,7 @@ impl Mqtt {
             } = &mut event.kind
             {
                 up.matches.clear();
+                up.looked_up = false;
             }
         }
         event

@@ -11,7 +11,7 @@
 
 mod control;
 mod floor;
-mod tls;
+pub(crate) mod tls;
 
 use crate::config::{BrokerAddress, MqttConfig, MqttFormat};
 use crate::event::SourceId;
@@ -83,7 +83,7 @@ impl Mqtt {
         })
     }
 
-    fn options(&self) -> Result<MqttOptions, SourceError> {
+    async fn options(&self) -> Result<MqttOptions, SourceError> {
         let mut options = MqttOptions::new(
             self.client_id.clone(),
             self.broker.host.clone(),
@@ -97,15 +97,9 @@ impl Mqtt {
         if let Some(user) = &self.config.username {
             let password = match &self.config.secret {
                 None => String::new(),
-                Some(name) => self
-                    .secrets
-                    .get(name)
-                    .map_err(|e| SourceError::Login(e.to_string()))?
-                    .ok_or_else(|| {
-                        SourceError::Login(format!(
-                            "no password in the keyring under {name:?}: store it with `screenpop secret set {name}`"
-                        ))
-                    })?,
+                Some(name) => crate::secrets::require(&self.secrets, name)
+                    .await
+                    .map_err(|e| SourceError::Login(e.to_string()))?,
             };
             options.set_credentials(user.clone(), password);
         }
@@ -216,7 +210,7 @@ impl Source for Mqtt {
     }
 
     async fn run(&self, sink: &mut EventSink) -> Result<(), SourceError> {
-        let (client, mut eventloop) = AsyncClient::new(self.options()?, 64);
+        let (client, mut eventloop) = AsyncClient::new(self.options().await?, 64);
         let _link = LinkGuard(self);
         let mut connected = false;
         loop {

@@ -54,10 +54,10 @@ async fn control_without_a_broker_link_says_not_connected() {
     assert!(matches!(err, ControlError::NoCall(_)), "{err}");
 }
 
-#[test]
-fn a_missing_password_is_a_login_problem_naming_the_secret() {
+#[tokio::test]
+async fn a_missing_password_is_a_login_problem_naming_the_secret() {
     let s = source("url = \"mqtt://127.0.0.1:1\"\nextension = \"201\"\nusername = \"agent\"\nsecret = \"mqtt-pw\"");
-    let err = s.options().unwrap_err().to_string();
+    let err = s.options().await.unwrap_err().to_string();
     assert!(
         err.contains("mqtt-pw") && err.contains("screenpop secret set"),
         "{err}"

@@ -9,7 +9,8 @@
 //!            "matches": [{"id": "42", "name": "Lisa Simpson", ...}, {"id": "43", ...}]}
 //! ```
 //! The top-level fields are the best match; `matches` lists every match when there are
-//! several. Everything here is untrusted: oversized fields drop the caller (the event itself is
+//! several; `"caller": {}` says the relay looked and nobody matched (the desk greets a new
+//! caller without asking its own directories). Everything here is untrusted: oversized fields drop the caller (the event itself is
 //! kept), URLs must pass the opener's http/https check or are dropped.
 
 use crate::model::Customer;
@@ -23,11 +24,13 @@ const MAX_TEXT: usize = 2048;
 /// One directory match as the wire carries it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WireCaller {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub vip: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -52,14 +55,16 @@ pub enum CallerError {
 }
 
 impl WireCaller {
-    /// The wire form of a directory answer (best match first); `None` for no match.
-    pub fn from_matches(matches: &[Customer]) -> Option<Self> {
-        let first = matches.first()?;
+    /// The wire form of a directory answer (best match first); `{}` for nobody.
+    pub fn from_matches(matches: &[Customer]) -> Self {
+        let Some(first) = matches.first() else {
+            return Self::default();
+        };
         let mut caller = Self::one(first);
         if matches.len() > 1 {
             caller.matches = matches.iter().take(MAX_MATCHES).map(Self::one).collect();
         }
-        Some(caller)
+        caller
     }
 
     fn one(c: &Customer) -> Self {
@@ -81,6 +86,9 @@ impl WireCaller {
             return Err(CallerError::TooMany);
         }
         if self.matches.is_empty() {
+            if self.id.is_empty() && self.name.is_empty() {
+                return Ok(Vec::new());
+            }
             return Ok(vec![self.customer()?]);
         }
         let directory = self.directory.clone();
@@ -148,7 +156,7 @@ mod tests {
 
     #[test]
     fn a_match_goes_over_the_wire_and_back_without_its_phones() {
-        let wire = WireCaller::from_matches(&[lisa()]).unwrap();
+        let wire = WireCaller::from_matches(&[lisa()]);
         let back = wire.into_matches().unwrap();
         assert_eq!(
             back,
@@ -167,7 +175,7 @@ mod tests {
             vip: false,
             ..lisa()
         };
-        let wire = WireCaller::from_matches(&[lisa(), bart]).unwrap();
+        let wire = WireCaller::from_matches(&[lisa(), bart]);
         assert_eq!(wire.name, "Lisa Simpson");
         assert_eq!(wire.matches.len(), 2);
         let back = wire.into_matches().unwrap();
@@ -177,7 +185,7 @@ mod tests {
 
     #[test]
     fn untrusted_urls_and_oversized_fields_are_refused() {
-        let mut wire = WireCaller::from_matches(&[lisa()]).unwrap();
+        let mut wire = WireCaller::from_matches(&[lisa()]);
         wire.url = Some("javascript:alert(1)".into());
         assert_eq!(wire.clone().into_matches().unwrap()[0].url, None);
         wire.note = Some("x".repeat(MAX_TEXT + 1));
@@ -187,5 +195,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(nameless.into_matches(), Err(CallerError::NoName));
+        assert_eq!(WireCaller::from_matches(&[]).into_matches(), Ok(vec![]));
+        assert_eq!(serde_json::to_string(&WireCaller::default()).unwrap(), "{}");
     }
 }

@@ -1,10 +1,10 @@
 //! The Tracker's handling of the events that link legs into one call: the channel listing
-//! after a (re)connect, DialBegin/DialEnd, BridgeEnter, Hangup and the transfer events.
+//! after a (re)connect, DialBegin/DialEnd, BridgeEnter and Hangup.
 
-use super::super::channel::{duration_secs, local_target, outbound_target, Party};
+use super::super::channel::{duration_secs, local_target, outbound_target};
 use super::super::wire::Message;
 use super::{ExtensionEvent, Tracker};
-use crate::event::{CallEventKind, Direction, Timestamp};
+use crate::event::{Direction, Timestamp};
 
 /// Asterisk hangup cause 26: "Answered elsewhere".
 const CAUSE_ANSWERED_ELSEWHERE: &str = "26";
@@ -22,18 +22,16 @@ impl Tracker {
         };
         let age = msg.get("Duration").map_or(0, duration_secs);
         let at = now - chrono::Duration::seconds(age);
-        if let Some(call) = self.call_of_mut(&uid) {
+        if let Some(call) = self.call_of_mut(&uid).filter(|c| !c.announced) {
             call.started = at;
         }
         match msg.get("ChannelState") {
             Some("5") => self.ringing_leg(&uid, at, out),
             Some("6") => {
                 if self.direction_of(&uid) == Some(Direction::Outbound) {
+                    // What it dialled is gone from the listing; the connected line says.
                     self.announce_with(&uid, None, at, out);
-                    if let Some(call) = self.call_of_mut(&uid) {
-                        call.answered = true;
-                    }
-                    self.emit(&uid, CallEventKind::Answered, at, out);
+                    self.answer(&uid, at, out);
                 } else {
                     self.answered_leg(&uid, at, out);
                 }
@@ -42,7 +40,7 @@ impl Tracker {
         }
     }
 
-    fn owner_of(&self, uid: &str) -> Option<String> {
+    pub(super) fn owner_of(&self, uid: &str) -> Option<String> {
         self.channels.get(uid)?.owner.clone()
     }
 
@@ -52,21 +50,32 @@ impl Tracker {
         at: Timestamp,
         out: &mut Vec<ExtensionEvent>,
     ) {
+        // A device that started its own call before it was dialled is picking this one up.
+        let dest_uid = msg.get("DestUniqueid").map(str::to_string);
+        let picked = dest_uid.as_deref().is_some_and(|d| {
+            self.channels.get(d).is_some_and(|c| {
+                c.owner.is_some()
+                    && c.call.as_deref() == Some(d)
+                    && msg.get("Linkedid").is_some_and(|l| l != c.linkedid)
+            })
+        });
         let src = self.upsert(msg, "", at);
         let Some(dest) = self.upsert(msg, "Dest", at) else {
             return;
         };
-        if let Some(ext) = self.owner_of(&dest) {
-            // A `Local/` hop may carry the extension itself as its caller id: not the caller.
-            let caller = Some(Party::from(msg, "", "CallerID")).filter(|c| c.number != ext);
+        if picked {
+            if let Some(linkedid) = msg.get("Linkedid").map(str::to_string) {
+                self.picked_up(&dest, &linkedid, src.as_deref(), at, out);
+            }
+        } else if self.owner_of(&dest).is_some() {
             let peer = self.peer_of(&dest, msg.get("Channel"));
             if let Some(call) = self.call_of_mut(&dest) {
                 call.peer_channel = peer;
             }
-            self.announce_with(&dest, caller, at, out);
         }
         if let Some(src) = src.filter(|s| self.owner_of(s).is_some()) {
-            if self.direction_of(&src) == Some(Direction::Outbound) {
+            let origin = self.channels.get(&src).and_then(|c| c.call.clone()) == Some(src.clone());
+            if origin && self.direction_of(&src) == Some(Direction::Outbound) {
                 let target = outbound_target(msg);
                 let dest_name = msg.get("DestChannel").map(str::to_string);
                 if let Some(call) = self.call_of_mut(&src) {
@@ -109,8 +118,9 @@ impl Tracker {
             self.answered_leg(&dest, at, out);
         }
         if let Some(src) = src.filter(|s| self.owner_of(s).is_some()) {
-            if self.direction_of(&src) == Some(Direction::Outbound) {
-                self.announce_with(&src, None, at, out);
+            if self.direction_of(&src) == Some(Direction::Outbound)
+                && self.call_of(&src).is_some_and(|c| c.announced)
+            {
                 self.answer(&src, at, out);
             }
         }
@@ -118,7 +128,11 @@ impl Tracker {
             .owner
             .as_deref()
             .or_else(|| local_target(&dest_channel.name));
-        self.answered_elsewhere(&dest_channel.linkedid, taker, at, out);
+        let group = msg
+            .get("Linkedid")
+            .unwrap_or(&dest_channel.linkedid)
+            .to_string();
+        self.answered_elsewhere(&group, taker, at, out);
     }
 
     pub(super) fn on_bridge_enter(
@@ -143,7 +157,11 @@ impl Tracker {
             return;
         }
         if channel.owner.is_some() {
-            self.answer(&uid, at, out);
+            // An outbound call counts once it dialled someone (a pickup's own channel never
+            // does: it was picked into the call it took).
+            if self.call_of(&uid).is_some_and(|c| c.announced) {
+                self.answer(&uid, at, out);
+            }
         } else if uid != channel.linkedid
             && msg
                 .get("BridgeNumChannels")
@@ -157,7 +175,7 @@ impl Tracker {
 
     /// Someone other than `taker` (an extension, when known) picked up call `linkedid`:
     /// every other extension's inbound call still ringing for it is answered elsewhere.
-    fn answered_elsewhere(
+    pub(super) fn answered_elsewhere(
         &mut self,
         linkedid: &str,
         taker: Option<&str>,
@@ -193,20 +211,12 @@ impl Tracker {
             .cloned()
             .collect();
         for uid in &gone {
-            let Some(linkedid) = self.channels.get(uid).map(|c| c.linkedid.clone()) else {
-                continue;
-            };
-            for call in self
-                .calls
-                .get_mut(&linkedid)
-                .into_iter()
-                .flat_map(|g| g.values_mut())
-            {
+            if let Some(call) = self.call_of_mut(uid) {
                 call.lost = true;
             }
         }
         for uid in gone {
-            self.gone(&uid, None, at, out);
+            self.gone(&uid, None, true, at, out);
         }
     }
 
@@ -217,15 +227,16 @@ impl Tracker {
         out: &mut Vec<ExtensionEvent>,
     ) {
         if let Some(uid) = msg.get("Uniqueid") {
-            self.gone(uid, msg.get("Cause"), at, out);
+            self.gone(uid, msg.get("Cause"), false, at, out);
         }
     }
 
-    /// Channel `uid` hung up (with `cause`, when Asterisk said).
+    /// Channel `uid` hung up (with `cause`, when Asterisk said; `lost`: while we were away).
     fn gone(
         &mut self,
         uid: &str,
         cause: Option<&str>,
+        lost: bool,
         at: Timestamp,
         out: &mut Vec<ExtensionEvent>,
     ) {
@@ -233,40 +244,55 @@ impl Tracker {
         let Some(channel) = self.channels.remove(&uid) else {
             return;
         };
-        let linkedid = channel.linkedid.clone();
-        if let Some(ext) = channel.owner.clone() {
-            let Some(call) = self.calls.get_mut(&linkedid).and_then(|g| g.get_mut(&ext)) else {
+        if let (Some(ext), Some(call_id)) = (channel.owner.clone(), channel.call.clone()) {
+            let Some(call) = self.calls.get_mut(&call_id).and_then(|g| g.get_mut(&ext)) else {
                 return;
             };
             call.legs.retain(|l| l != &uid);
             if cause == Some(CAUSE_ANSWERED_ELSEWHERE) {
                 call.elsewhere = true;
             }
-            if call.legs.is_empty() {
-                if call.answered || call.elsewhere || call.transferred || !call.announced {
-                    self.end(&linkedid, &ext, at, out);
-                } else {
-                    call.idle_since = Some(at);
-                }
+            if !call.legs.is_empty() {
+                return;
             }
-        } else if uid == linkedid {
-            // The caller's side is gone: the whole call is over.
-            self.end_all(&linkedid, at, out);
+            let origin_gone = !self.channels.contains_key(&call_id);
+            let call = self.calls.get_mut(&call_id).and_then(|g| g.get_mut(&ext));
+            let Some(call) = call else { return };
+            let settled = call.answered
+                || call.elsewhere
+                || call.transferred
+                || !call.announced
+                || call.direction == Direction::Outbound
+                || origin_gone
+                || lost;
+            if settled {
+                self.end(&call_id, &ext, at, out);
+            } else {
+                call.idle_since = Some(at);
+            }
+        }
+        if (channel.owner.is_none() && uid == channel.linkedid)
+            || channel.call.as_deref() == Some(uid.as_str())
+        {
+            // The call's first channel is gone: calls waiting for a retry are over.
+            self.end_idle(&uid, at, out);
         }
     }
 
-    pub(super) fn on_transfer(&mut self, msg: &Message, prefixes: &[&str]) {
-        for prefix in prefixes {
-            let uid = msg.get(&format!("{prefix}Uniqueid"));
-            let linkedid = msg.get(&format!("{prefix}Linkedid")).or(uid);
-            let owner = msg
-                .get(&format!("{prefix}Channel"))
-                .and_then(|c| self.follow.owner(c))
-                .map(str::to_string);
-            if let (Some(ext), Some(linkedid)) = (owner, linkedid) {
-                let linkedid = linkedid.to_string();
-                self.mark_transferred(&ext, &linkedid);
-            }
+    /// Ends the calls under id `call_id` that have no legs left (waiting for a retry).
+    fn end_idle(&mut self, call_id: &str, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
+        let idle: Vec<String> = self
+            .calls
+            .get(call_id)
+            .map(|g| {
+                g.iter()
+                    .filter(|(_, c)| c.legs.is_empty())
+                    .map(|(e, _)| e.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for ext in idle {
+            self.end(call_id, &ext, at, out);
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::source::ami::channel::{duration_secs, local_target, Extension};
 use crate::source::ami::wire::{Decoder, Frame};
 
 /// A transcript's acts: (name, messages).
-fn acts(name: &str) -> Vec<(String, Vec<Message>)> {
+pub(super) fn acts(name: &str) -> Vec<(String, Vec<Message>)> {
     let path = format!("{}/tests/fixtures/ami/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut out: Vec<(String, Vec<Message>)> = Vec::new();
@@ -241,8 +241,9 @@ fn extension_matching() {
     assert_eq!(every.owner("PJSIP/201-0000000a"), Some("201"));
     assert_eq!(every.owner("SIP/4711-0000000a"), Some("4711"));
     assert_eq!(every.owner("PJSIP/provider-00080001"), None);
+    assert_eq!(every.owner("SIP/150010001-0000001f"), Some("150010001"));
     assert_eq!(
-        every.owner("PJSIP/4930123456-00080001"),
+        every.owner("PJSIP/004930123456-00080001"),
         None,
         "a trunk named by its number"
     );

@@ -1,4 +1,4 @@
-//! Event meaning, from sequences a real baresip 1.0.0 sent (see the recipe in shared/).
+//! Event meaning, from sequences a real baresip 1.0.0 sent (written out in the tests below).
 
 use super::*;
 use crate::source::baresip::wire::{parse_message, Message};

@@ -1,0 +1,66 @@
+//! The "sign in again" notification: when a directory's OAuth grant is gone, one
+//! notification names it and offers **Sign in**; a click becomes [`Intent::SignIn`].
+//! Pops for calls go on meanwhile (the chain skips the directory that cannot answer).
+
+use super::Intent;
+use crate::oauth::SignInNeeded;
+use notify_rust::{Notification, NotificationResponse, Timeout};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{broadcast, mpsc::UnboundedSender};
+
+/// Shows a notification for each notice until `notices` closes; owns the waiting tasks.
+pub fn spawn(
+    mut notices: broadcast::Receiver<SignInNeeded>,
+    intents: UnboundedSender<Intent>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut waiting = tokio::task::JoinSet::new();
+        loop {
+            let notice = tokio::select! {
+                n = notices.recv() => n,
+                Some(_) = waiting.join_next(), if !waiting.is_empty() => continue,
+            };
+            match notice {
+                Ok(n) => {
+                    waiting.spawn(show(n, intents.clone()));
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    })
+}
+
+async fn show(notice: SignInNeeded, intents: UnboundedSender<Intent>) {
+    let mut n = Notification::new();
+    n.summary(&format!("{}: sign in again", notice.directory))
+        .body(&super::markup::escape(&format!(
+            "Lookups and call logging in {} are paused until you sign in.",
+            notice.directory
+        )))
+        .appname("screenpop")
+        .icon("dialog-password")
+        .timeout(Timeout::Never)
+        .action("sign-in", "Sign in");
+    let handle = match n.show_async().await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, directory = %notice.directory, "sign-in notification not shown");
+            return;
+        }
+    };
+    let clicked = Arc::new(Mutex::new(false));
+    let sink = Arc::clone(&clicked);
+    handle
+        .wait_for_action_async(move |r: &NotificationResponse| {
+            let yes = matches!(r, NotificationResponse::Action(a) if a == "sign-in")
+                || matches!(r, NotificationResponse::Default);
+            *sink.lock().unwrap_or_else(|p| p.into_inner()) = yes;
+        })
+        .await;
+    if *clicked.lock().unwrap_or_else(|p| p.into_inner()) {
+        let _ = intents.send(Intent::SignIn {
+            directory: notice.directory,
+        });
+    }
+}
