@@ -409,7 +409,9 @@ fn kind_name(kind: &CallEventKind) -> &'static str {
     match kind {
         CallEventKind::Ringing { .. } => "ringing",
         CallEventKind::Answered => "answered",
+        CallEventKind::PartyChanged { .. } => "party_changed",
         CallEventKind::Ended { .. } => "ended",
+        CallEventKind::PartyChanged { .. } => "party_changed",
     }
 }
 
