@@ -66,6 +66,8 @@ macro_rules! with_commands {
             DeleteContact "delete_contact" { id: String },
             /// "Test rules": which of the form's rules fire for a call from `number`, and why.
             TestRules "test_rules" { number: String, settings: Value },
+            /// **Connect**: the OAuth sign-in of a saved `[[directory]]` (tokens to the keyring).
+            Connect "connect" { directory: String },
             /// Whether this desk still needs first-run setup (no config file, no contacts).
             SetupNeeded "setup_needed" {},
             /// Closes the window to the tray (the window process answers).

@@ -161,6 +161,7 @@ pub async fn handle(
         Command::TestRules { number, settings } => {
             json(trial::test_rules(core, &number, settings).await?)
         }
+        Command::Connect { directory } => json(trial::connect(core, &directory).await?),
         Command::SetupNeeded {} => {
             let no_file = !core.paths().config_file.exists();
             let count = Contacts::new(core.app()?.store.clone()).count().await?;

@@ -109,3 +109,27 @@ pub async fn test_rules(core: &Core, number: &str, settings: Value) -> Result<Va
         "decision": book.decide(&facts).log_line(),
     }))
 }
+
+/// **Connect**: the OAuth sign-in for the saved `[[directory]]` called `directory` — the
+/// browser opens on the provider's page and the tokens land in the keyring
+/// (`screenpop::oauth::connect`, what `screenpop connect NAME` runs).
+pub async fn connect(core: &Core, directory: &str) -> Result<Value, CommandError> {
+    use screenpop::oauth::connect::{connect_directory, open_in_browser};
+    let app = core.app()?;
+    let mut prompt = |p: screenpop::oauth::Prompt| open_in_browser(&p);
+    let connected = connect_directory(
+        &app.settings,
+        directory,
+        false,
+        core.secrets_arc(),
+        &mut prompt,
+    )
+    .await
+    .map_err(|e| CommandError::new("sign_in", e.to_string()))?;
+    Ok(json!({
+        "directory": connected.directory,
+        "entry": connected.entry,
+        "refresh_token": connected.refresh_token,
+        "expires_in_s": connected.expires_in_s,
+    }))
+}

@@ -18,6 +18,9 @@ mod browser;
 #[path = "../support/crm.rs"]
 mod crm;
 #[allow(dead_code, unused_imports)]
+#[path = "../support/crm_oauth_shapes.rs"]
+mod crm_oauth_shapes;
+#[allow(dead_code, unused_imports)]
 #[path = "../support/crm_shapes.rs"]
 mod crm_shapes;
 #[allow(dead_code, unused_imports)]
@@ -26,6 +29,9 @@ mod desktop;
 #[allow(dead_code)]
 #[path = "../support/http.rs"]
 mod http;
+#[allow(dead_code, unused_imports)]
+#[path = "../support/oauth.rs"]
+mod oauth;
 #[allow(dead_code)]
 #[path = "../support/ports.rs"]
 mod ports;

@@ -146,14 +146,7 @@ impl Session {
             .unwrap_or_else(|e| panic!("execute {script:?}: {e}"))
     }
 
-    /// Saves the window as a PNG.
-    pub fn screenshot(&self, path: &Path) {
-        if let Err(e) = self.try_screenshot(path) {
-            panic!("screenshot: {e}");
-        }
-    }
-
-    /// [`Session::screenshot`], saying why it could not be taken.
+    /// Saves the window as a PNG, or says why it could not.
     pub fn try_screenshot(&self, path: &Path) -> Result<(), String> {
         // WebKitWebDriver's snapshot waits for the next paint; without accelerated
         // compositing (how screenpop's window runs) an idle page may not paint for a minute.

@@ -70,6 +70,10 @@ export const PRESETS = {
   odoo: { title: 'Odoo', base: 'https://yourcompany.odoo.com', token: 'Password or API key', user: true },
   freshsales: { title: 'Freshsales', base: 'https://yourcompany.myfreshworks.com/crm/sales', token: 'API key' },
   seed: { title: 'screenpop seed API', base: 'https://crm.example.com', token: 'Bearer token' },
+  salesforce: { title: 'Salesforce', base: 'https://yourcompany.my.salesforce.com', oauth: true },
+  dynamics: { title: 'Dynamics 365', base: 'https://yourorg.crm.dynamics.com', oauth: true },
+  microsoft365: { title: 'Microsoft 365 contacts', base: 'https://graph.microsoft.com', oauth: true },
+  google: { title: 'Google contacts', base: 'https://people.googleapis.com', oauth: true },
 };
 
 export const DIRECTORY_KINDS = {
@@ -91,7 +95,11 @@ export const DIRECTORY_KINDS = {
       return [
         { key: 'preset', label: 'CRM', type: 'select', choices: ['', ...Object.keys(PRESETS)], labels: { '': 'Any JSON API' } },
         { key: 'base_url', label: 'API address', type: 'url', placeholder: p ? p.base : 'https://api.example.com', required: true },
-        secret(p ? p.token : 'Token or password'),
+        !(p && p.oauth) && secret(p ? p.token : 'Token or password'),
+        p && p.oauth && { key: 'oauth.client_id', label: 'App (client) id', type: 'text', required: true,
+          help: 'From the app you registered with the provider; then Save and Connect to sign in.' },
+        p && p.oauth && { key: 'oauth.client_secret', label: 'Keyring entry of the client secret', type: 'text', placeholder: 'none (public client)', advanced: true },
+        p && p.oauth && { key: 'oauth.tenant', label: 'Microsoft tenant', type: 'text', placeholder: 'organizations', advanced: true },
         (custom || (p && p.user)) && { key: 'username', label: 'User', type: 'text', help: 'For basic auth or Odoo’s login.' },
         { key: 'journal', label: 'Write finished calls to this CRM', type: 'bool' },
         custom && { key: 'lookup.url', label: 'Lookup URL', type: 'text', required: true, placeholder: '{base_url}/contacts?phone={e164}' },

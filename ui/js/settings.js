@@ -102,6 +102,22 @@ export function testConnectionButton(entry, i) {
     } }, 'Test connection'), result);
 }
 
+/** **Connect** (OAuth sign-in in the browser) for a saved CRM entry that signs in. */
+function connectButton(entry, i) {
+  if (entry.kind !== 'http' || !(entry.oauth || (PRESETS[entry.preset] && PRESETS[entry.preset].oauth))) return null;
+  const result = h('p', { class: 'small', id: `connect-directory-${i}-result`, role: 'status' });
+  const name = entry.name || entry.preset;
+  return h('div', { class: 'row' },
+    h('button', { type: 'button', id: `connect-directory-${i}`, onclick: async (e) => {
+      e.currentTarget.disabled = true;
+      result.textContent = 'Sign in in your browser (save first if you just added this CRM)…';
+      try {
+        const c = await call('connect', { directory: name });
+        result.textContent = `Connected: the tokens are in the keyring (“${c.entry}”)${c.refresh_token ? '' : '; you will have to sign in again when they expire'}.`;
+      } catch (error) { result.textContent = errorText(error); } finally { e.target.disabled = false; }
+    } }, 'Connect'), result);
+}
+
 function addPicker(label, options, add) {
   const select = h('select', { 'aria-label': label },
     h('option', { value: '' }, label), options.map(([value, text]) => h('option', { value }, text)));
@@ -123,7 +139,7 @@ function render() {
       (kind) => { model.source.push(SOURCE_KINDS[kind].blank()); render(); }));
   const directories = h('fieldset', { id: 'section-directory' }, h('legend', {}, 'Who the callers are (asked in this order)'),
     model.directory.length ? null : h('p', { class: 'help' }, 'None listed: the local contacts are used.'),
-    entryList('directory', model.directory, DIRECTORY_KINDS),
+    entryList('directory', model.directory, DIRECTORY_KINDS, connectButton),
     addPicker('Add a directory or CRM…', [
       ...Object.entries(PRESETS).map(([k, p]) => [`http:${k}`, p.title]),
       ['http:', 'Any JSON API'], ['ldap', 'LDAP'], ['carddav', 'CardDAV'], ['local', 'Local contacts'],
