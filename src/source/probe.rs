@@ -55,7 +55,7 @@ pub async fn probe(
         }
     })
     .await;
-    let _ = stop.send(true);
+    stop.cancel();
     match outcome {
         Ok(Ok(())) => Probe {
             ok: true,
