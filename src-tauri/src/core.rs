@@ -107,7 +107,7 @@ impl Core {
             let shutdown = async move {
                 let _ = stopped.await;
             };
-            if let Err(e) = runner.run(shutdown).await {
+            if let Err(e) = runner.serve(shutdown).await {
                 tracing::error!(error = %e, "screenpop core stopped");
                 *lock(&failure) = Some(e.to_string());
                 on_failure();

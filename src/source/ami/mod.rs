@@ -6,7 +6,9 @@
 //! `Originate`/`Redirect`/`Hangup` requests into this connection. After every (re)connect the
 //! source lists the channels already up (`CoreShowChannels`), so a call that was ringing while
 //! the link was down pops; the tracker outlives the connection, so a call it already announced
-//! is not announced again (and is ended if its channels went away meanwhile). A silent link is
+//! is not announced again (and is ended if its channels went away meanwhile). When the link
+//! drops while calls are live, the source logs in again at once (within 3 s)
+//! before reporting the loss, so a blink does not cut those calls short; a silent link is
 //! found by `Ping`.
 //!
 //! Two modes, one connection each:
@@ -46,6 +48,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A Ping goes out after this much silence; no answer by the next one means the link is dead.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
+/// How long the one immediate re-login after a dropped link (with calls live) may take.
+const RESUME_WITHIN: Duration = Duration::from_secs(3);
 /// How many floor events may wait for the relay before the AMI reader waits for it.
 const FLOOR_QUEUE: usize = 4096;
 
@@ -227,17 +231,33 @@ impl Source for AmiSource {
     async fn run(&self, sink: &mut EventSink) -> Result<(), SourceError> {
         let secret = self.secret().await?;
         let mut session = self.login(&secret).await?;
-        sink.up().await;
-        tracing::info!(source = %self.id, address = %self.address, "logged in to Asterisk");
-        let mut requests = self.link.open();
-        let result = self.serve(&mut session, sink, &mut requests).await;
-        self.link.close();
-        for (_, (reply, _)) in session.waiting.drain() {
-            let _ = reply.send(Err(ControlError::NotConnected(
-                "the AMI connection dropped".into(),
-            )));
+        loop {
+            sink.up().await;
+            tracing::info!(source = %self.id, address = %self.address, "logged in to Asterisk");
+            let mut requests = self.link.open();
+            let result = self.serve(&mut session, sink, &mut requests).await;
+            self.link.close();
+            for (_, (reply, _)) in session.waiting.drain() {
+                let _ = reply.send(Err(ControlError::NotConnected(
+                    "the AMI connection dropped".into(),
+                )));
+            }
+            let Err(SourceError::Lost(why)) = &result else {
+                return result;
+            };
+            // Calls are live: one immediate try to resume before anyone hears the link
+            // blinked, so they go on (and are logged) as the calls they are.
+            if self.tracker().live_calls() == 0 || sink.is_stopping() {
+                return result;
+            }
+            match tokio::time::timeout(RESUME_WITHIN, self.login(&secret)).await {
+                Ok(Ok(resumed)) => {
+                    tracing::warn!(source = %self.id, reason = %why, "AMI link dropped with calls live; resumed");
+                    session = resumed;
+                }
+                _ => return result,
+            }
         }
-        result
     }
 }
 

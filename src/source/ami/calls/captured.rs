@@ -408,3 +408,45 @@ fn a_desk_following_one_extension_sees_the_same_as_the_floor() {
     assert_eq!(kinds[3], CallEventKind::Ended { reason: Hangup });
     assert_eq!(kinds.len(), 4);
 }
+
+/// The same capture with PJSIP device names (`SIP/1500100NN-…` → `PJSIP/1500100NN-…`), as an
+/// Asterisk 16+ desk would see it, played into a desk pinned to `extension`.
+fn desk_on_pjsip(name: &str, extension: &str) -> Vec<CallEventKind> {
+    let mut t = Tracker::new(
+        SourceId(format!("ami:{extension}")),
+        Follow::One(super::super::channel::Extension::parse(extension)),
+    );
+    let now = chrono::Utc::now();
+    let mut out = Vec::new();
+    for m in acts(&format!("captured/{name}"))
+        .into_iter()
+        .flat_map(|(_, m)| m)
+    {
+        let fields = m
+            .fields()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.replace("SIP/1500100", "PJSIP/1500100")))
+            .collect();
+        t.on_message(&Message::new(fields), now, &mut out);
+    }
+    assert_eq!(t.live_calls(), 0);
+    out.into_iter().map(|e| e.event.kind).collect()
+}
+
+#[test]
+fn pjsip_naming_and_a_technology_pinned_extension_give_the_same_calls() {
+    let kinds = desk_on_pjsip("xfer_blonde_abbcac.ami", "PJSIP/150010002");
+    assert!(
+        matches!(&kinds[1], CallEventKind::PartyChanged { remote, .. } if remote.0 == "+31260010001")
+    );
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+    let kinds = desk_on_pjsip("sip_pickup.ami", "PJSIP/150010003");
+    assert!(
+        matches!(&kinds[0], CallEventKind::Ringing { direction: In, remote, .. } if remote.0 == "201"),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds[1], CallEventKind::Answered);
+    assert_eq!(kinds[2], CallEventKind::Ended { reason: Hangup });
+    // Pinned to chan_sip, the PJSIP devices are not this desk's.
+    assert!(desk_on_pjsip("sip_pickup.ami", "SIP/150010003").is_empty());
+}
