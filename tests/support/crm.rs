@@ -99,6 +99,12 @@ pub struct CrmState {
     pub journal_checks: usize,
     /// Requests seen in [`Mode::Flaky`].
     pub flaky_seen: usize,
+    /// Contact ids as of each sync cursor handed out (Graph delta links, People sync tokens).
+    pub snapshots: HashMap<String, Vec<String>>,
+    /// Sync requests that started from a cursor (changes only).
+    pub incremental_syncs: usize,
+    /// The port the fake listens on (for links it hands out).
+    pub port: u16,
 }
 
 /// A running fake CRM.
@@ -134,6 +140,9 @@ impl Crm {
             unauthorized: 0,
             journal_checks: 0,
             flaky_seen: 0,
+            snapshots: HashMap::new(),
+            incremental_syncs: 0,
+            port,
         }));
         let listener =
             std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the fake CRM's port");
