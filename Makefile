@@ -7,6 +7,7 @@
 #   make test     install the test packages (+ WebKit, tauri-driver), run every test against
 #                 real components, the desktop e2e suite included
 #   make bench    lookup benchmarks, AMI ingest vs panoramisk, the end-to-end pop latency benchmark
+#   make soak     10,000 calls (SOAK_CALLS) through kill -9s and a broker restart, exact accounting
 #   make fuzz     every wire-parser fuzz target for 5 minutes (make test runs them briefly)
 #   make lint     formatting, the layer check (docs/ARCHITECTURE.md), clippy with warnings as errors
 #   make fmt      cargo fmt
@@ -15,7 +16,7 @@ CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: deps build install run test bench bench-desktop fmt lint fuzz
+.PHONY: deps build install run test bench bench-desktop fmt lint fuzz soak
 
 deps:
 	scripts/deps.sh run desktop
@@ -41,6 +42,9 @@ bench:
 	scripts/bench-ami.sh
 	@if [ -x scripts/bench-pop.sh ]; then scripts/bench-pop.sh; \
 	else echo "scripts/bench-pop.sh not there yet: skipped the pop latency benchmark"; fi
+
+soak:
+	scripts/soak.sh
 
 fuzz:
 	scripts/fuzz.sh $${FUZZ_SECONDS:-300}
