@@ -7,6 +7,7 @@
 #   make test     install the test packages (+ WebKit, tauri-driver), run every test against
 #                 real components, the desktop e2e suite included
 #   make bench    lookup benchmarks, AMI ingest vs panoramisk, the end-to-end pop latency benchmark
+#   make soak     10,000 calls (SOAK_CALLS) through kill -9s and a broker restart, exact accounting
 #   make fuzz     every wire-parser fuzz target for 5 minutes (make test runs them briefly)
 #   make package  the release build → dist/screenpop_<version>_amd64.deb and
 #                 dist/screenpop-<version>-1.x86_64.rpm, checked with lintian,
@@ -18,7 +19,7 @@ CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: deps build install run test bench bench-desktop fmt lint fuzz package
+.PHONY: deps build install run test bench bench-desktop fmt lint fuzz soak package
 
 deps:
 	scripts/deps.sh run desktop
@@ -48,6 +49,9 @@ bench:
 package:
 	scripts/deps.sh package
 	scripts/package.sh
+
+soak:
+	scripts/soak.sh
 
 fuzz:
 	scripts/fuzz.sh $${FUZZ_SECONDS:-300}

@@ -8,7 +8,7 @@
 //!   127.0.0.1 and the owner-only socket.
 //! - [`engine`] — per-call state machines; publishes `EngineEvent`s and writes the call log.
 //! - [`phone`] — number normalisation (E.164 + last-N-digits match keys); [`percent`] —
-//!   URL/URI percent-encoding.
+//!   URL/URI percent-encoding; [`quote`] — untrusted text cut short, redacted.
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, the CRM
 //!   connectors (templated HTTP with presets, LDAP, CardDAV), and the chain (order, cache,
 //!   coalescing, health); [`oauth`] — OAuth 2 sign-in and token refresh for HTTP directories.
@@ -47,6 +47,7 @@ pub mod oauth;
 pub mod percent;
 pub mod phone;
 pub mod present;
+pub mod quote;
 pub mod relay;
 pub mod rules;
 pub mod secrets;

@@ -2,8 +2,8 @@
 //! `screenpop`; config files refer to them by name only. An in-memory store serves tests of
 //! our own logic. Secret values are never logged or written anywhere else.
 //!
-//! One way to read them from async code: [`read`], [`require`], [`read_or_create`] and
-//! [`SecretSlot`] run the store on tokio's blocking pool, because a keyring call is a D-Bus
+//! One way to use them from async code: [`read`], [`require`], [`read_or_create`], [`write`],
+//! [`remove`] and [`SecretSlot`] run the store on tokio's blocking pool, because a keyring call is a D-Bus
 //! round trip that can wait on an unlock prompt and must never hold up an async worker (the
 //! daemon has two). [`SecretSlot`] also caches, for connectors that need a secret on every
 //! request; sources read afresh at each connect so a changed password is picked up.
@@ -98,29 +98,16 @@ pub struct MemoryStore(Mutex<HashMap<String, String>>);
 
 impl SecretStore for MemoryStore {
     fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned())
+        Ok(crate::sync::lock(&self.0).get(name).cloned())
     }
 
     fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.into(), value.into());
+        crate::sync::lock(&self.0).insert(name.into(), value.into());
         Ok(())
     }
 
     fn delete(&self, name: &str) -> Result<bool, SecretError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name)
-            .is_some())
+        Ok(crate::sync::lock(&self.0).remove(name).is_some())
     }
 }
 
@@ -158,6 +145,22 @@ pub async fn require(store: &Arc<dyn SecretStore>, name: &str) -> Result<String,
         .ok_or_else(|| SecretError::Missing {
             name: name.to_string(),
         })
+}
+
+/// [`SecretStore::set`] off the async workers.
+pub async fn write(
+    store: &Arc<dyn SecretStore>,
+    name: &str,
+    value: &str,
+) -> Result<(), SecretError> {
+    let (store, owned, value) = (Arc::clone(store), name.to_string(), value.to_string());
+    blocking(name, move || store.set(&owned, &value)).await
+}
+
+/// [`SecretStore::delete`] off the async workers; true if it existed.
+pub async fn remove(store: &Arc<dyn SecretStore>, name: &str) -> Result<bool, SecretError> {
+    let (store, owned) = (Arc::clone(store), name.to_string());
+    blocking(name, move || store.delete(&owned)).await
 }
 
 /// [`get_or_create`] off the async workers.

@@ -184,3 +184,72 @@ fn connect_then_tasks_once_per_call_across_kill_9_and_no_token_leaks() {
         }
     }
 }
+
+#[test]
+fn a_revoked_grant_offers_sign_in_in_a_notification_that_starts_the_sign_in() {
+    let desktop = Desktop::start().expect("desktop");
+    let crm = Crm::start(
+        Shape::Zoho,
+        "unused",
+        vec![Person::new("101", "Lisa", "Simpson", "+1 555 123 4567")],
+    );
+    let mut server = AuthServer::new(Flavour::Zoho, CLIENT_ID, Some(CLIENT_SECRET));
+    server.api_base = Some(format!("http://127.0.0.1:{}", crm.port));
+    let crm = crm.with_oauth(server);
+    let port = free_port();
+    let config = format!(
+        "[webhook]\nport = {port}\n\n[[directory]]\nkind = \"http\"\npreset = \"zoho\"\ntimeout_ms = 5000\n\
+         [directory.oauth]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"zoho-client\"\nauth_url = \"{}\"\ntoken_url = \"{}\"\n",
+        crm.oauth_url("authorize"),
+        crm.oauth_url("token"),
+    );
+    let daemon = Daemon::start(&desktop, &config, port, &[]);
+    let out = daemon.cli_with_stdin(
+        &["secret", "set", "zoho-client"],
+        &format!("{CLIENT_SECRET}\n"),
+    );
+    assert!(out.status.success());
+    let connect = daemon.cli_spawn(&["connect", "zoho"]);
+    assert!(wait_until(Duration::from_secs(20), || !desktop
+        .browser()
+        .read_urls()
+        .is_empty()));
+    let url = desktop.browser().read_urls().remove(0);
+    assert_eq!(approve_in_browser(&url), 200);
+    assert!(connect.wait_with_output().unwrap().status.success());
+
+    crm.auth(AuthServer::revoke);
+    let token = desktop.webhook_token();
+    let ring = r#"{"version":1,"type":"ringing","from":"+1 555 123 4567","call_id":"z-1"}"#;
+    assert_eq!(
+        support::http::post_json(daemon.port(), "/v1/events", &token, ring).unwrap(),
+        202
+    );
+    // The call still pops (as an unknown caller) and the directory reports why.
+    let degraded = wait_until(Duration::from_secs(20), || {
+        daemon.status()["directories"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["name"] == "zoho" && d["health"].to_string().contains("sign in again"))
+    });
+    assert!(degraded, "{}\n{}", daemon.status(), daemon.log());
+    assert!(
+        desktop.wait_displayed(2, Duration::from_secs(10)),
+        "pop + sign-in notification\n{}",
+        daemon.log()
+    );
+
+    // Clicking Sign in starts the browser sign-in again.
+    desktop.choose_in_menu("Sign in").unwrap();
+    let before = desktop.browser().read_urls().len();
+    let _ = desktop.dunstctl(&["context"]);
+    let reopened = wait_until(Duration::from_secs(20), || {
+        desktop.browser().read_urls().len() > before
+    });
+    assert!(
+        reopened,
+        "Sign in did not open the browser\n{}",
+        daemon.log()
+    );
+}

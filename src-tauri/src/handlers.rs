@@ -11,12 +11,14 @@ use crate::autostart;
 use crate::command::Command;
 use crate::core::Core;
 use crate::error::CommandError;
+use crate::trial;
 use screenpop::check::{self, FieldError};
 use screenpop::config::Settings;
 use screenpop::directory::chain::LookupOutcome;
 use screenpop::directory::import::batch::{self, Format, Progress};
 use screenpop::phone::Normalised;
 use screenpop::present::opener;
+use screenpop::secrets;
 use screenpop::store::calls::{CallLog, LogQuery};
 use screenpop::store::contacts::Contacts;
 use serde::Serialize;
@@ -118,14 +120,18 @@ pub async fn handle(
         }
         Command::SecretStatus { names } => {
             // Which of these keyring entries are set; values never leave the keyring.
-            let set = names
-                .into_iter()
-                .map(|n| Ok((n.clone(), core.secrets().get(&n)?.is_some())))
-                .collect::<Result<Vec<_>, CommandError>>()?;
+            // The keyring is a D-Bus round trip: off the async workers, like every secret.
+            let mut set = Vec::with_capacity(names.len());
+            for n in names {
+                let known = secrets::read(core.secrets(), &n).await?.is_some();
+                set.push((n, known));
+            }
             json(set)
         }
-        Command::SecretSet { name, value } => json(core.secrets().set(&name, &value.0)?),
-        Command::SecretDelete { name } => json(core.secrets().delete(&name)?),
+        Command::SecretSet { name, value } => {
+            json(secrets::write(core.secrets(), &name, &value.0).await?)
+        }
+        Command::SecretDelete { name } => json(secrets::remove(core.secrets(), &name).await?),
         // A profile or create-contact page; http/https only (the core's opener).
         Command::OpenUrl { url } => json(opener::open_url(&url)?),
         Command::SetSwitch { name, on } => json(core.set_switch(name, on)?),
@@ -139,6 +145,33 @@ pub async fn handle(
                 .transfer(call_id.as_deref(), &target)
                 .await?,
         ),
+        Command::TestConnection { source } => json(trial::test_connection(core, source).await?),
+        Command::SendTestCall { number } => json(trial::send_test_call(core, &number).await?),
+        Command::LoadDemoContacts {} => json(trial::load_demo_contacts(core).await?),
+        Command::ContactsPage {
+            search,
+            limit,
+            offset,
+        } => {
+            let contacts = Contacts::new(core.app()?.store.clone());
+            let search = search.unwrap_or_default();
+            let (rows, total) = contacts
+                .page(&search, limit.clamp(1, 500), offset.max(0))
+                .await?;
+            json(serde_json::json!({ "contacts": rows, "total": total }))
+        }
+        Command::DeleteContact { id } => {
+            json(Contacts::new(core.app()?.store.clone()).delete(&id).await?)
+        }
+        Command::TestRules { number, settings } => {
+            json(trial::test_rules(core, &number, settings).await?)
+        }
+        Command::Connect { directory } => json(trial::connect(core, &directory).await?),
+        Command::SetupNeeded {} => {
+            let no_file = !core.paths().config_file.exists();
+            let count = Contacts::new(core.app()?.store.clone()).count().await?;
+            json(no_file && count == 0)
+        }
         Command::Subscribe {} | Command::CloseWindow {} => Err(CommandError::new(
             "misrouted",
             format!("{} is not carried out by the core", command.name()),

@@ -11,7 +11,8 @@
 //! Module map: [`command`] the page's commands (declared in [`command_names`]), [`core`] the running core, [`events`] the engine→page mapping, [`status`] the
 //! tray state, [`handlers`] the page's commands, [`shell`] the wiring, [`link`] the protocol,
 //! [`server`] and [`instance`] its two ends in this process, [`window_process`], [`tray`],
-//! [`deeplink`], [`autostart`], [`error`].
+//! [`deeplink`], [`autostart`], [`error`], [`trial`] (setup's tests: connection, test call, demo
+//! contacts).
 
 // First: its macro (`with_commands!`) is used by `command`.
 #[macro_use]
@@ -29,13 +30,14 @@ pub mod server;
 pub mod shell;
 pub mod status;
 pub mod tray;
+pub mod trial;
 pub mod window_process;
 
 #[cfg(test)]
+mod contacts_bench;
+#[cfg(test)]
 mod tests;
 
-/// Locks `m`, taking over a lock that a panicking thread left poisoned: every holder here
-/// writes whole values, so what is inside is still consistent.
-pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// The core's poison-tolerant lock (every holder writes whole values, so what is inside a
+/// poisoned lock is still consistent).
+pub use screenpop::sync::lock;

@@ -84,7 +84,7 @@ impl Chain {
 
     /// Each directory's last known health.
     pub fn health(&self) -> Vec<(String, Health)> {
-        let map = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        let map = crate::sync::lock(&self.health);
         self.directories
             .iter()
             .map(|d| {
@@ -101,7 +101,7 @@ impl Chain {
     pub async fn lookup(self: &Arc<Self>, number: &Normalised) -> Arc<LookupOutcome> {
         let key = cache_key(number);
         let pending = {
-            let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+            let mut inflight = crate::sync::lock(&self.inflight);
             if let Some(p) = inflight.get(&key) {
                 p.clone()
             } else {
@@ -110,10 +110,7 @@ impl Chain {
                 let task_key = key.clone();
                 let task = tokio::spawn(async move {
                     let outcome = Arc::new(this.run(&number, None).await);
-                    this.inflight
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&task_key);
+                    crate::sync::lock(&this.inflight).remove(&task_key);
                     outcome
                 });
                 let shared = async move {
@@ -298,10 +295,7 @@ impl Chain {
     }
 
     fn set_health(&self, name: &str, health: Health) {
-        self.health
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string(), health);
+        crate::sync::lock(&self.health).insert(name.to_string(), health);
     }
 }
 

@@ -1,6 +1,6 @@
 //! What every remote connector (http, ldap, carddav) shares: reading its secret from the
 //! keyring when first needed, matching a directory's stored numbers against the caller with
-//! the foundation's phone keys, quoting untrusted error text briefly, and the stand-in for a
+//! the foundation's phone keys, and the stand-in for a
 //! directory whose settings cannot work.
 //!
 //! Secrets are read lazily (the keyring is a D-Bus round trip and may be locked at start),
@@ -36,39 +36,9 @@ pub fn keep_matching(
         .collect()
 }
 
-/// Untrusted text (a server's error message) cut to one short line for logs and `outbox`.
-pub fn brief(text: &str) -> String {
-    let one_line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let trimmed = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
-    if trimmed.chars().count() > 160 {
-        format!("{}…", trimmed.chars().take(160).collect::<String>())
-    } else {
-        trimmed
-    }
-}
-
-/// Replaces every occurrence of `secret` in `text` (for messages built from server answers
-/// that might echo a token back).
-pub fn redact(text: &str, secret: &str) -> String {
-    if secret.len() < 4 {
-        return text.to_string();
-    }
-    text.replace(secret, "[secret]")
-}
-
-/// Checks a configured URL is http(s) and parses.
-pub fn check_http_url(what: &str, url: &str) -> Result<(), String> {
-    let lower = url.trim().to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-        return Err(format!(
-            "{what} must start with http:// or https:// (got {url:?})"
-        ));
-    }
-    Ok(())
-}
+/// Quoting untrusted text and checking configured URLs live below the directories (the
+/// OAuth client uses them too); re-exported here for the connectors.
+pub use crate::quote::{brief, check_http_url, redact};
 
 /// A directory whose settings cannot work: every lookup says why.
 pub struct Broken {

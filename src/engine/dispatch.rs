@@ -121,10 +121,7 @@ fn route(
 }
 
 fn on_health(engine: &Engine, source: SourceId, health: Health, calls: &Calls) {
-    let changed = engine
-        .health
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+    let changed = crate::sync::lock(&engine.health)
         .insert(source.0.clone(), health.clone())
         .as_ref()
         != Some(&health);

@@ -111,29 +111,22 @@ impl Engine {
 
     /// Replaces the routing rules (calls already decided keep their decision).
     pub fn set_rules(&self, rulebook: Rulebook) {
-        *self.rulebook.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(rulebook);
+        *crate::sync::write(&self.rulebook) = Arc::new(rulebook);
     }
 
     /// The routing rules in force.
     pub fn rulebook(&self) -> Arc<Rulebook> {
-        Arc::clone(&self.rulebook.read().unwrap_or_else(|p| p.into_inner()))
+        Arc::clone(&crate::sync::read(&self.rulebook))
     }
 
     /// Registers a source's call control; its `name()` must be the source's id.
     pub fn add_control(&self, control: Arc<dyn CallControl>) {
-        self.controls
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(control.name().to_string(), control);
+        crate::sync::write(&self.controls).insert(control.name().to_string(), control);
     }
 
     /// The call control of source `source`, if it has one.
     pub fn control(&self, source: &str) -> Option<Arc<dyn CallControl>> {
-        self.controls
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(source)
-            .cloned()
+        crate::sync::read(&self.controls).get(source).cloned()
     }
 
     /// A receiver of everything the engine announces from now on.
@@ -143,23 +136,14 @@ impl Engine {
 
     /// The calls in progress, oldest first.
     pub fn live_calls(&self) -> Vec<Arc<CallView>> {
-        let mut calls: Vec<_> = self
-            .live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let mut calls: Vec<_> = crate::sync::lock(&self.live).values().cloned().collect();
         calls.sort_by_key(|c| c.started_at);
         calls
     }
 
     /// Each source's last reported health.
     pub fn source_health(&self) -> Vec<(String, Health)> {
-        let mut all: Vec<_> = self
-            .health
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let mut all: Vec<_> = crate::sync::lock(&self.health)
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
@@ -197,7 +181,7 @@ impl Engine {
     fn publish(&self, view: CallView) {
         let view = Arc::new(view);
         {
-            let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+            let mut live = crate::sync::lock(&self.live);
             if view.state == crate::event::CallState::Ended {
                 live.remove(&view.key);
             } else {

@@ -132,9 +132,18 @@ pub(super) async fn run(
         if batch.is_empty() {
             continue;
         }
-        let results = commit(&engine, &store, &batch).await;
-        for (op, result) in batch.drain(..).zip(results) {
-            finish(&engine, op, result, routed.as_ref()).await;
+        // Intake first, in its own transaction: an acknowledgement never waits for the
+        // effects (lookups' outcomes, log rows) that happen to share the batch.
+        let (effects_now, intake_now): (Vec<Op>, Vec<Op>) =
+            batch.drain(..).partition(|op| matches!(op, Op::Effect(_)));
+        for part in [intake_now, effects_now] {
+            if part.is_empty() {
+                continue;
+            }
+            let results = commit(&engine, &store, &part).await;
+            for (op, result) in part.into_iter().zip(results) {
+                finish(&engine, op, result, routed.as_ref()).await;
+            }
         }
     }
 }
@@ -184,10 +193,21 @@ async fn apply_all(
     batch: &[Op],
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = store.pool().begin_with("BEGIN IMMEDIATE").await?;
+    let events: Vec<&CallEvent> = batch
+        .iter()
+        .filter_map(|op| match op {
+            Op::Intake { event, .. } => Some(event),
+            _ => None,
+        })
+        .collect();
+    let mut ids = intake::insert_many(&mut tx, &events).await?.into_iter();
     let mut outcomes = Vec::with_capacity(batch.len());
     for op in batch {
         outcomes.push(match op {
-            Op::Intake { event, .. } => Outcome::Intake(intake::insert(&mut tx, event).await?),
+            Op::Intake { .. } => Outcome::Intake(ids.next().ok_or(StoreError::Corrupt {
+                table: "intake",
+                message: "fewer ids than events".into(),
+            })?),
             Op::Health { .. } => Outcome::Nothing,
             Op::Effect(effect) => apply(engine, &mut tx, effect).await?,
         });

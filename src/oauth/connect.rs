@@ -226,7 +226,7 @@ async fn wait_for_code(
                 let _ = tx
                     .send(Err(AuthError::Refused(format!(
                         "the provider refused the sign-in ({})",
-                        crate::directory::remote::brief(error)
+                        crate::quote::brief(error)
                     ))))
                     .await;
                 (StatusCode::OK, Html(REFUSED_PAGE))

@@ -161,7 +161,7 @@ pub async fn run(
             Ok(r) => {
                 let detail = r
                     .error_description
-                    .map(|d| format!(": {}", crate::directory::remote::brief(&d)));
+                    .map(|d| format!(": {}", crate::quote::brief(&d)));
                 return Err(AuthError::Refused(format!(
                     "sign-in refused ({}{})",
                     r.error,

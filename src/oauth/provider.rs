@@ -9,7 +9,7 @@
 //! hand out a refresh token with `access_type=offline` + `prompt=consent`.
 
 use crate::config::{OAuthFlow, OAuthSettings, Preset};
-use crate::directory::remote::check_http_url;
+use crate::quote::check_http_url;
 use std::time::Duration;
 
 /// How a provider's device flow is spelled.

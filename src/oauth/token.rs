@@ -197,7 +197,7 @@ type TokenError = RequestTokenError<oauth2::HttpClientError<reqwest::Error>, Bas
 pub fn classify(directory: &str, e: TokenError) -> AuthError {
     let gone = |code: &str, detail: Option<&str>| {
         let reason = detail.map_or(code.to_string(), |d| {
-            format!("{code}: {}", crate::directory::remote::brief(d))
+            format!("{code}: {}", crate::quote::brief(d))
         });
         match code {
             "invalid_grant" | "invalid_code" | "invalid_token" | "expired_token" => {
@@ -227,12 +227,10 @@ pub fn classify(directory: &str, e: TokenError) -> AuthError {
                 }
             }
         }
-        RequestTokenError::Request(e) => {
-            AuthError::Unreachable(crate::directory::remote::brief(&match e {
-                oauth2::HttpClientError::Reqwest(r) => (*r).without_url().to_string(),
-                other => other.to_string(),
-            }))
-        }
-        RequestTokenError::Other(m) => AuthError::Unreachable(crate::directory::remote::brief(&m)),
+        RequestTokenError::Request(e) => AuthError::Unreachable(crate::quote::brief(&match e {
+            oauth2::HttpClientError::Reqwest(r) => (*r).without_url().to_string(),
+            other => other.to_string(),
+        })),
+        RequestTokenError::Other(m) => AuthError::Unreachable(crate::quote::brief(&m)),
     }
 }

@@ -135,9 +135,9 @@ async fn own_notification(
                 }
             },
             () = current.wait_for_action_async(move |r: &NotificationResponse| {
-                *sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(r.clone());
+                *crate::sync::lock(&sink) = Some(r.clone());
             }) => {
-                let answer = response.lock().unwrap_or_else(|p| p.into_inner()).take();
+                let answer = crate::sync::lock(&response).take();
                 let action = match answer {
                     Some(NotificationResponse::Default) => "default".to_string(),
                     Some(NotificationResponse::Action(a)) => a,

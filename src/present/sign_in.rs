@@ -55,10 +55,10 @@ async fn show(notice: SignInNeeded, intents: UnboundedSender<Intent>) {
         .wait_for_action_async(move |r: &NotificationResponse| {
             let yes = matches!(r, NotificationResponse::Action(a) if a == "sign-in")
                 || matches!(r, NotificationResponse::Default);
-            *sink.lock().unwrap_or_else(|p| p.into_inner()) = yes;
+            *crate::sync::lock(&sink) = yes;
         })
         .await;
-    if *clicked.lock().unwrap_or_else(|p| p.into_inner()) {
+    if *crate::sync::lock(&clicked) {
         let _ = intents.send(Intent::SignIn {
             directory: notice.directory,
         });

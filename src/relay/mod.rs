@@ -142,10 +142,7 @@ impl Relay {
 
     /// The status `screenpop status` shows.
     pub fn status(&self) -> status::RelayStatus {
-        self.status
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        crate::sync::lock(&self.status).clone()
     }
 
     /// Serves until `shutdown` is cancelled: standby until this relay holds the floor, then

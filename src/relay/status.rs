@@ -52,7 +52,7 @@ pub type Shared = Arc<Mutex<RelayStatus>>;
 
 /// Edits the shared status.
 pub fn update(status: &Shared, f: impl FnOnce(&mut RelayStatus)) {
-    f(&mut status.lock().unwrap_or_else(|p| p.into_inner()));
+    f(&mut crate::sync::lock(status));
 }
 
 /// Serves `GET /v1/status` (and `/v1/health`) on `path` until `stop`.
@@ -62,7 +62,7 @@ pub async fn serve(path: &Path, status: Shared, stop: CancellationToken) -> std:
         .route(
             "/v1/status",
             get(move || {
-                let snapshot = status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let snapshot = crate::sync::lock(&status).clone();
                 async move { Json(serde_json::json!({ "relay": snapshot })) }
             }),
         )

@@ -53,6 +53,20 @@ pub struct EventSink {
 }
 
 impl EventSink {
+    /// A sink for a one-off run of `source` outside the supervisor ("Test connection"):
+    /// what the source reports arrives on the receiver; cancelling the token stops it.
+    pub fn detached(source: SourceId) -> (Self, mpsc::Receiver<Input>, CancellationToken) {
+        let (input, heard) = mpsc::channel(16);
+        let stop = CancellationToken::new();
+        let sink = EventSink {
+            source,
+            input,
+            stop: stop.clone(),
+            connected: false,
+        };
+        (sink, heard, stop)
+    }
+
     /// Hands an event to the engine, which commits it as it arrives (for sources without
     /// acknowledgements); false if the engine is gone (stop reading).
     pub async fn send(&self, event: CallEvent) -> bool {

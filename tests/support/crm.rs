@@ -61,6 +61,11 @@ pub enum Mode {
     RateLimited(u64),
     /// Answers correctly after this delay.
     Slow(Duration),
+    /// Every fifth request fails with 503 (20 %), every tenth answers after `slow` (10 %),
+    /// the rest normally — counted over all requests, so the mix is exact.
+    Flaky {
+        slow: Duration,
+    },
 }
 
 /// What the server holds and has seen.
@@ -92,6 +97,8 @@ pub struct CrmState {
     pub unauthorized: usize,
     /// Journal checks ("is this call already there?") answered.
     pub journal_checks: usize,
+    /// Requests seen in [`Mode::Flaky`].
+    pub flaky_seen: usize,
     /// Contact ids as of each sync cursor handed out (Graph delta links, People sync tokens).
     pub snapshots: HashMap<String, Vec<String>>,
     /// Sync requests that started from a cursor (changes only).
@@ -132,6 +139,7 @@ impl Crm {
             oauth: None,
             unauthorized: 0,
             journal_checks: 0,
+            flaky_seen: 0,
             snapshots: HashMap::new(),
             incremental_syncs: 0,
             port,
@@ -287,10 +295,19 @@ async fn answer(
                 st.auth_seen.push(v.to_string());
             }
         }
+        if matches!(st.mode, Mode::Flaky { .. }) {
+            st.flaky_seen += 1;
+        }
         (st.mode.clone(), st.shape)
     };
+    let seen = state.lock().unwrap().flaky_seen;
     match mode {
         Mode::Normal => {}
+        Mode::Flaky { .. } if seen % 5 == 0 => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response()
+        }
+        Mode::Flaky { slow } if seen % 10 == 1 => tokio::time::sleep(slow).await,
+        Mode::Flaky { .. } => {}
         Mode::Slow(d) => tokio::time::sleep(d).await,
         Mode::Malformed => return (StatusCode::OK, [("content-type", "application/json")], "{\"results\": [{\"id\": ").into_response(),
         Mode::HtmlError => {

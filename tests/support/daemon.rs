@@ -235,6 +235,11 @@ impl Daemon {
         fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// The daemon's process id (for sampling its memory).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The webhook port the daemon was started with.
     pub fn port(&self) -> u16 {
         self.port

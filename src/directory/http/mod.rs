@@ -106,9 +106,7 @@ impl HttpDirectory {
         let t = &self.template;
         match key {
             "base_url" => Some(
-                self.api_base
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
+                crate::sync::lock(&self.api_base)
                     .clone()
                     .unwrap_or_else(|| t.base_url.clone()),
             ),
@@ -133,7 +131,7 @@ impl HttpDirectory {
 
     fn remember(&self, access: &Access) {
         if let Some(base) = &access.api_base {
-            *self.api_base.lock().unwrap_or_else(|p| p.into_inner()) = Some(base.clone());
+            *crate::sync::lock(&self.api_base) = Some(base.clone());
         }
     }
 

@@ -43,7 +43,7 @@ impl RateLimit {
     /// is reserved then).
     pub async fn acquire(&self, deadline: Instant) -> Result<(), Duration> {
         let slot = {
-            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut st = crate::sync::lock(&self.state);
             let now = Instant::now();
             let mut slot = st.next_slot.max(now);
             if let Some(until) = st.paused_until {
@@ -69,7 +69,7 @@ impl RateLimit {
     /// Pauses every request for `wait` (after a 429).
     pub fn pause(&self, wait: Duration) {
         let until = Instant::now() + wait.min(MAX_PAUSE);
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = crate::sync::lock(&self.state);
         st.paused_until = Some(st.paused_until.map_or(until, |u| u.max(until)));
     }
 }

@@ -198,3 +198,76 @@ async fn a_call_logged_before_a_restart_is_not_logged_again_when_re_announced() 
     }
     assert_eq!(rows(&store).await.len(), 1);
 }
+
+/// Intake throughput, side by side in one run (not a pass/fail test; numbers in
+/// BENCHMARKS.md): `cargo test -p screenpop --lib intake_throughput -- --ignored --nocapture`.
+/// Sixty-four concurrent clients commit `N` events each way: through the engine's group commits
+/// (each acknowledged once its batch is committed, then processed), and — the baseline — one
+/// transaction per event straight into the same table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn intake_throughput() {
+    const N: usize = 8000;
+    const CLIENTS: usize = 64;
+    let dir = tempfile::tempdir().unwrap();
+    let event = |i: usize| {
+        let Input::Event(e) = (if i % 2 == 0 {
+            ringing(&format!("b{}", i / 2), "+1 555 010 0000")
+        } else {
+            ended(&format!("b{}", i / 2))
+        }) else {
+            unreachable!()
+        };
+        e
+    };
+
+    let store = Store::open(&dir.path().join("group.db")).await.unwrap();
+    let engine = engine_on(
+        store.clone(),
+        None,
+        Timing::with_budget(Duration::from_millis(800)),
+    )
+    .await;
+    let (tx, task) = engine.start();
+    let started = std::time::Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..CLIENTS {
+        let tx = tx.clone();
+        let events: Vec<_> = (c..N).step_by(CLIENTS).map(event).collect();
+        clients.spawn(async move {
+            for event in events {
+                let (ack, committed) = tokio::sync::oneshot::channel();
+                tx.send(Input::Acked { event, ack }).await.unwrap();
+                assert!(committed.await.unwrap());
+            }
+        });
+    }
+    while clients.join_next().await.is_some() {}
+    let group = started.elapsed();
+    drop(tx);
+    task.await.unwrap();
+
+    let store = Store::open(&dir.path().join("single.db")).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..CLIENTS {
+        let store = store.clone();
+        let events: Vec<_> = (c..N).step_by(CLIENTS).map(event).collect();
+        clients.spawn(async move {
+            for event in events {
+                let mut tx = store.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
+                crate::store::intake::insert(&mut tx, &event).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        });
+    }
+    while clients.join_next().await.is_some() {}
+    let single = started.elapsed();
+    let rate = |d: Duration| N as f64 / d.as_secs_f64();
+    println!(
+        "intake: group commits {:.0} events/s (committed, acknowledged and processed), one transaction per event {:.0} events/s (committed only); ratio {:.2}x",
+        rate(group),
+        rate(single),
+        rate(group) / rate(single)
+    );
+}

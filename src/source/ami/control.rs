@@ -42,27 +42,19 @@ impl Link {
     /// Opens the door for a new session; the task reads the returned receiver.
     pub(super) fn open(&self) -> mpsc::Receiver<(Request, Reply)> {
         let (tx, rx) = mpsc::channel(16);
-        *self.requests.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        *crate::sync::lock(&self.requests) = Some(tx);
         rx
     }
 
     /// Closes it when the session ends.
     pub(super) fn close(&self) {
-        self.requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        crate::sync::lock(&self.requests).take();
     }
 
     async fn ask(&self, name: &str, request: Request) -> Result<(), ControlError> {
-        let sender = self
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| {
-                ControlError::NotConnected(format!("{name}: not logged in to Asterisk"))
-            })?;
+        let sender = crate::sync::lock(&self.requests).clone().ok_or_else(|| {
+            ControlError::NotConnected(format!("{name}: not logged in to Asterisk"))
+        })?;
         let (reply, answer) = oneshot::channel();
         sender
             .send((request, reply))

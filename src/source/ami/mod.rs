@@ -144,7 +144,7 @@ impl AmiSource {
     }
 
     fn tracker(&self) -> std::sync::MutexGuard<'_, Tracker> {
-        self.tracker.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.tracker)
     }
 
     /// Hands events on; false when nobody listens any more (stop reading).

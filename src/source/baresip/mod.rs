@@ -76,16 +76,16 @@ impl Baresip {
     }
 
     fn set_link(&self, link: Link) {
-        *self.link.lock().unwrap_or_else(|p| p.into_inner()) = link;
+        *crate::sync::lock(&self.link) = link;
     }
 
     fn tracker(&self) -> std::sync::MutexGuard<'_, CallTracker> {
-        self.calls.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.calls)
     }
 
     /// Where commands go while connected.
     fn sender(&self) -> Result<mpsc::Sender<Request>, ControlError> {
-        match &*self.link.lock().unwrap_or_else(|p| p.into_inner()) {
+        match &*crate::sync::lock(&self.link) {
             Link::Up(tx) => Ok(tx.clone()),
             Link::Down(reason) => Err(ControlError::NotConnected(format!(
                 "{} ({}) is not connected: {reason}",

@@ -32,18 +32,13 @@ impl Mqtt {
         target: Option<String>,
         call_id: Option<String>,
     ) -> Result<(), ControlError> {
-        let client = self
-            .link
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| {
-                ControlError::NotConnected(format!(
-                    "{} is not connected to {}",
-                    self.id,
-                    self.address()
-                ))
-            })?;
+        let client = crate::sync::lock(&self.link).clone().ok_or_else(|| {
+            ControlError::NotConnected(format!(
+                "{} is not connected to {}",
+                self.id,
+                self.address()
+            ))
+        })?;
         // Distinct across desks sharing an extension: the client id is.
         let token = format!(
             "{}-{}",

@@ -93,7 +93,7 @@ impl Mqtt {
     }
 
     pub(super) fn state(&self) -> std::sync::MutexGuard<'_, FloorState> {
-        self.floor_state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.floor_state)
     }
 
     /// Reads a message on one of [`Mqtt::floor_topics`]; `None` if `topic` is not one.

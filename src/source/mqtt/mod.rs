@@ -122,11 +122,11 @@ impl Mqtt {
     }
 
     fn set_link(&self, client: Option<AsyncClient>) {
-        *self.link.lock().unwrap_or_else(|p| p.into_inner()) = client;
+        *crate::sync::lock(&self.link) = client;
     }
 
     fn tracker(&self) -> std::sync::MutexGuard<'_, CallTracker> {
-        self.calls.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.calls)
     }
 
     /// Hands one message's events to the engine to commit; the answers say when each is in
