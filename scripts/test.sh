@@ -36,7 +36,7 @@ check cargo fmt --all --check
 check scripts/layers.sh
 check cargo clippy --workspace --all-targets -- -D warnings
 
-step cargo test --workspace --all-targets
+step cargo test --workspace --all-targets --no-fail-fast
 # --all-targets leaves out doc tests; they run here.
 step cargo test --workspace --doc
 # The wire parsers under cargo-fuzz for a short while (`make fuzz` runs longer).

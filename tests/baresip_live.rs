@@ -292,9 +292,9 @@ fn a_softphone_crash_mid_call_logs_source_lost_and_screenpop_reconnects_when_it_
     let status = rig.daemon.wait_status("baresip down", WAIT, |s| {
         Daemon::source_state(s, "baresip") != "up"
     });
-    assert!(
-        live_call(&status).is_none() || Daemon::source_state(&status, "baresip") == "connecting"
-    );
+    // A live call waits a few seconds for its source to come back (a reconnect that
+    // re-announces it continues the same call); baresip stays dead here, so it then closes.
+    let _ = status;
     let rows = rig.daemon.wait_rows(1, WAIT);
     assert_eq!(rows[0]["end_reason"], "source lost", "{:#}", rows[0]);
     assert_eq!(rows[0]["missed"], false);
