@@ -153,7 +153,22 @@ impl Core {
         let keep = self.switches();
         self.stop().await;
         self.launch(settings, keep).await;
-        self.status()
+        self.settled_status().await
+    }
+
+    /// The status once the restarted sources have said how they are: right after a launch no
+    /// source has reported yet, which would read as "no call source" (a second at most).
+    async fn settled_status(&self) -> Status {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            let status = self.status();
+            if status.cause != crate::status::NO_SOURCE_YET
+                || tokio::time::Instant::now() > deadline
+            {
+                return status;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// The running app, or why there is none.

@@ -21,6 +21,9 @@ pub enum TrayState {
     Dnd,
 }
 
+/// The cause shown while no source has reported (none configured, or none started yet).
+pub const NO_SOURCE_YET: &str = "No call source connected yet";
+
 /// State, cause line and switches, as the tray and the window header show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
@@ -88,7 +91,7 @@ pub fn status(inputs: &Inputs<'_>) -> Status {
         )
         .collect();
     let mut cause = match problems.as_slice() {
-        [] if inputs.sources.is_empty() => "No call source connected yet".to_string(),
+        [] if inputs.sources.is_empty() => NO_SOURCE_YET.to_string(),
         [] => format!(
             "All sources up ({})",
             inputs
@@ -102,10 +105,13 @@ pub fn status(inputs: &Inputs<'_>) -> Status {
         [first, rest @ ..] => format!("{first} (+{} more)", rest.len()),
     };
     // No source at all (the webhook switched off, nothing configured): no call can arrive.
-    let state = if all_sources_down || inputs.sources.is_empty() {
+    // Do-not-disturb is the agent's own choice and shows as such unless every source is down.
+    let state = if all_sources_down {
         TrayState::Offline
     } else if inputs.do_not_disturb {
         TrayState::Dnd
+    } else if inputs.sources.is_empty() {
+        TrayState::Offline
     } else if problems.is_empty() {
         TrayState::Ok
     } else {

@@ -134,7 +134,7 @@ pub(super) async fn run(
     // The lookup of a party that replaced the first one mid-call (a transfer).
     let mut relookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = None;
     if published {
-        let live = !recovered && view.state == CallState::Ringing;
+        let live = !recovered;
         transfer = route(&engine, &mut view, live);
         engine.publish(view.clone());
     }
@@ -144,7 +144,7 @@ pub(super) async fn run(
             outcome = async { lookup.as_mut().expect("guarded").await }, if lookup.is_some() => {
                 lookup = None;
                 view.lookup = lookup_done(&outcome);
-                let live = !recovered && view.state == CallState::Ringing;
+                let live = !recovered;
                 transfer = route(&engine, &mut view, live);
                 published = true;
                 engine.publish(view.clone());
@@ -174,9 +174,12 @@ pub(super) async fn run(
                 break EndReason::SourceLost;
             }
             msg = rx.recv() => match msg {
-                Some(CallMsg::SourceLost) => {
+                // Every failed reconnect reports the source down again: the grace runs from the
+                // first report, or a source retrying faster than the grace would keep the call forever.
+                Some(CallMsg::SourceLost) if lost.is_none() => {
                     lost = Some(Box::pin(tokio::time::sleep(timing.source_lost_grace)));
                 }
+                Some(CallMsg::SourceLost) => {}
                 Some(CallMsg::Event { id, event }) => {
                     lost = None;
                     match event.kind {
@@ -195,7 +198,7 @@ pub(super) async fn run(
                             if upstream.looked_up && better {
                                 lookup = None;
                                 view.lookup = upstream_answer(upstream.matches);
-                                let live = !recovered && view.state == CallState::Ringing;
+                                let live = !recovered;
                                 transfer = route(&engine, &mut view, live);
                                 published = true;
                                 engine.publish(view.clone());
