@@ -16,7 +16,6 @@ use crate::present::notify::DesktopNotifier;
 use crate::present::{self, Intent, Policy, Switches};
 use crate::secrets::{self, SecretStore};
 use crate::source::supervisor::supervised;
-use crate::store::cache::LookupCache;
 use crate::store::contacts::Contacts;
 use crate::store::Store;
 use serde_json::json;
@@ -97,18 +96,13 @@ impl App {
         if let Some(file) = &settings.contacts.import {
             crate::directory::preload::sync_logged(&store, &rules, file).await;
         }
-        let chain = Arc::new(Chain::new(
-            crate::directory::build(
-                &settings.directory_chain(),
-                &crate::directory::BuildContext {
-                    store: store.clone(),
-                    secrets: Arc::clone(&secrets),
-                    rules: rules.clone(),
-                },
-            ),
-            LookupCache::new(store.clone()),
-            settings.lookup.cache_ttl_s,
-            settings.lookup.miss_ttl_s,
+        let chain = Arc::new(Chain::configured(
+            &settings,
+            &crate::directory::BuildContext {
+                store: store.clone(),
+                secrets: Arc::clone(&secrets),
+                rules: rules.clone(),
+            },
         ));
         let engine = Engine::new(
             rules.clone(),

@@ -60,6 +60,17 @@ pub struct Chain {
 }
 
 impl Chain {
+    /// The chain `settings` configure: their `[[directory]]` tables in order, cached in the
+    /// context's store with the `[lookup]` TTLs.
+    pub fn configured(settings: &crate::config::Settings, ctx: &super::BuildContext) -> Self {
+        Self::new(
+            super::build(&settings.directory_chain(), ctx),
+            LookupCache::new(ctx.store.clone()),
+            settings.lookup.cache_ttl_s,
+            settings.lookup.miss_ttl_s,
+        )
+    }
+
     /// A chain over `directories` (in order) caching in `cache`.
     pub fn new(
         directories: Vec<Arc<dyn Directory>>,

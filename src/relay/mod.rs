@@ -24,7 +24,6 @@ use crate::event::Health;
 use crate::phone::PhoneRules;
 use crate::secrets::SecretStore;
 use crate::source::schema::floor::Topics;
-use crate::store::cache::LookupCache;
 use crate::store::calls::CallLog;
 use crate::store::Store;
 use std::sync::{Arc, Mutex};
@@ -77,18 +76,13 @@ impl Relay {
             .map_err(|p| broker::BrokerError::Config(p.message))?;
         let store = Store::open(&paths.database()).await?;
         let rules = settings.phone_rules()?;
-        let chain = Arc::new(Chain::new(
-            crate::directory::build(
-                &settings.directory_chain(),
-                &crate::directory::BuildContext {
-                    store: store.clone(),
-                    secrets: Arc::clone(&secrets),
-                    rules: rules.clone(),
-                },
-            ),
-            LookupCache::new(store.clone()),
-            settings.lookup.cache_ttl_s,
-            settings.lookup.miss_ttl_s,
+        let chain = Arc::new(Chain::configured(
+            &settings,
+            &crate::directory::BuildContext {
+                store: store.clone(),
+                secrets: Arc::clone(&secrets),
+                rules: rules.clone(),
+            },
         ));
         let journal_to = if relay.journal {
             chain

@@ -7,7 +7,6 @@ use screenpop::config::{Paths, Settings};
 use screenpop::directory::chain::{Chain, StepResult};
 use screenpop::phone::{PhoneRules, Remote};
 use screenpop::secrets::{Keyring, SecretStore};
-use screenpop::store::cache::LookupCache;
 use screenpop::store::calls::{CallLog, LogQuery};
 use screenpop::store::contacts::Contacts;
 use screenpop::store::outbox::Outbox;
@@ -90,12 +89,7 @@ pub fn chain(settings: &Settings, store: &Store, rules: &PhoneRules) -> Arc<Chai
         secrets: Arc::new(Keyring),
         rules: rules.clone(),
     };
-    Arc::new(Chain::new(
-        screenpop::directory::build(&settings.directory_chain(), &ctx),
-        LookupCache::new(store.clone()),
-        settings.lookup.cache_ttl_s,
-        settings.lookup.miss_ttl_s,
-    ))
+    Arc::new(Chain::configured(settings, &ctx))
 }
 
 /// Opens the database and brings contact match keys up to the configured region.
