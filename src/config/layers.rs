@@ -291,8 +291,18 @@ fn merge_layer(
     let locked = |section: &str, key: Option<&str>| locks.is_some_and(|l| l.covers(section, key));
     for (section, value) in table {
         let listed = LIST_SECTIONS.contains(&section.as_str());
-        match (value, merged.get_mut(section)) {
-            (toml::Value::Table(keys), Some(toml::Value::Table(into))) if !listed => {
+        match value {
+            toml::Value::Table(keys) if !listed => {
+                // Key by key into the section so far (a new one when there is none yet).
+                let slot = merged
+                    .entry(section.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if !slot.is_table() {
+                    *slot = toml::Value::Table(toml::Table::new());
+                }
+                let Some(into) = slot.as_table_mut() else {
+                    continue;
+                };
                 for (key, value) in keys {
                     let path = format!("{section}.{key}");
                     if locked(section, Some(key)) {
@@ -305,22 +315,6 @@ fn merge_layer(
                     into.insert(key.clone(), value.clone());
                     origins.insert(path, origin.clone());
                 }
-            }
-            (toml::Value::Table(keys), _) if !listed => {
-                let mut into = toml::Table::new();
-                for (key, value) in keys {
-                    let path = format!("{section}.{key}");
-                    if locked(section, Some(key)) {
-                        overridden.push(Overridden {
-                            key: path,
-                            by: origin.clone(),
-                        });
-                        continue;
-                    }
-                    into.insert(key.clone(), value.clone());
-                    origins.insert(path, origin.clone());
-                }
-                merged.insert(section.clone(), toml::Value::Table(into));
             }
             _ => {
                 if locked(section, None) {
