@@ -7,6 +7,7 @@
 //! config refers to keyring entries by name.
 
 mod directories;
+mod engine;
 mod oauth;
 mod pbx;
 mod preserve;
@@ -15,6 +16,7 @@ mod sources;
 mod validate;
 
 pub use directories::*;
+pub use engine::{EngineSettings, DEFAULT_STALE_CALL_S};
 pub use oauth::{OAuthFlow, OAuthSettings};
 pub use pbx::{AmiConfig, FritzConfig};
 pub use relay::RelaySettings;
@@ -39,6 +41,8 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     pub notify: NotifySettings,
     pub lookup: LookupSettings,
+    /// `[engine]`: when a call whose end never comes is closed.
+    pub engine: EngineSettings,
     /// The journaling outbox's retry policy.
     pub journal: JournalSettings,
     /// Directories in chain order (`[[directory]]`); default: the local directory only.

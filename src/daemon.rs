@@ -2,27 +2,53 @@
 //! `screenpop run` and the desktop shell both start it (one code path).
 //!
 //! [`App::open`] wires everything from [`Settings`]; [`App::run`] serves until the shutdown
-//! future resolves, then stops sources, lets live calls close and be logged, and returns.
+//! future resolves, then stops sources, lets the engine write what is in flight (live calls
+//! stay in the store and resume at the next start), and returns. One cancellation token
+//! stops every task, and every task is awaited before `run` returns.
 
 use crate::api::{self, ApiState};
 use crate::config::{Paths, Settings};
 use crate::directory::chain::Chain;
-use crate::engine::Engine;
+use crate::engine::{Engine, Input, Timing};
 use crate::event::SourceId;
 use crate::phone::PhoneRules;
 use crate::present::notify::DesktopNotifier;
 use crate::present::{self, Intent, Policy, Switches};
 use crate::secrets::{self, SecretStore};
-use crate::source::supervisor::supervise;
+use crate::source::supervisor::supervised;
 use crate::store::cache::LookupCache;
-use crate::store::calls::CallLog;
 use crate::store::contacts::Contacts;
 use crate::store::Store;
 use serde_json::json;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long stopping waits for the engine to write what is in flight.
+const ENGINE_STOP: Duration = Duration::from_secs(10);
+/// How long stopping waits for a journal delivery in flight.
+const JOURNAL_STOP: Duration = Duration::from_secs(2);
+
+/// Owns a task something else spawned: awaits it, or aborts and awaits it once `stop` is
+/// cancelled.
+async fn owned(mut task: tokio::task::JoinHandle<()>, stop: CancellationToken) {
+    tokio::select! {
+        _ = &mut task => {}
+        () = stop.cancelled() => {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+/// Runs `work` until it ends or `stop` is cancelled, whichever comes first.
+async fn until_stopped(stop: CancellationToken, work: impl Future) {
+    let _ = stop.run_until_cancelled_owned(work).await;
+}
 
 /// Why the daemon could not start or run.
 #[derive(Debug, thiserror::Error)]
@@ -84,8 +110,11 @@ impl App {
         let engine = Engine::new(
             rules.clone(),
             chain,
-            CallLog::new(store.clone()),
-            Duration::from_millis(settings.lookup.budget_ms),
+            store.clone(),
+            Timing {
+                stale_call: Duration::from_secs(settings.engine.stale_call_s),
+                ..Timing::with_budget(Duration::from_millis(settings.lookup.budget_ms))
+            },
         );
         engine.set_rules(crate::rules::Rulebook::new(
             &settings.rules,
@@ -110,122 +139,72 @@ impl App {
         })
     }
 
-    /// Runs sources, engine and presenter until `shutdown` resolves.
-    pub async fn run(
+    /// Binds the webhook's `[webhook] port` on 127.0.0.1 (`None` when the webhook is off).
+    pub async fn bind(&self) -> Result<Option<TcpListener>, DaemonError> {
+        if !self.settings.webhook.enabled {
+            return Ok(None);
+        }
+        let port = self.settings.webhook.port;
+        TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map(Some)
+            .map_err(|source| DaemonError::Listen { port, source })
+    }
+
+    /// [`App::bind`] then [`App::run`]: what `screenpop run` and the desktop shell do.
+    pub async fn serve(
         &self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), DaemonError> {
-        let (input, engine_task) = self.engine.start();
-        let (click_tx, mut click_rx) = present::intents();
-        let policy = Policy::new(self.settings.notify.clone(), Arc::clone(&self.switches));
-        let presenter = present::spawn(
-            self.engine.subscribe(),
-            policy,
-            Box::new(DesktopNotifier::new(click_tx.clone())),
-        );
-        let sign_in_prompts = present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);
-        let unhandled = self.intents.clone();
-        let dialler = self.sources.controls.first().cloned();
-        let (settings, secrets) = (self.settings.clone(), Arc::clone(&self.secrets));
-        let clicks = tokio::spawn(async move {
-            let mut signing_in = tokio::task::JoinSet::new();
-            while let Some(intent) = click_rx.recv().await {
-                if let Intent::SignIn { directory } = &intent {
-                    signing_in.spawn(crate::oauth::connect::sign_in(
-                        settings.clone(),
-                        directory.clone(),
-                        Arc::clone(&secrets),
-                    ));
-                    continue;
-                }
-                if let (Some(control), Intent::Dial { number }) = (&dialler, &intent) {
-                    let (control, number) = (Arc::clone(control), number.clone());
-                    tokio::spawn(async move {
-                        match control.dial(&number).await {
-                            Ok(()) => tracing::info!(control = control.name(), "calling back"),
-                            Err(e) => {
-                                tracing::warn!(control = control.name(), error = %e, "call back failed")
-                            }
-                        }
-                    });
-                    continue;
-                }
-                if let Some(rest) = present::handle_intent(intent) {
-                    if unhandled.send(rest.clone()).is_err() {
-                        tracing::info!(intent = ?rest, "nothing here can carry this out (no call control or contact form)");
-                    }
-                }
-            }
-        });
+        let listener = self.bind().await?;
+        self.run(listener, shutdown).await
+    }
 
-        let (stop_tx, _) = broadcast::channel::<()>(1);
+    /// Runs sources, engine and presenter until `shutdown` resolves, serving the webhook on
+    /// `listener` (tests hand in one bound to `127.0.0.1:0` and read its port back).
+    ///
+    /// One [`CancellationToken`] stops everything; every task belongs to a [`TaskTracker`]
+    /// (or is a handle held here) and is awaited before this returns. Sources stop first, so
+    /// nothing new comes in; the engine then writes what is in flight (live calls stay in the
+    /// store for the next start); the journal gets a moment to finish a delivery.
+    pub async fn run(
+        &self,
+        listener: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), DaemonError> {
+        let stop = CancellationToken::new();
+        let feeds = TaskTracker::new();
+        let helpers = TaskTracker::new();
+        let (input, engine_task) = self.engine.start();
+        self.spawn_presenter(&helpers, &stop);
+        let (journal_stop, journal_stopped) = broadcast::channel::<()>(1);
         let mut journal = tokio::spawn(
             crate::journal::JournalWorker::new(
                 self.store.clone(),
                 self.engine.chain().directories(),
                 self.settings.journal.clone(),
             )
-            .run(self.engine.subscribe(), stop_tx.subscribe()),
+            .run(self.engine.subscribe(), journal_stopped),
         );
-        let mut sources = tokio::task::JoinSet::new();
-        let token = match self.settings.webhook.enabled {
-            false => None,
-            true => match secrets::read_or_create(
-                &self.secrets,
-                &self.settings.webhook.token_secret,
-                secrets::random_token,
-            )
-            .await
-            {
-                Ok(token) => Some(token),
-                Err(e) => {
-                    // Without a token the TCP webhook would be open to every local user: keep
-                    // it closed, but run on — the owner-only socket still serves the CLI.
-                    tracing::error!(error = %e, "webhook on 127.0.0.1 disabled: no keyring for its token; `screenpop event` still works");
-                    None
-                }
-            },
-        };
         let requests = Arc::new(api::control::SeenRequests::default());
-        if let Some(token) = token {
-            let port = self.settings.webhook.port;
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-                .await
-                .map_err(|source| DaemonError::Listen { port, source })?;
-            let state = Arc::new(ApiState {
-                input: input.clone(),
-                token: Some(token),
-                status: self.status_report(),
-                source: SourceId("webhook".into()),
-                controls: self.sources.controls.clone(),
-                requests: Arc::clone(&requests),
-            });
-            let mut stop = stop_tx.subscribe();
-            tracing::info!(port, "webhook listening on 127.0.0.1");
-            sources.spawn(async move {
-                let stopped = async move {
-                    let _ = stop.recv().await;
-                };
-                if let Err(e) = api::serve(listener, state, stopped).await {
-                    tracing::error!(error = %e, "webhook stopped");
-                }
-            });
+        if let (Some(listener), Some(token)) = (listener, self.webhook_token().await) {
+            {
+                let state = self.api_state(&input, Some(token), &requests);
+                let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+                tracing::info!(port, "webhook listening on 127.0.0.1");
+                let stopped = stop.clone().cancelled_owned();
+                feeds.spawn(async move {
+                    if let Err(e) = api::serve(listener, state, stopped).await {
+                        tracing::error!(error = %e, "webhook stopped");
+                    }
+                });
+            }
         }
         match bind_local(&self.paths.socket()) {
             Ok(listener) => {
-                let state = Arc::new(ApiState {
-                    input: input.clone(),
-                    token: None,
-                    status: self.status_report(),
-                    source: SourceId("webhook".into()),
-                    controls: self.sources.controls.clone(),
-                    requests: Arc::clone(&requests),
-                });
-                let mut stop = stop_tx.subscribe();
-                sources.spawn(async move {
-                    let stopped = async move {
-                        let _ = stop.recv().await;
-                    };
+                let state = self.api_state(&input, None, &requests);
+                let stopped = stop.clone().cancelled_owned();
+                feeds.spawn(async move {
                     if let Err(e) = api::serve_local(listener, state, stopped).await {
                         tracing::error!(error = %e, "local socket stopped");
                     }
@@ -235,14 +214,8 @@ impl App {
                 tracing::warn!(error = %e, "no local control socket; the CLI will use the webhook")
             }
         }
-        let (stop_feeds, feeds_stop) = tokio::sync::watch::channel(false);
         for feed in self.sources.feeds.iter().cloned() {
-            let supervised = supervise(feed, input.clone(), feeds_stop.clone());
-            sources.spawn(async move {
-                if let Err(e) = supervised.await {
-                    tracing::error!(error = %e, "source supervisor failed");
-                }
-            });
+            feeds.spawn(supervised(feed, input.clone(), stop.clone()));
         }
         drop(input);
         // Start-up is over: give its transient heap (metadata parsing, migrations) back.
@@ -250,28 +223,122 @@ impl App {
         tracing::info!("screenpop running");
         shutdown.await;
         tracing::info!("shutting down");
-        let _ = stop_tx.send(());
-        let _ = stop_feeds.send(true);
-        while sources.join_next().await.is_some() {}
+        stop.cancel();
+        feeds.close();
+        feeds.wait().await;
         let _ = std::fs::remove_file(self.paths.socket());
-        if tokio::time::timeout(Duration::from_secs(10), engine_task)
+        let mut engine_task = engine_task;
+        if tokio::time::timeout(ENGINE_STOP, &mut engine_task)
             .await
             .is_err()
         {
-            tracing::warn!("calls still open after 10 s; stopping anyway");
+            tracing::warn!("the engine is still writing after 10 s; stopping anyway (unwritten events are replayed at the next start)");
+            engine_task.abort();
+            let _ = engine_task.await;
         }
         // Undelivered rows stay in the outbox for the next start.
-        if tokio::time::timeout(Duration::from_secs(2), &mut journal)
+        let _ = journal_stop.send(());
+        if tokio::time::timeout(JOURNAL_STOP, &mut journal)
             .await
             .is_err()
         {
             journal.abort();
+            let _ = journal.await;
             tracing::info!("journal deliveries still in flight; they resume at the next start");
         }
-        presenter.abort();
-        sign_in_prompts.abort();
-        clicks.abort();
+        helpers.close();
+        helpers.wait().await;
         Ok(())
+    }
+
+    /// The presenter and the clicks coming back from notifications, until `stop`.
+    fn spawn_presenter(&self, helpers: &TaskTracker, stop: &CancellationToken) {
+        let (click_tx, mut click_rx) = present::intents();
+        let policy = Policy::new(self.settings.notify.clone(), Arc::clone(&self.switches));
+        helpers.spawn(until_stopped(
+            stop.clone(),
+            present::run(
+                self.engine.subscribe(),
+                policy,
+                Box::new(DesktopNotifier::new(click_tx.clone())),
+            ),
+        ));
+        let prompts = present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);
+        helpers.spawn(owned(prompts, stop.clone()));
+        let unhandled = self.intents.clone();
+        let dialler = self.sources.controls.first().cloned();
+        let (tracker, token) = (helpers.clone(), stop.clone());
+        let (settings, secrets) = (self.settings.clone(), Arc::clone(&self.secrets));
+        helpers.spawn(until_stopped(
+            stop.clone(),
+            async move {
+                while let Some(intent) = click_rx.recv().await {
+                    if let Intent::SignIn { directory } = &intent {
+                        let sign_in = crate::oauth::connect::sign_in(
+                            settings.clone(),
+                            directory.clone(),
+                            Arc::clone(&secrets),
+                        );
+                        tracker.spawn(until_stopped(token.clone(), sign_in));
+                        continue;
+                    }
+                    if let (Some(control), Intent::Dial { number }) = (&dialler, &intent) {
+                        let (control, number) = (Arc::clone(control), number.clone());
+                        tracker.spawn(until_stopped(token.clone(), async move {
+                            match control.dial(&number).await {
+                                Ok(()) => tracing::info!(control = control.name(), "calling back"),
+                                Err(e) => tracing::warn!(control = control.name(), error = %e, "call back failed"),
+                            }
+                        }));
+                        continue;
+                    }
+                    if let Some(rest) = present::handle_intent(intent) {
+                        if unhandled.send(rest.clone()).is_err() {
+                            tracing::info!(intent = ?rest, "nothing here can carry this out (no call control or contact form)");
+                        }
+                    }
+                }
+            },
+        ));
+    }
+
+    /// The webhook token from the keyring (created on first run); `None` when the webhook
+    /// is off or there is no keyring.
+    async fn webhook_token(&self) -> Option<String> {
+        if !self.settings.webhook.enabled {
+            return None;
+        }
+        match secrets::read_or_create(
+            &self.secrets,
+            &self.settings.webhook.token_secret,
+            secrets::random_token,
+        )
+        .await
+        {
+            Ok(token) => Some(token),
+            Err(e) => {
+                // Without a token the TCP webhook would be open to every local user: keep
+                // it closed, but run on — the owner-only socket still serves the CLI.
+                tracing::error!(error = %e, "webhook on 127.0.0.1 disabled: no keyring for its token; `screenpop event` still works");
+                None
+            }
+        }
+    }
+
+    fn api_state(
+        &self,
+        input: &mpsc::Sender<Input>,
+        token: Option<String>,
+        requests: &Arc<api::control::SeenRequests>,
+    ) -> Arc<ApiState> {
+        Arc::new(ApiState {
+            input: input.clone(),
+            token,
+            status: self.status_report(),
+            source: SourceId("webhook".into()),
+            controls: self.sources.controls.clone(),
+            requests: Arc::clone(requests),
+        })
     }
 
     /// Looks a number up through the chain, as a call would ("Test lookup", with the

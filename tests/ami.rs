@@ -15,7 +15,7 @@ use screenpop::source::supervisor::supervise;
 use std::sync::Arc;
 use std::time::Duration;
 use support::ami::{AmiServer, Transcript};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 const USER: &str = "screenpop";
 const SECRET: &str = "s3cret-for-tests";
@@ -24,7 +24,7 @@ const SECRET: &str = "s3cret-for-tests";
 struct Agent {
     inputs: mpsc::Receiver<Input>,
     control: Arc<AmiControl>,
-    _stop: watch::Sender<bool>,
+    _stop: tokio_util::sync::DropGuard,
 }
 
 impl Agent {
@@ -44,12 +44,12 @@ impl Agent {
         )
         .expect("a desk source");
         let (tx, inputs) = mpsc::channel(256);
-        let (stop, stopped) = watch::channel(false);
-        supervise(source, tx, stopped);
+        let stop = tokio_util::sync::CancellationToken::new();
+        supervise(source, tx, stop.clone());
         Agent {
             inputs,
             control,
-            _stop: stop,
+            _stop: stop.drop_guard(),
         }
     }
 
@@ -109,7 +109,7 @@ struct Floor {
     events: mpsc::Receiver<ExtensionEvent>,
     health: mpsc::Receiver<Input>,
     control: Arc<AmiControl>,
-    _stop: watch::Sender<bool>,
+    _stop: tokio_util::sync::DropGuard,
 }
 
 impl Floor {
@@ -128,13 +128,13 @@ impl Floor {
             secrets,
         );
         let (tx, health) = mpsc::channel(256);
-        let (stop, stopped) = watch::channel(false);
-        supervise(source, tx, stopped);
+        let stop = tokio_util::sync::CancellationToken::new();
+        supervise(source, tx, stop.clone());
         Floor {
             events,
             health,
             control,
-            _stop: stop,
+            _stop: stop.drop_guard(),
         }
     }
 

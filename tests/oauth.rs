@@ -515,3 +515,90 @@ async fn dynamics_server_to_server_finds_records_in_their_stored_formats_and_log
         assert_eq!(pc["actualdurationminutes"], 2);
     });
 }
+
+/// Polls `lookup` until `done` holds for its answer (the sync runs on its own interval).
+async fn lookup_until(
+    s: &Setup,
+    n: &str,
+    done: impl Fn(&[screenpop::directory::Customer]) -> bool,
+) -> bool {
+    for _ in 0..100 {
+        if let Ok(found) = s.lookup(n).await {
+            if done(&found) {
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+async fn synced_address_book_picks_up_an_added_and_a_deleted_contact(preset: &str, shape: Shape) {
+    let bart = Person::new("AAMkAGbart", "Bart", "Simpson", "+1 555 987 6543");
+    let crm = Crm::start(shape, "unused", vec![lisa(), bart]);
+    let crm = crm.with_oauth(AuthServer::new(Flavour::Standard, CLIENT_ID, None));
+    let toml = format!(
+        "[[directory]]\nkind = \"http\"\npreset = \"{preset}\"\nbase_url = \"http://127.0.0.1:{}\"\nrefresh_s = 1\ntimeout_ms = 2000\n\
+         [directory.oauth]\nclient_id = \"{CLIENT_ID}\"\nauth_url = \"{}\"\ntoken_url = \"{}\"\n",
+        crm.port,
+        crm.oauth_url("authorize"),
+        crm.oauth_url("token"),
+    );
+    let s = setup(&toml).await;
+    s.connect(preset).await;
+    let lisa = s.lookup("555-123-4567").await.unwrap();
+    assert_eq!(
+        lisa.len(),
+        1,
+        "{preset}: the first sync (two pages) indexed Lisa"
+    );
+    assert!(
+        lisa[0].vip || shape == Shape::Google,
+        "{preset}: VIP category"
+    );
+    assert_eq!(
+        s.lookup("+1 555 987 6543").await.unwrap().len(),
+        1,
+        "{preset}"
+    );
+
+    crm.with(|st| {
+        st.people.retain(|p| p.first != "Bart");
+        st.people.push(Person::new(
+            "AAMkAGmaggie",
+            "Maggie",
+            "Simpson",
+            "+1 555 222 3333",
+        ));
+    });
+    let added = lookup_until(&s, "555 222 3333", |f| {
+        f.len() == 1 && f[0].name == "Maggie Simpson"
+    })
+    .await;
+    assert!(added, "{preset}: the added contact never arrived");
+    let deleted = lookup_until(&s, "+1 555 987 6543", <[_]>::is_empty).await;
+    assert!(deleted, "{preset}: the deleted contact stayed");
+    assert!(
+        crm.with(|st| st.incremental_syncs) >= 1,
+        "{preset}: later rounds used the delta link / sync token"
+    );
+    assert_eq!(
+        s.lookup("555-123-4567").await.unwrap().len(),
+        1,
+        "{preset}: unchanged contacts stay"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_delta_sync_picks_up_an_added_and_a_deleted_contact() {
+    synced_address_book_picks_up_an_added_and_a_deleted_contact(
+        "microsoft365",
+        Shape::Microsoft365,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_sync_token_picks_up_an_added_and_a_deleted_contact() {
+    synced_address_book_picks_up_an_added_and_a_deleted_contact("google", Shape::Google).await;
+}

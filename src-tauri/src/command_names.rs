@@ -54,6 +54,22 @@ macro_rules! with_commands {
             Hangup "hangup" { call_id: Option<String> },
             /// Transfers the current call (or `call_id`) to `target`.
             Transfer "transfer" { call_id: Option<String>, target: String },
+            /// "Test connection": one `[[source]]` entry's real connect and login (not saved).
+            TestConnection "test_connection" { source: Value },
+            /// Rings this app from `number` over its own webhook: the real notification pops.
+            SendTestCall "send_test_call" { number: String },
+            /// Loads the demo contacts into the local directory.
+            LoadDemoContacts "load_demo_contacts" {},
+            /// One page of the local contacts matching `search`, and how many match in all.
+            ContactsPage "contacts_page" { search: Option<String>, limit: i64, offset: i64 },
+            /// Deletes a local contact.
+            DeleteContact "delete_contact" { id: String },
+            /// "Test rules": which of the form's rules fire for a call from `number`, and why.
+            TestRules "test_rules" { number: String, settings: Value },
+            /// **Connect**: the OAuth sign-in of a saved `[[directory]]` (tokens to the keyring).
+            Connect "connect" { directory: String },
+            /// Whether this desk still needs first-run setup (no config file, no contacts).
+            SetupNeeded "setup_needed" {},
             /// Closes the window to the tray (the window process answers).
             CloseWindow "close_window" {},
         }

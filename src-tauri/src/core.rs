@@ -44,6 +44,8 @@ pub struct Core {
     secrets: Arc<dyn SecretStore>,
     sink: Sink,
     running: Mutex<Option<Running>>,
+    /// Short tasks the page started (a test call's end): aborted when the core stops.
+    chores: Mutex<Vec<JoinHandle<()>>>,
     failure: Arc<Mutex<Option<String>>>,
     last_status: Arc<Mutex<Option<Status>>>,
 }
@@ -56,6 +58,7 @@ impl Core {
             secrets,
             sink,
             running: Mutex::new(None),
+            chores: Mutex::default(),
             failure: Arc::default(),
             last_status: Arc::default(),
         }
@@ -74,6 +77,18 @@ impl Core {
     /// The keyring (secrets go straight here from the settings form).
     pub fn secrets(&self) -> &dyn SecretStore {
         self.secrets.as_ref()
+    }
+
+    /// The keyring as a shareable handle (for reads off the async workers).
+    pub fn secrets_arc(&self) -> Arc<dyn SecretStore> {
+        Arc::clone(&self.secrets)
+    }
+
+    /// Owns `task` until it ends or the core stops.
+    pub fn own_task(&self, task: JoinHandle<()>) {
+        let mut chores = lock(&self.chores);
+        chores.retain(|t| !t.is_finished());
+        chores.push(task);
     }
 
     /// Opens the app with `settings` and runs it until [`Core::stop`]. A failure to open or
@@ -107,7 +122,7 @@ impl Core {
             let shutdown = async move {
                 let _ = stopped.await;
             };
-            if let Err(e) = runner.run(shutdown).await {
+            if let Err(e) = runner.serve(shutdown).await {
                 tracing::error!(error = %e, "screenpop core stopped");
                 *lock(&failure) = Some(e.to_string());
                 on_failure();
@@ -124,6 +139,7 @@ impl Core {
 
     /// Stops sources and lets live calls close and be logged (the daemon's own shutdown).
     pub async fn stop(&self) {
+        lock(&self.chores).drain(..).for_each(|t| t.abort());
         let Some(running) = lock(&self.running).take() else {
             return;
         };

@@ -11,6 +11,7 @@ use crate::autostart;
 use crate::command::Command;
 use crate::core::Core;
 use crate::error::CommandError;
+use crate::trial;
 use screenpop::check::{self, FieldError};
 use screenpop::config::Settings;
 use screenpop::directory::chain::LookupOutcome;
@@ -139,6 +140,33 @@ pub async fn handle(
                 .transfer(call_id.as_deref(), &target)
                 .await?,
         ),
+        Command::TestConnection { source } => json(trial::test_connection(core, source).await?),
+        Command::SendTestCall { number } => json(trial::send_test_call(core, &number).await?),
+        Command::LoadDemoContacts {} => json(trial::load_demo_contacts(core).await?),
+        Command::ContactsPage {
+            search,
+            limit,
+            offset,
+        } => {
+            let contacts = Contacts::new(core.app()?.store.clone());
+            let search = search.unwrap_or_default();
+            let (rows, total) = contacts
+                .page(&search, limit.clamp(1, 500), offset.max(0))
+                .await?;
+            json(serde_json::json!({ "contacts": rows, "total": total }))
+        }
+        Command::DeleteContact { id } => {
+            json(Contacts::new(core.app()?.store.clone()).delete(&id).await?)
+        }
+        Command::TestRules { number, settings } => {
+            json(trial::test_rules(core, &number, settings).await?)
+        }
+        Command::Connect { directory } => json(trial::connect(core, &directory).await?),
+        Command::SetupNeeded {} => {
+            let no_file = !core.paths().config_file.exists();
+            let count = Contacts::new(core.app()?.store.clone()).count().await?;
+            json(no_file && count == 0)
+        }
         Command::Subscribe {} | Command::CloseWindow {} => Err(CommandError::new(
             "misrouted",
             format!("{} is not carried out by the core", command.name()),

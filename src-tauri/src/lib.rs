@@ -11,7 +11,8 @@
 //! Module map: [`command`] the page's commands (declared in [`command_names`]), [`core`] the running core, [`events`] the engine→page mapping, [`status`] the
 //! tray state, [`handlers`] the page's commands, [`shell`] the wiring, [`link`] the protocol,
 //! [`server`] and [`instance`] its two ends in this process, [`window_process`], [`tray`],
-//! [`deeplink`], [`autostart`], [`error`].
+//! [`deeplink`], [`autostart`], [`error`], [`trial`] (setup's tests: connection, test call, demo
+//! contacts).
 
 // First: its macro (`with_commands!`) is used by `command`.
 #[macro_use]
@@ -29,8 +30,11 @@ pub mod server;
 pub mod shell;
 pub mod status;
 pub mod tray;
+pub mod trial;
 pub mod window_process;
 
+#[cfg(test)]
+mod contacts_bench;
 #[cfg(test)]
 mod tests;
 

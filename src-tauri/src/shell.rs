@@ -45,6 +45,8 @@ pub struct Snapshot {
     pub calls: Vec<Arc<CallView>>,
     /// Events that arrived while no page listened (an intent, "show settings").
     pub pending: Vec<UiEvent>,
+    /// `[rules] manager`: where the card's "Transfer to manager" goes.
+    pub manager: Option<String>,
 }
 
 /// The subscribed page's link, if a page is listening, and what waits for the next one.
@@ -129,15 +131,15 @@ impl Shell {
             }
         }
         let pending = self.delivery.attach(link.clone());
-        let calls = self
-            .core
-            .app()
-            .map(|a| a.engine.live_calls())
-            .unwrap_or_default();
+        let app = self.core.app().ok();
         let snapshot = Snapshot {
             status: self.core.status(),
-            calls,
+            calls: app
+                .as_ref()
+                .map(|a| a.engine.live_calls())
+                .unwrap_or_default(),
             pending,
+            manager: app.and_then(|a| a.settings.rules.manager.clone()),
         };
         serde_json::to_value(snapshot).map_err(|e| CommandError::new("internal", e.to_string()))
     }

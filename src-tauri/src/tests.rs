@@ -501,3 +501,76 @@ fn commands_parse_by_name_and_never_print_a_secret() {
         assert!(e.is_none_or(|e| e.code == "invalid_input"), "{name}");
     }
 }
+
+#[test]
+fn setup_commands_test_a_source_ring_a_test_call_and_page_the_contacts() {
+    let f = started();
+    let core = &f.core;
+    // Test connection really connects: a listening socket passes, a closed port says why.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap().to_string();
+    let probe = handle(
+        core,
+        "test_connection",
+        json!({"source": {"kind": "baresip", "address": open}}),
+    )
+    .unwrap();
+    assert_eq!(probe["ok"], true, "{probe}");
+    drop(listener);
+    let closed = handle(
+        core,
+        "test_connection",
+        json!({"source": {"kind": "baresip", "address": open}}),
+    )
+    .unwrap();
+    assert_eq!(closed["ok"], false, "{closed}");
+    let bad = handle(
+        core,
+        "test_connection",
+        json!({"source": {"kind": "pigeon"}}),
+    )
+    .unwrap_err();
+    assert_eq!(bad["code"], "invalid_settings");
+
+    let demo = handle(core, "load_demo_contacts", json!({})).unwrap();
+    assert!(demo["imported"].as_u64().unwrap() >= 10, "{demo}");
+    let page = handle(
+        core,
+        "contacts_page",
+        json!({"search": "homer", "limit": 10, "offset": 0}),
+    )
+    .unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["contacts"][0]["name"], "Homer Simpson");
+    let by_number = handle(
+        core,
+        "contacts_page",
+        json!({"search": "555-0113", "limit": 10, "offset": 0}),
+    )
+    .unwrap();
+    assert_eq!(
+        by_number["contacts"][0]["name"], "Homer Simpson",
+        "{by_number}"
+    );
+    let id = page["contacts"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        handle(core, "delete_contact", json!({"id": id})),
+        Ok(json!(true))
+    );
+    let all = handle(core, "contacts_page", json!({"limit": 500, "offset": 0})).unwrap();
+    assert_eq!(
+        all["total"].as_u64(),
+        Some(demo["imported"].as_u64().unwrap())
+    );
+    assert_eq!(handle(core, "setup_needed", json!({})), Ok(json!(false)));
+
+    // The test call rings this app through its own webhook: the card sees Lisa.
+    let call = handle(core, "send_test_call", json!({"number": "555-1234"})).unwrap();
+    assert!(call.as_str().unwrap().starts_with("test-"), "{call}");
+    f.wait_for("the test call's card", |seen| {
+        seen.iter().map(json_of).any(|e| {
+            e["type"] == "call" && e["view"]["lookup"]["matches"][0]["name"] == "Lisa Simpson"
+        })
+    });
+    block_on(f.core.stop());
+}

@@ -2,7 +2,8 @@
 //!
 //! On TCP 127.0.0.1 (the "webhook", bearer token required) and on an owner-only Unix socket.
 //! `POST /v1/events` takes one event in screenpop's schema ([`crate::source::schema`]), at most
-//! 16 KiB; `GET /v1/status` reports sources, directories and live calls; `GET /v1/health`
+//! 16 KiB, and answers 202 once the event is committed to the store (not before);
+//! `GET /v1/status` reports sources, directories and live calls; `GET /v1/health`
 //! (no token) says the daemon is up. Errors are JSON `{"error": "..."}` with a 4xx status
 //! that says what to fix. The token is generated on first run and kept in the keyring.
 //! The same API is served without a token on a Unix socket in the data directory that only
@@ -148,13 +149,21 @@ async fn post_event(
         ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
     })?;
     let call_id = event.call.0.clone();
-    state.input.send(Input::Event(event)).await.map_err(|_| {
-        ApiError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "screenpop is shutting down".into(),
-        )
-    })?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "call_id": call_id }))))
+    // 202 means committed: the event is in the store and survives a crash from here on.
+    let (ack, committed) = tokio::sync::oneshot::channel();
+    let unavailable = |why: &str| ApiError(StatusCode::SERVICE_UNAVAILABLE, why.into());
+    state
+        .input
+        .send(Input::Acked { event, ack })
+        .await
+        .map_err(|_| unavailable("screenpop is shutting down"))?;
+    match committed.await {
+        Ok(true) => Ok((StatusCode::ACCEPTED, Json(json!({ "call_id": call_id })))),
+        Ok(false) => Err(unavailable(
+            "the event could not be saved (see the daemon's log); send it again",
+        )),
+        Err(_) => Err(unavailable("screenpop is shutting down")),
+    }
 }
 
 async fn status(

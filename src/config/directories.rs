@@ -142,6 +142,8 @@ pub struct HttpSettings {
     pub min_digits: Option<usize>,
     /// Keep only results whose phones match the caller (default: true when phones are mapped).
     pub verify_phones: Option<bool>,
+    /// How often a synced address book (`microsoft365`, `google`) is brought up to date (s).
+    pub refresh_s: Option<u64>,
     /// `[directory.oauth]`: sign in with OAuth 2 instead of a static token.
     pub oauth: Option<super::OAuthSettings>,
     /// Asks the CRM whether a call is already journaled (before re-sending one whose outcome

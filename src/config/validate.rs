@@ -73,6 +73,12 @@ impl Settings {
                 "must be between 1 and 60000",
             ));
         }
+        if !(60..=7 * 24 * 3600).contains(&self.engine.stale_call_s) {
+            out.push(FieldError::new(
+                "engine.stale_call_s",
+                "must be between 60 (a minute) and 604800 (a week)",
+            ));
+        }
         for (index, key, message) in crate::rules::validate(&self.rule_list) {
             out.push(FieldError::entry("rule", index, key, message));
         }

@@ -218,7 +218,11 @@ impl Chain {
         number: &Normalised,
     ) -> (StepResult, Vec<Customer>) {
         match dir.lookup(number).await {
-            Ok(found) => {
+            Ok(mut found) => {
+                // A CRM's answer is kept like an imported row: bad optional fields dropped.
+                for customer in &mut found {
+                    super::import::keep_customer(dir.name(), customer);
+                }
                 self.set_health(dir.name(), Health::Up);
                 let result = if found.is_empty() {
                     StepResult::Miss

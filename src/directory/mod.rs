@@ -136,6 +136,14 @@ pub fn build(configs: &[DirectoryConfig], ctx: &BuildContext) -> Vec<Arc<dyn Dir
                     ctx.store.clone(),
                     create_contact_url.clone(),
                 ))),
+                DirectoryConfig::Http(s)
+                    if matches!(
+                        s.preset,
+                        Some(crate::config::Preset::Microsoft365 | crate::config::Preset::Google)
+                    ) =>
+                {
+                    http::sync::SyncedDirectory::new(c.name(), s, ctx).map(|d| Arc::new(d) as _)
+                }
                 DirectoryConfig::Http(s) => {
                     http::HttpDirectory::new(c.name(), s, ctx).map(|d| Arc::new(d) as _)
                 }

@@ -6,16 +6,19 @@
 //! [`crate::control::CallControl`] and its outcome is published and logged with the call.
 //!
 //! The task owns the call's [`CallView`], publishes it whenever it changes, and writes the
-//! call-log row (plus outbox rows) once when the call ends. A lookup slower than the budget
+//! call-log row (plus outbox rows) once when the call ends — through the writer, as an
+//! [`Effect`] that also marks the call's events done. A lookup slower than the budget
 //! is published as `Pending` first ("Looking up…") and replaced when it lands.
 
-use super::{CallKey, CallView, Engine, EngineEvent, LookupState};
+use super::writer::{Change, Effect};
+use super::{CallKey, CallView, Engine, LookupState};
 use crate::control::ControlError;
 use crate::directory::chain::LookupOutcome;
 use crate::event::{CallEvent, CallEventKind, CallState, Direction, EndReason};
 use crate::phone::Remote;
 use crate::rules::{Facts, TransferState};
 use crate::store::calls::CallRecord;
+use crate::store::intake::LiveCall;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use std::sync::Arc;
@@ -29,11 +32,43 @@ const LATE_TRANSFER_GRACE: Duration = Duration::from_secs(5);
 
 type Transferring = BoxFuture<'static, Result<(), ControlError>>;
 
+/// How a call task starts.
+pub(super) enum Start {
+    /// A committed ringing event (intake id `id`) opened the call.
+    Fresh { id: i64, event: CallEvent },
+    /// The call was live when screenpop last stopped; its row is in the store.
+    Recovered(LiveCall),
+}
+
+/// What the dispatcher tells a call task.
+pub(super) enum CallMsg {
+    /// A committed event for this call.
+    Event { id: i64, event: CallEvent },
+    /// The call's source went down: wait for it to come back and say more, or close.
+    SourceLost,
+}
+
+/// Runs one call to its end; returns its key (the dispatcher forgets it then).
 pub(super) async fn run(
     engine: Arc<Engine>,
-    first: CallEvent,
-    mut rx: mpsc::UnboundedReceiver<CallEvent>,
-) {
+    start: Start,
+    mut rx: mpsc::UnboundedReceiver<CallMsg>,
+    effects: mpsc::UnboundedSender<Effect>,
+) -> CallKey {
+    let (first, answered_at, recovered) = match start {
+        Start::Fresh { id, event } => {
+            let _ = effects.send(Effect {
+                done: vec![id],
+                change: Change::Open(event.clone()),
+            });
+            (event, None, false)
+        }
+        Start::Recovered(live) => (live.ringing, live.answered_at, true),
+    };
+    let key = CallKey {
+        source: first.source.0.clone(),
+        call_id: first.call.0.clone(),
+    };
     let CallEventKind::Ringing {
         direction,
         remote,
@@ -42,7 +77,7 @@ pub(super) async fn run(
         upstream,
     } = first.kind
     else {
-        return;
+        return key;
     };
     let parsed = engine.rules.normalise(&remote.0);
     // A relay upstream already asked the CRMs for the whole floor: greet with its answer.
@@ -57,12 +92,13 @@ pub(super) async fn run(
             async move { chain.lookup(&n).await }.boxed()
         });
     let mut view = CallView {
-        key: CallKey {
-            source: first.source.0.clone(),
-            call_id: first.call.0.clone(),
-        },
+        key: key.clone(),
         direction,
-        state: CallState::Ringing,
+        state: if answered_at.is_some() {
+            CallState::Answered
+        } else {
+            CallState::Ringing
+        },
         number: remote.0.clone(),
         remote: parsed,
         remote_name: remote_name.filter(|n| !n.trim().is_empty()),
@@ -75,35 +111,47 @@ pub(super) async fn run(
             LookupState::NotApplicable
         },
         started_at: first.at,
-        answered_at: None,
+        answered_at,
         ended_at: None,
         missed: false,
         end_reason: None,
         routing: Default::default(),
     };
-    tracing::info!(call_id = %view.key.call_id, source = %view.key.source, direction = direction.as_str(), "call ringing");
-    let budget = tokio::time::sleep(engine.budget);
+    tracing::info!(call_id = %view.key.call_id, source = %view.key.source, direction = direction.as_str(), recovered, "call ringing");
+    let timing = engine.timing;
+    let budget = tokio::time::sleep(timing.budget);
     tokio::pin!(budget);
+    let stale_in = (first.at
+        + chrono::Duration::from_std(timing.stale_call).unwrap_or(chrono::Duration::MAX))
+    .signed_duration_since(chrono::Utc::now())
+    .to_std()
+    .unwrap_or(Duration::ZERO);
+    let stale = tokio::time::sleep(stale_in);
+    tokio::pin!(stale);
+    let mut lost: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     let mut published = lookup.is_none();
     let mut transfer: Option<Transferring> = None;
     // The lookup of a party that replaced the first one mid-call (a transfer).
     let mut relookup: Option<BoxFuture<'static, Arc<LookupOutcome>>> = None;
     if published {
-        transfer = route(&engine, &mut view, true);
+        let live = !recovered && view.state == CallState::Ringing;
+        transfer = route(&engine, &mut view, live);
         engine.publish(view.clone());
     }
+    let mut done = Vec::new();
     let reason = loop {
         tokio::select! {
             outcome = async { lookup.as_mut().expect("guarded").await }, if lookup.is_some() => {
                 lookup = None;
-                view.lookup = done(&outcome);
-                transfer = route(&engine, &mut view, true);
+                view.lookup = lookup_done(&outcome);
+                let live = !recovered && view.state == CallState::Ringing;
+                transfer = route(&engine, &mut view, live);
                 published = true;
                 engine.publish(view.clone());
             }
             outcome = async { relookup.as_mut().expect("guarded").await }, if relookup.is_some() => {
                 relookup = None;
-                view.lookup = done(&outcome);
+                view.lookup = lookup_done(&outcome);
                 engine.publish(view.clone());
             }
             result = async { transfer.as_mut().expect("guarded").await }, if transfer.is_some() => {
@@ -113,75 +161,109 @@ pub(super) async fn run(
             }
             () = &mut budget, if !published => {
                 published = true;
-                tracing::info!(call_id = %view.key.call_id, budget_ms = engine.budget.as_millis() as u64, "lookup past budget; popping without it");
+                tracing::info!(call_id = %view.key.call_id, budget_ms = timing.budget.as_millis() as u64, "lookup past budget; popping without it");
                 engine.publish(view.clone());
             }
-            event = rx.recv() => match event.map(|e| (e.at, e.kind)) {
-                Some((_, CallEventKind::Ringing { remote_name, upstream, .. })) => {
-                    if view.remote_name.is_none() {
-                        view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
+            () = &mut stale => {
+                tracing::warn!(call_id = %view.key.call_id, stale_call_s = timing.stale_call.as_secs(), "no end came for this call; closing it");
+                view.ended_at = Some(chrono::Utc::now());
+                break EndReason::Stopped;
+            }
+            () = async { lost.as_mut().expect("guarded").await }, if lost.is_some() => {
+                view.ended_at = Some(chrono::Utc::now());
+                break EndReason::SourceLost;
+            }
+            msg = rx.recv() => match msg {
+                Some(CallMsg::SourceLost) => {
+                    lost = Some(Box::pin(tokio::time::sleep(timing.source_lost_grace)));
+                }
+                Some(CallMsg::Event { id, event }) => {
+                    lost = None;
+                    match event.kind {
+                        CallEventKind::Ringing { remote_name, upstream, .. } => {
+                            if view.remote_name.is_none() {
+                                view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
+                            }
+                            let upstream = upstream.map(|u| *u).unwrap_or_default();
+                            journaled |= upstream.journaled;
+                            // The relay's lookup landed after its first ringing: replace in place.
+                            let better = if upstream.matches.is_empty() {
+                                view.lookup == LookupState::Pending
+                            } else {
+                                view.customer().is_none()
+                            };
+                            if upstream.looked_up && better {
+                                lookup = None;
+                                view.lookup = upstream_answer(upstream.matches);
+                                let live = !recovered && view.state == CallState::Ringing;
+                                transfer = route(&engine, &mut view, live);
+                                published = true;
+                                engine.publish(view.clone());
+                            }
+                            let _ = effects.send(Effect { done: vec![id], change: Change::Nothing });
+                        }
+                        CallEventKind::PartyChanged { remote, remote_name } => {
+                            // A transfer moved the customer onto this call: look them up like
+                            // any caller and update the pop in place (no routing rules: already
+                            // routed).
+                            view.number = remote.0.clone();
+                            view.remote = engine.rules.normalise(&remote.0);
+                            view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
+                            lookup = None;
+                            relookup = view.remote.number().cloned().map(|n| {
+                                let chain = Arc::clone(&engine.chain);
+                                async move { chain.lookup(&n).await }.boxed()
+                            });
+                            view.lookup = if relookup.is_some() { LookupState::Pending } else { LookupState::NotApplicable };
+                            published = true;
+                            tracing::info!(call_id = %view.key.call_id, "remote party changed");
+                            engine.publish(view.clone());
+                            let _ = effects.send(Effect { done: vec![id], change: Change::Nothing });
+                        }
+                        CallEventKind::Answered => {
+                            let mut change = Change::Nothing;
+                            if view.state == CallState::Ringing {
+                                view.state = CallState::Answered;
+                                view.answered_at = Some(event.at);
+                                published = true;
+                                tracing::info!(call_id = %view.key.call_id, "call answered");
+                                engine.publish(view.clone());
+                                change = Change::Answer {
+                                    source: view.key.source.clone(),
+                                    call_id: view.key.call_id.clone(),
+                                    at: event.at,
+                                };
+                            }
+                            let _ = effects.send(Effect { done: vec![id], change });
+                        }
+                        CallEventKind::Ended { reason } => {
+                            view.ended_at = Some(event.at);
+                            done.push(id);
+                            break reason;
+                        }
                     }
-                    let upstream = upstream.map(|u| *u).unwrap_or_default();
-                    journaled |= upstream.journaled;
-                    // The relay's lookup landed after its first ringing: replace in place.
-                    let better = if upstream.matches.is_empty() {
-                        view.lookup == LookupState::Pending
-                    } else {
-                        view.customer().is_none()
-                    };
-                    if upstream.looked_up && better {
-                        lookup = None;
-                        view.lookup = upstream_answer(upstream.matches);
-                        transfer = route(&engine, &mut view, true);
-                        published = true;
-                        engine.publish(view.clone());
-                    }
                 }
-                Some((_, CallEventKind::PartyChanged { remote, remote_name })) => {
-                    // A transfer moved the customer onto this call: look them up like any
-                    // caller and update the pop in place (no routing rules: already routed).
-                    view.number = remote.0.clone();
-                    view.remote = engine.rules.normalise(&remote.0);
-                    view.remote_name = remote_name.filter(|n| !n.trim().is_empty());
-                    lookup = None;
-                    relookup = view.remote.number().cloned().map(|n| {
-                        let chain = Arc::clone(&engine.chain);
-                        async move { chain.lookup(&n).await }.boxed()
-                    });
-                    view.lookup = if relookup.is_some() { LookupState::Pending } else { LookupState::NotApplicable };
-                    published = true;
-                    tracing::info!(call_id = %view.key.call_id, "remote party changed");
-                    engine.publish(view.clone());
-                }
-                Some((at, CallEventKind::Answered)) => {
-                    if view.state == CallState::Ringing {
-                        view.state = CallState::Answered;
-                        view.answered_at = Some(at);
-                        published = true;
-                        tracing::info!(call_id = %view.key.call_id, "call answered");
-                        engine.publish(view.clone());
-                    }
-                }
-                Some((at, CallEventKind::Ended { reason })) => {
-                    view.ended_at = Some(at);
-                    break reason;
-                }
-                None => {
-                    view.ended_at = Some(chrono::Utc::now());
-                    break EndReason::Stopped;
-                }
+                // screenpop is stopping: the call stays in the store for the next start.
+                None => return key,
             },
         }
     };
+    // Nothing more reaches this call; what was already on its way is done with it.
+    rx.close();
+    while let Ok(msg) = rx.try_recv() {
+        if let CallMsg::Event { id, .. } = msg {
+            done.push(id);
+        }
+    }
     if let Some(pending) = lookup.take() {
         if let Ok(outcome) = tokio::time::timeout(LATE_LOOKUP_GRACE, pending).await {
-            view.lookup = done(&outcome);
+            view.lookup = lookup_done(&outcome);
             route(&engine, &mut view, false);
         }
     }
     if let Some(pending) = relookup.take() {
         if let Ok(outcome) = tokio::time::timeout(LATE_LOOKUP_GRACE, pending).await {
-            view.lookup = done(&outcome);
+            view.lookup = lookup_done(&outcome);
         }
     }
     if let Some(pending) = transfer.take() {
@@ -215,20 +297,20 @@ pub(super) async fn run(
     view.end_reason = Some(reason.label());
     tracing::info!(call_id = %view.key.call_id, missed = view.missed, reason = %reason.label(), "call ended");
     engine.publish(view.clone());
-    let record = record_of(&view);
     // Journaled once, upstream, for the whole floor: not again from this desk.
-    let journal_to: &[String] = if journaled { &[] } else { &engine.journal_to };
-    match engine.log.record(&record, journal_to).await {
-        Ok(id) => {
-            let record = CallRecord { id, ..record };
-            let _ = engine.events.send(EngineEvent::Logged {
-                record: Arc::new(record),
-            });
-        }
-        Err(e) => {
-            tracing::error!(call_id = %view.key.call_id, error = %e, "call could not be logged")
-        }
-    }
+    let journal_to = if journaled {
+        Vec::new()
+    } else {
+        engine.journal_to.clone()
+    };
+    let _ = effects.send(Effect {
+        done,
+        change: Change::Close {
+            record: Box::new(record_of(&view)),
+            journal_to,
+        },
+    });
+    key
 }
 
 /// Applies the routing rules once the caller is known; starts a rule's transfer through the
@@ -284,7 +366,7 @@ fn upstream_answer(matches: Vec<crate::directory::Customer>) -> LookupState {
     }
 }
 
-fn done(outcome: &LookupOutcome) -> LookupState {
+fn lookup_done(outcome: &LookupOutcome) -> LookupState {
     LookupState::Done {
         matches: outcome.matches.clone(),
         directory: outcome.directory.clone(),

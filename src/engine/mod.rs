@@ -1,41 +1,80 @@
 //! The engine: sources' [`CallEvent`]s in, per-call state machines, [`EngineEvent`]s out.
 //!
-//! One dispatcher task routes events by `(source, call id)` to a task per live call, so a
-//! call's events are handled in order while calls run in parallel. Repeated `Ringing` is one
-//! call; `Answered`/`Ended` for a call we never saw are logged and ignored; when a source goes
-//! down its live calls are closed as "source lost". The engine stops when every input sender
-//! is dropped, closing calls still live as ended by shutdown.
+//! Every event is committed to the store before anything acts on it ([`writer`]: group
+//! commits, then the source's acknowledgement); one dispatcher routes committed events by
+//! `(source, call id)` to a task per live call, so a call's events are handled in order while
+//! calls run in parallel. Each event is marked done in the transaction that writes its
+//! effects, and live calls are rows, so a restart — even after `kill -9` — resumes both.
+//! Repeated `Ringing` is one call; `Answered`/`Ended` for a call we never saw are logged and
+//! ignored; a call id is logged once (a source re-announcing a call after it reconnects is
+//! the same call). When a source goes down its live calls wait [`Timing::source_lost_grace`]
+//! for it to come back and re-announce them, then close as "source lost"; a call whose end
+//! never comes closes as "screenpop stopped" after [`Timing::stale_call`]. The engine stops
+//! when every input sender is dropped; live calls stay in the store for the next start.
 
 mod call;
+mod dispatch;
 pub mod view;
+mod writer;
 
 pub use view::{CallKey, CallView, EngineEvent, LookupState};
 
 use crate::control::CallControl;
 use crate::directory::chain::Chain;
-use crate::event::{CallEvent, CallEventKind, EndReason, Health, SourceId};
+use crate::event::{CallEvent, Health, SourceId};
 use crate::phone::PhoneRules;
 use crate::rules::Rulebook;
-use crate::store::calls::CallLog;
+use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinSet;
 
 /// What sources hand the engine.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Input {
+    /// An event, committed as it arrives (sources without acknowledgements).
     Event(CallEvent),
-    Health { source: SourceId, health: Health },
+    /// An event whose source acknowledges it once `ack` says it is committed (`true`), or
+    /// refuses it (`false`: the store failed; the source should not acknowledge).
+    Acked {
+        event: CallEvent,
+        ack: tokio::sync::oneshot::Sender<bool>,
+    },
+    Health {
+        source: SourceId,
+        health: Health,
+    },
+}
+
+/// The engine's clocks.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// The lookup budget: past it the call pops without the answer.
+    pub budget: Duration,
+    /// A call whose end never comes is closed as "screenpop stopped" this long after it rang.
+    pub stale_call: Duration,
+    /// How long a lost source's calls wait for it to come back before closing as "source lost".
+    pub source_lost_grace: Duration,
+}
+
+impl Timing {
+    /// `budget` with the default stale-call time (4 h) and source-lost grace (5 s).
+    pub fn with_budget(budget: Duration) -> Self {
+        Self {
+            budget,
+            stale_call: Duration::from_secs(crate::config::DEFAULT_STALE_CALL_S),
+            source_lost_grace: Duration::from_secs(5),
+        }
+    }
 }
 
 /// The shared parts every call task uses.
 pub struct Engine {
     rules: PhoneRules,
     chain: Arc<Chain>,
-    log: CallLog,
-    budget: Duration,
+    store: Store,
+    timing: Timing,
     journal_to: Vec<String>,
     events: broadcast::Sender<EngineEvent>,
     live: Mutex<HashMap<CallKey, Arc<CallView>>>,
@@ -47,8 +86,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine looking callers up in `chain` within `budget`, logging to `log`.
-    pub fn new(rules: PhoneRules, chain: Arc<Chain>, log: CallLog, budget: Duration) -> Arc<Self> {
+    /// An engine looking callers up in `chain`, committing events and logging calls in `store`.
+    pub fn new(rules: PhoneRules, chain: Arc<Chain>, store: Store, timing: Timing) -> Arc<Self> {
         let journal_to = chain
             .directories()
             .iter()
@@ -59,8 +98,8 @@ impl Engine {
         Arc::new(Self {
             rules,
             chain,
-            log,
-            budget,
+            store,
+            timing,
             journal_to,
             events,
             live: Mutex::new(HashMap::new()),
@@ -133,120 +172,26 @@ impl Engine {
         &self.chain
     }
 
-    /// Starts the dispatcher; feed it through the returned sender. The task ends when every
-    /// clone of the sender is dropped and all calls are closed and logged.
+    /// Starts the writer and the dispatcher; feed them through the returned sender. Calls
+    /// left live by the last run and committed events it did not finish are resumed first.
+    /// The task ends when every clone of the sender is dropped and in-flight effects are
+    /// written; calls still live stay in the store.
     pub fn start(self: &Arc<Self>) -> (mpsc::Sender<Input>, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(1024);
-        let handle = tokio::spawn(Arc::clone(self).dispatch(rx));
+        let (tx, inputs) = mpsc::channel(1024);
+        let (effects_tx, effects) = mpsc::unbounded_channel();
+        let (routed_tx, routed) = mpsc::channel(1024);
+        let writer = writer::run(
+            Arc::clone(self),
+            self.store.clone(),
+            inputs,
+            effects,
+            routed_tx,
+        );
+        let dispatcher = dispatch::run(Arc::clone(self), routed, effects_tx);
+        let handle = tokio::spawn(async move {
+            tokio::join!(writer, dispatcher);
+        });
         (tx, handle)
-    }
-
-    async fn dispatch(self: Arc<Self>, mut rx: mpsc::Receiver<Input>) {
-        let mut calls: HashMap<CallKey, mpsc::UnboundedSender<CallEvent>> = HashMap::new();
-        let mut tasks = JoinSet::new();
-        loop {
-            tokio::select! {
-                input = rx.recv() => match input {
-                    Some(Input::Event(event)) => self.route(event, &mut calls, &mut tasks),
-                    Some(Input::Health { source, health }) => self.on_health(source, health, &mut calls),
-                    None => break,
-                },
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Err(e) = done {
-                        tracing::error!(error = %e, "call task failed");
-                    }
-                }
-            }
-            calls.retain(|_, tx| !tx.is_closed());
-        }
-        let now = chrono::Utc::now();
-        for (key, tx) in calls.drain() {
-            let _ = tx.send(CallEvent {
-                source: SourceId(key.source.clone()),
-                call: crate::event::CallId(key.call_id.clone()),
-                at: now,
-                kind: CallEventKind::Ended {
-                    reason: EndReason::Stopped,
-                },
-            });
-        }
-        while let Some(done) = tasks.join_next().await {
-            if let Err(e) = done {
-                tracing::error!(error = %e, "call task failed");
-            }
-        }
-    }
-
-    fn route(
-        self: &Arc<Self>,
-        event: CallEvent,
-        calls: &mut HashMap<CallKey, mpsc::UnboundedSender<CallEvent>>,
-        tasks: &mut JoinSet<()>,
-    ) {
-        let key = CallKey {
-            source: event.source.0.clone(),
-            call_id: event.call.0.clone(),
-        };
-        let ends = matches!(event.kind, CallEventKind::Ended { .. });
-        if let Some(tx) = calls.get(&key) {
-            if tx.send(event).is_ok() {
-                if ends {
-                    calls.remove(&key);
-                }
-                return;
-            }
-            calls.remove(&key);
-            return;
-        }
-        match event.kind {
-            CallEventKind::Ringing { .. } => {
-                let (tx, rx) = mpsc::unbounded_channel();
-                calls.insert(key, tx);
-                tasks.spawn(call::run(Arc::clone(self), event, rx));
-            }
-            _ => {
-                tracing::info!(source = %event.source, call_id = %event.call, kind = ?event.kind, "event for an unknown call ignored")
-            }
-        }
-    }
-
-    fn on_health(
-        &self,
-        source: SourceId,
-        health: Health,
-        calls: &mut HashMap<CallKey, mpsc::UnboundedSender<CallEvent>>,
-    ) {
-        let changed = self
-            .health
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(source.0.clone(), health.clone())
-            .as_ref()
-            != Some(&health);
-        if changed {
-            tracing::info!(source = %source, health = ?health, "source health changed");
-            let _ = self.events.send(EngineEvent::SourceHealth {
-                source: source.0.clone(),
-                health: health.clone(),
-            });
-        }
-        if matches!(health, Health::Down(_)) {
-            let now = chrono::Utc::now();
-            calls.retain(|key, tx| {
-                if key.source != source.0 {
-                    return true;
-                }
-                let _ = tx.send(CallEvent {
-                    source: source.clone(),
-                    call: crate::event::CallId(key.call_id.clone()),
-                    at: now,
-                    kind: CallEventKind::Ended {
-                        reason: EndReason::SourceLost,
-                    },
-                });
-                false
-            });
-        }
     }
 
     fn publish(&self, view: CallView) {

@@ -3,10 +3,11 @@
 use super::*;
 use crate::directory::local::LocalDirectory;
 use crate::directory::{Customer, Directory, LookupError, NewContact};
+use crate::event::{CallEventKind, EndReason};
 use crate::event::{CallId, CallState, Direction, RawNumber};
 use crate::phone::Normalised;
 use crate::store::cache::LookupCache;
-use crate::store::calls::LogQuery;
+use crate::store::calls::{CallLog, LogQuery};
 use crate::store::contacts::Contacts;
 use crate::store::Store;
 use async_trait::async_trait;
@@ -35,6 +36,16 @@ impl Directory for Slow {
 
 async fn engine_with(extra: Option<Arc<dyn Directory>>, budget_ms: u64) -> (Arc<Engine>, Store) {
     let store = Store::in_memory().await.unwrap();
+    let timing = Timing {
+        source_lost_grace: Duration::from_millis(50),
+        ..Timing::with_budget(Duration::from_millis(budget_ms))
+    };
+    (engine_on(store.clone(), extra, timing).await, store)
+}
+
+/// An engine over `store` (which may hold what an earlier engine left), Lisa in the local
+/// directory.
+async fn engine_on(store: Store, extra: Option<Arc<dyn Directory>>, timing: Timing) -> Arc<Engine> {
     let rules = PhoneRules::new("US", 8).unwrap();
     Contacts::new(store.clone())
         .upsert_many(
@@ -58,15 +69,7 @@ async fn engine_with(extra: Option<Arc<dyn Directory>>, budget_ms: u64) -> (Arc<
     ))];
     dirs.extend(extra);
     let chain = Arc::new(Chain::new(dirs, LookupCache::new(store.clone()), 60, 60));
-    (
-        Engine::new(
-            rules,
-            chain,
-            CallLog::new(store.clone()),
-            Duration::from_millis(budget_ms),
-        ),
-        store,
-    )
+    Engine::new(rules, chain, store, timing)
 }
 
 fn ev(call: &str, kind: CallEventKind) -> Input {
@@ -243,22 +246,6 @@ async fn source_down_closes_its_calls_as_source_lost() {
 }
 
 #[tokio::test]
-async fn shutdown_closes_and_logs_live_calls() {
-    let (engine, store) = engine_with(None, 800).await;
-    let (tx, task) = engine.start();
-    tx.send(ringing("c5", "555-1234")).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    drop(tx);
-    task.await.unwrap();
-    let rows = CallLog::new(store)
-        .list(&LogQuery::default())
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].end_reason, "screenpop stopped");
-}
-
-#[tokio::test]
 async fn vip_rule_decides_after_lookup_and_a_source_without_control_is_logged_as_failed() {
     let (engine, _store) = engine_with(None, 800).await;
     engine.set_rules(crate::rules::Rulebook::new(
@@ -304,3 +291,5 @@ async fn without_rules_nothing_is_decided() {
     drop(tx);
     task.await.unwrap();
 }
+
+mod durable;

@@ -4,9 +4,10 @@
 
 use super::*;
 use crate::directory::{Customer, Directory, JournalError, LookupError};
-use crate::event::{CallId, CallState, Direction, RawNumber, Upstream};
+use crate::event::{CallEventKind, CallId, CallState, Direction, EndReason, RawNumber, Upstream};
 use crate::phone::Normalised;
 use crate::store::cache::LookupCache;
+use crate::store::calls::CallLog;
 use crate::store::outbox::Outbox;
 use crate::store::Store;
 use async_trait::async_trait;
@@ -77,8 +78,8 @@ async fn setup() -> (Arc<Engine>, Arc<Counting>, Store) {
     let engine = Engine::new(
         PhoneRules::new("US", 8).unwrap(),
         chain,
-        CallLog::new(store.clone()),
-        Duration::from_millis(2000),
+        store.clone(),
+        Timing::with_budget(Duration::from_millis(2000)),
     );
     (engine, crm, store)
 }

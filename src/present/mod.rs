@@ -166,35 +166,42 @@ pub trait Notifier: Send {
     fn close(&mut self, key: &CallKey);
 }
 
+/// Runs the policy over the engine's stream until it closes, on a task of its own.
+pub fn spawn(
+    events: broadcast::Receiver<EngineEvent>,
+    policy: Policy,
+    notifier: Box<dyn Notifier>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(events, policy, notifier))
+}
+
 /// Runs the policy over the engine's stream until it closes; effects go to `notifier`
 /// and auto-opens to the opener.
-pub fn spawn(
+pub async fn run(
     mut events: broadcast::Receiver<EngineEvent>,
     mut policy: Policy,
     mut notifier: Box<dyn Notifier>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(EngineEvent::Call { view }) => {
-                    for effect in policy.on_view(&view) {
-                        match effect {
-                            Effect::Show { key, greeting } => notifier.show(&key, &greeting),
-                            Effect::Close { key } => notifier.close(&key),
-                            Effect::Open { url } => {
-                                let _ = opener::open_url(&url);
-                            }
+) {
+    loop {
+        match events.recv().await {
+            Ok(EngineEvent::Call { view }) => {
+                for effect in policy.on_view(&view) {
+                    match effect {
+                        Effect::Show { key, greeting } => notifier.show(&key, &greeting),
+                        Effect::Close { key } => notifier.close(&key),
+                        Effect::Open { url } => {
+                            let _ = opener::open_url(&url);
                         }
                     }
                 }
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!(skipped = n, "presenter lagged behind")
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
             }
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(skipped = n, "presenter lagged behind")
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
         }
-    })
+    }
 }
 
 /// Carries out an intent that needs nothing but the opener; returns the rest (dial, create

@@ -57,9 +57,9 @@ pub(super) async fn serve(
     let (client, mut incoming, poller) = broker::connect(options, stop.clone());
     let mut pbx = relay.pbx.lock().await;
     let (health_tx, mut health_rx) = mpsc::channel::<Input>(64);
-    let (stop_pbx, pbx_stopped) = tokio::sync::watch::channel(false);
+    let stop_pbx = CancellationToken::new();
     let supervised =
-        crate::source::supervisor::supervise(Arc::clone(&pbx.source), health_tx, pbx_stopped);
+        crate::source::supervisor::supervise(Arc::clone(&pbx.source), health_tx, stop_pbx.clone());
     let mut this = Active {
         relay,
         client: client.clone(),
@@ -165,7 +165,7 @@ pub(super) async fn serve(
         }
     };
     // Stop the PBX first so nothing new comes in; then say so and go.
-    let _ = stop_pbx.send(true);
+    stop_pbx.cancel();
     let _ = supervised.await;
     drop(pbx);
     lookups.abort_all();

@@ -4,12 +4,14 @@
 //! `supervisor` keeps sources connected and reports health; `schema` is screenpop's own
 //! versioned JSON event format (the local HTTP API in [`crate::api`], MQTT);
 //! `baresip` a softphone over ctrl_tcp (events and call control); `mqtt` a broker topic;
-//! `ami` an Asterisk PBX (events, Originate/Redirect); `fritz` a Fritz!Box call monitor.
+//! `ami` an Asterisk PBX (events, Originate/Redirect); `fritz` a Fritz!Box call monitor;
+//! `probe` the "Test connection" of one entry.
 
 pub mod ami;
 pub mod baresip;
 pub mod fritz;
 pub mod mqtt;
+pub mod probe;
 pub mod schema;
 pub mod supervisor;
 pub mod tcp;

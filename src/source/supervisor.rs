@@ -2,7 +2,7 @@
 //!
 //! A [`Source`] connects and reads until its connection fails; the supervisor runs it in a
 //! loop — `connecting` → (source says `up`) → on error `down: reason`, back off (1 s doubling
-//! to 30 s, with jitter), try again — until the stop signal. A source that dies never takes
+//! to 30 s, with jitter), try again — until the stop token is cancelled. A source that dies never takes
 //! the daemon down; the engine closes a lost source's live calls as "source lost" when it
 //! reports `down`. Health changes flow to the engine as [`Input::Health`].
 
@@ -12,7 +12,8 @@ use async_trait::async_trait;
 use rand::Rng;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 /// First retry delay after a failure.
 pub const BACKOFF_START: Duration = Duration::from_secs(1);
@@ -47,14 +48,40 @@ pub trait Source: Send + Sync + 'static {
 pub struct EventSink {
     source: SourceId,
     input: mpsc::Sender<Input>,
-    stop: watch::Receiver<bool>,
+    stop: CancellationToken,
     connected: bool,
 }
 
 impl EventSink {
-    /// Hands an event to the engine; false if the engine is gone (stop reading).
+    /// A sink for a one-off run of `source` outside the supervisor ("Test connection"):
+    /// what the source reports arrives on the receiver; cancelling the token stops it.
+    pub fn detached(source: SourceId) -> (Self, mpsc::Receiver<Input>, CancellationToken) {
+        let (input, heard) = mpsc::channel(16);
+        let stop = CancellationToken::new();
+        let sink = EventSink {
+            source,
+            input,
+            stop: stop.clone(),
+            connected: false,
+        };
+        (sink, heard, stop)
+    }
+
+    /// Hands an event to the engine, which commits it as it arrives (for sources without
+    /// acknowledgements); false if the engine is gone (stop reading).
     pub async fn send(&self, event: CallEvent) -> bool {
         self.input.send(Input::Event(event)).await.is_ok()
+    }
+
+    /// Hands an event to the engine to commit; the answer resolves to `true` once it is in
+    /// the store — acknowledge it to the sender only then. `None`: the engine is gone.
+    pub async fn commit(&self, event: CallEvent) -> Option<oneshot::Receiver<bool>> {
+        let (ack, committed) = oneshot::channel();
+        self.input
+            .send(Input::Acked { event, ack })
+            .await
+            .ok()
+            .map(|()| committed)
     }
 
     /// Reports the connection as up (resets the backoff).
@@ -88,16 +115,12 @@ impl EventSink {
 
     /// Resolves when the daemon asks sources to stop; use it in `select!` beside reads.
     pub async fn stopped(&mut self) {
-        while !*self.stop.borrow() {
-            if self.stop.changed().await.is_err() {
-                return;
-            }
-        }
+        self.stop.cancelled().await
     }
 
     /// Whether a stop was requested.
     pub fn is_stopping(&self) -> bool {
-        *self.stop.borrow()
+        self.stop.is_cancelled()
     }
 }
 
@@ -110,71 +133,69 @@ pub fn backoff(attempt: u32) -> Duration {
     base.mul_f64(jitter).min(BACKOFF_MAX.mul_f64(1.2))
 }
 
-/// Runs `source` under supervision until `stop` turns true. The task owns the source.
+/// Runs `source` under supervision until `stop` is cancelled, on a task of its own.
 pub fn supervise(
     source: Arc<dyn Source>,
     input: mpsc::Sender<Input>,
-    stop: watch::Receiver<bool>,
+    stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let id = source.id();
-        let mut sink = EventSink {
-            source: id.clone(),
-            input,
-            stop,
-            connected: false,
-        };
-        let mut attempt = 0u32;
-        loop {
-            if sink.is_stopping() {
-                return;
-            }
-            let _ = sink
-                .input
-                .send(Input::Health {
-                    source: id.clone(),
-                    health: Health::Connecting,
-                })
-                .await;
-            sink.connected = false;
-            let stop = sink.stop.clone();
-            let result = tokio::select! {
-                r = source.run(&mut sink) => r,
-                () = wait_stop(stop) => return,
-            };
-            if sink.is_stopping() {
-                return;
-            }
-            let reason = match result {
-                Ok(()) => "source ended".to_string(),
-                Err(e) => e.to_string(),
-            };
-            if sink.connected {
-                attempt = 0;
-            }
-            tracing::warn!(source = %id, reason = %reason, "source down");
-            let _ = sink
-                .input
-                .send(Input::Health {
-                    source: id.clone(),
-                    health: Health::Down(reason),
-                })
-                .await;
-            let delay = backoff(attempt);
-            attempt = attempt.saturating_add(1);
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = wait_stop(sink.stop.clone()) => return,
-            }
-        }
-    })
+    tokio::spawn(supervised(source, input, stop))
 }
 
-async fn wait_stop(mut stop: watch::Receiver<bool>) {
-    while !*stop.borrow() {
-        if stop.changed().await.is_err() {
-            // The daemon dropped the sender without saying stop: keep running.
-            std::future::pending::<()>().await;
+/// Runs `source` under supervision until `stop` is cancelled (for an owner's task tracker).
+pub async fn supervised(
+    source: Arc<dyn Source>,
+    input: mpsc::Sender<Input>,
+    stop: CancellationToken,
+) {
+    let id = source.id();
+    let mut sink = EventSink {
+        source: id.clone(),
+        input,
+        stop,
+        connected: false,
+    };
+    let mut attempt = 0u32;
+    loop {
+        if sink.is_stopping() {
+            return;
+        }
+        let _ = sink
+            .input
+            .send(Input::Health {
+                source: id.clone(),
+                health: Health::Connecting,
+            })
+            .await;
+        sink.connected = false;
+        let stop = sink.stop.clone();
+        let result = tokio::select! {
+            r = source.run(&mut sink) => r,
+            () = stop.cancelled() => return,
+        };
+        if sink.is_stopping() {
+            return;
+        }
+        let reason = match result {
+            Ok(()) => "source ended".to_string(),
+            Err(e) => e.to_string(),
+        };
+        if sink.connected {
+            attempt = 0;
+        }
+        tracing::warn!(source = %id, reason = %reason, "source down");
+        let _ = sink
+            .input
+            .send(Input::Health {
+                source: id.clone(),
+                health: Health::Down(reason),
+            })
+            .await;
+        let delay = backoff(attempt);
+        attempt = attempt.saturating_add(1);
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = sink.stop.cancelled() => return,
         }
     }
 }

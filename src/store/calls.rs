@@ -81,6 +81,18 @@ impl CallLog {
         // IMMEDIATE: take the write lock up front. A deferred transaction that reads first can
         // fail with SQLITE_BUSY (no busy wait) when the journal worker writes in between.
         let mut tx = self.store.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let id = Self::record_in(&mut tx, call, journal_to).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// [`CallLog::record`] inside a transaction the caller owns (the engine writes a call's
+    /// row with the rest of its effects).
+    pub async fn record_in(
+        tx: &mut sqlx::SqliteConnection,
+        call: &CallRecord,
+        journal_to: &[String],
+    ) -> Result<i64, StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO calls(call_id, source, direction, number, number_e164, number_display, remote_name, \
              name, customer_id, directory, matches, vip, note, profile_url, started_at, answered_at, ended_at, \
@@ -113,16 +125,14 @@ impl CallLog {
         let id: i64 = match inserted {
             Some(row) => row.try_get("id")?,
             None => {
-                let id = sqlx::query_scalar(
+                return Ok(sqlx::query_scalar(
                     "SELECT id FROM calls WHERE source = ? AND call_id = ? AND started_at = ?",
                 )
                 .bind(&call.source)
                 .bind(&call.call_id)
                 .bind(call.started_at.timestamp_millis())
                 .fetch_one(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                return Ok(id);
+                .await?);
             }
         };
         let now = now_ms();
@@ -139,7 +149,6 @@ impl CallLog {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
         Ok(id)
     }
 

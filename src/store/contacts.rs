@@ -116,6 +116,47 @@ impl Contacts {
         rows.iter().map(customer_from_row).collect()
     }
 
+    /// One page of the contacts, by name, whose name, company, note or a number contains
+    /// `search` (all when empty); and how many match in all (for the contacts page's scroll).
+    pub async fn page(
+        &self,
+        search: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Customer>, i64), StoreError> {
+        let needle = format!("%{}%", search.trim().replace(['%', '_'], ""));
+        let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+        let digits = if digits.is_empty() {
+            "\u{1}".to_string() // matches no number
+        } else {
+            format!("%{digits}%")
+        };
+        let condition = "(?1 = '%%' OR c.name LIKE ?1 OR c.company LIKE ?1 OR c.note LIKE ?1 \
+             OR EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND (p.e164 LIKE ?2 OR p.tail LIKE ?2)))";
+        let rows = sqlx::query(&format!(
+            "{SELECT_CONTACT} WHERE {condition} ORDER BY c.name COLLATE NOCASE, c.id LIMIT ?3 OFFSET ?4"
+        ))
+        .bind(&needle)
+        .bind(&digits)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.store.pool())
+        .await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM contacts c WHERE {condition}"
+        ))
+        .bind(&needle)
+        .bind(&digits)
+        .fetch_one(self.store.pool())
+        .await?;
+        Ok((
+            rows.iter()
+                .map(customer_from_row)
+                .collect::<Result<_, _>>()?,
+            total,
+        ))
+    }
+
     /// Deletes a contact; true if it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM contacts WHERE id = ?")

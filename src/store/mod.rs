@@ -1,12 +1,14 @@
 //! The SQLite store: one pool (WAL), migrations at open, and a repository per table.
 //!
 //! Repositories live beside this file — `contacts` (the local directory), `calls` (the call
-//! log), `cache` (directory lookup cache), `outbox` (journaling). Every query binds its
+//! log), `cache` (directory lookup cache), `outbox` (journaling), `intake` (committed events and
+//! live calls, for durable intake). Every query binds its
 //! parameters; none is built with `format!` from data.
 
 pub mod cache;
 pub mod calls;
 pub mod contacts;
+pub mod intake;
 pub mod outbox;
 pub mod private_dir;
 

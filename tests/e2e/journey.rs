@@ -9,20 +9,36 @@
 // crate's binary). Declared at the root because the files refer to each other as `super::`.
 mod app;
 #[allow(dead_code, unused_imports)]
+#[path = "../support/baresip.rs"]
+mod baresip;
+#[allow(dead_code, unused_imports)]
 #[path = "../support/browser.rs"]
 mod browser;
+#[allow(dead_code, unused_imports)]
+#[path = "../support/crm.rs"]
+mod crm;
+#[allow(dead_code, unused_imports)]
+#[path = "../support/crm_oauth_shapes.rs"]
+mod crm_oauth_shapes;
+#[allow(dead_code, unused_imports)]
+#[path = "../support/crm_shapes.rs"]
+mod crm_shapes;
 #[allow(dead_code, unused_imports)]
 #[path = "../support/desktop.rs"]
 mod desktop;
 #[allow(dead_code)]
 #[path = "../support/http.rs"]
 mod http;
+#[allow(dead_code, unused_imports)]
+#[path = "../support/oauth.rs"]
+mod oauth;
 #[allow(dead_code)]
 #[path = "../support/ports.rs"]
 mod ports;
 #[allow(dead_code)]
 #[path = "../support/process.rs"]
 mod process;
+mod setup;
 mod tray;
 mod webdriver;
 
@@ -171,7 +187,7 @@ fn agent_journey_greeting_log_search_untrusted_name_create_contact_dnd_and_tray(
     s.click("#lookup-form button[type=submit]");
     s.wait_text("#lookup-answer", "Lisa Simpson");
     s.wait_text("#lookup-steps", "local: found 1");
-    s.click("#set-notify-missed");
+    s.click("#f-notify-missed");
     s.click("#settings-save");
     s.wait_text("#settings-result", "Saved and applied");
     s.wait_text("#status-cause", "All sources up (webhook)");

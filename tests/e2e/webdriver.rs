@@ -146,8 +146,8 @@ impl Session {
             .unwrap_or_else(|e| panic!("execute {script:?}: {e}"))
     }
 
-    /// Saves the window as a PNG.
-    pub fn screenshot(&self, path: &Path) {
+    /// Saves the window as a PNG, or says why it could not.
+    pub fn try_screenshot(&self, path: &Path) -> Result<(), String> {
         // WebKitWebDriver's snapshot waits for the next paint; without accelerated
         // compositing (how screenpop's window runs) an idle page may not paint for a minute.
         // Nudge one: a 1×1 px dot in the corner that changes shade with every shot.
@@ -161,13 +161,11 @@ impl Session {
                 dot.style.background = dot.style.background === 'rgba(0, 0, 0, 0.02)' ? 'rgba(0, 0, 0, 0.01)' : 'rgba(0, 0, 0, 0.02)'; \
                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", "args": [] }),
         );
-        let shot = self
-            .send(reqwest::Method::GET, "/screenshot", None)
-            .unwrap_or_else(|e| panic!("screenshot: {e}"));
+        let shot = self.send(reqwest::Method::GET, "/screenshot", None)?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot.as_str().unwrap_or_default())
-            .expect("screenshot is base64");
-        std::fs::write(path, png).expect("write the screenshot");
+            .map_err(|e| format!("not base64: {e}"))?;
+        std::fs::write(path, png).map_err(|e| e.to_string())
     }
 
     /// Waits until `css`'s text contains `needle` (ignoring case: CSS may upper-case a label);
@@ -189,8 +187,9 @@ impl Session {
             }
             if Instant::now() > deadline {
                 let body = self.text("body");
+                eprintln!("timed out waiting for {what}; the window shows:\n{body}");
                 if let Some(path) = &self.failure_shot {
-                    self.screenshot(path);
+                    let _ = self.try_screenshot(path);
                     eprintln!("screenshot of the failure: {}", path.display());
                 }
                 panic!("timed out waiting for {what}; the window shows:\n{body}");

@@ -92,6 +92,12 @@ pub struct CrmState {
     pub unauthorized: usize,
     /// Journal checks ("is this call already there?") answered.
     pub journal_checks: usize,
+    /// Contact ids as of each sync cursor handed out (Graph delta links, People sync tokens).
+    pub snapshots: HashMap<String, Vec<String>>,
+    /// Sync requests that started from a cursor (changes only).
+    pub incremental_syncs: usize,
+    /// The port the fake listens on (for links it hands out).
+    pub port: u16,
 }
 
 /// A running fake CRM.
@@ -126,6 +132,9 @@ impl Crm {
             oauth: None,
             unauthorized: 0,
             journal_checks: 0,
+            snapshots: HashMap::new(),
+            incremental_syncs: 0,
+            port,
         }));
         let listener =
             std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the fake CRM's port");

@@ -239,3 +239,109 @@ pub fn dataverse_answer(st: &CrmState, set: &str, terms: &[String]) -> Response 
         .collect();
     axum::Json(json!({"@odata.context": format!("https://org.crm.dynamics.com/api/data/v9.2/$metadata#{set}"), "value": records})).into_response()
 }
+
+fn graph_contact(p: &Person) -> Value {
+    json!({"@odata.etag": "W/\"EQAAABYAAAA\"", "id": p.id, "displayName": p.full_name(), "givenName": p.first, "surname": p.last,
+        "companyName": p.company, "businessPhones": p.phones.first().into_iter().collect::<Vec<_>>(),
+        "homePhones": [], "mobilePhone": p.phones.get(1), "personalNotes": p.note.clone().unwrap_or_default(),
+        "categories": if p.vip { vec!["VIP"] } else { vec![] }})
+}
+
+fn google_person(p: &Person) -> Value {
+    json!({"resourceName": format!("people/{}", p.id), "etag": "%EgUBAgMFBxoEAQIFByIMbHFGbGVnS0p6TUk9",
+        "names": [{"metadata": {"primary": true}, "displayName": p.full_name(), "givenName": p.first, "familyName": p.last}],
+        "phoneNumbers": p.phones.iter().map(|ph| json!({"value": ph, "type": "mobile"})).collect::<Vec<_>>(),
+        "organizations": p.company.as_ref().map(|c| vec![json!({"name": c})]).unwrap_or_default(),
+        "biographies": p.note.as_ref().map(|n| vec![json!({"value": n, "contentType": "TEXT_PLAIN"})]).unwrap_or_default()})
+}
+
+/// A Graph delta page or a People connections page. A full sync comes in two pages (the
+/// first ends in a next link / page token); a sync from a cursor lists what changed since:
+/// new people in full, removed ones as `@removed` stubs (Graph) or `metadata.deleted` (People).
+pub fn sync_answer(st: &mut CrmState, cursor: Option<String>, page: Option<String>) -> Response {
+    let shape = st.shape;
+    let base = "http://127.0.0.1:PORT";
+    let _ = base;
+    let ids: Vec<String> = st.people.iter().map(|p| p.id.clone()).collect();
+    let (items, last): (Vec<Value>, bool) = match (&cursor, &page) {
+        (Some(c), _) => {
+            let Some(before) = st.snapshots.get(c).cloned() else {
+                let e = json!({"error": {"code": "syncStateNotFound", "message": "The sync state is invalid.", "status": "EXPIRED_SYNC_TOKEN"}});
+                return (StatusCode::GONE, axum::Json(e)).into_response();
+            };
+            st.incremental_syncs += 1;
+            let mut items: Vec<Value> = st
+                .people
+                .iter()
+                .filter(|p| !before.contains(&p.id))
+                .map(|p| {
+                    if shape == Shape::Google {
+                        google_person(p)
+                    } else {
+                        graph_contact(p)
+                    }
+                })
+                .collect();
+            items.extend(before.iter().filter(|id| !ids.contains(id)).map(|id| {
+                if shape == Shape::Google {
+                    json!({"resourceName": format!("people/{id}"), "metadata": {"deleted": true}})
+                } else {
+                    json!({"@odata.type": "#microsoft.graph.contact", "id": id, "@removed": {"reason": "deleted"}})
+                }
+            }));
+            (items, true)
+        }
+        (None, None) => {
+            let half = st.people.len().div_ceil(2);
+            (
+                st.people[..half]
+                    .iter()
+                    .map(|p| {
+                        if shape == Shape::Google {
+                            google_person(p)
+                        } else {
+                            graph_contact(p)
+                        }
+                    })
+                    .collect(),
+                false,
+            )
+        }
+        (None, Some(_)) => {
+            let half = st.people.len().div_ceil(2);
+            (
+                st.people[half..]
+                    .iter()
+                    .map(|p| {
+                        if shape == Shape::Google {
+                            google_person(p)
+                        } else {
+                            graph_contact(p)
+                        }
+                    })
+                    .collect(),
+                true,
+            )
+        }
+    };
+    let token = format!("tok{}", st.snapshots.len() + 1);
+    if last {
+        st.snapshots.insert(token.clone(), ids);
+    }
+    let origin = format!("http://127.0.0.1:{}", st.port);
+    let doc = match (shape, last) {
+        (Shape::Google, false) => {
+            json!({"connections": items, "nextPageToken": "page2", "totalPeople": st.people.len(), "totalItems": st.people.len()})
+        }
+        (Shape::Google, true) => {
+            json!({"connections": items, "nextSyncToken": token, "totalPeople": st.people.len(), "totalItems": st.people.len()})
+        }
+        (_, false) => {
+            json!({"@odata.context": format!("{origin}/$metadata#Collection(contact)"), "@odata.nextLink": format!("{origin}/me/contacts/delta?$skiptoken=page2"), "value": items})
+        }
+        (_, true) => {
+            json!({"@odata.context": format!("{origin}/$metadata#Collection(contact)"), "@odata.deltaLink": format!("{origin}/me/contacts/delta?$deltatoken={token}"), "value": items})
+        }
+    };
+    axum::Json(doc).into_response()
+}

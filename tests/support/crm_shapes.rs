@@ -38,6 +38,11 @@ pub enum Ask {
     },
     /// "Is the call with this id already journaled?"
     JournalCheck(String),
+    /// A contacts sync page: Graph delta (`$deltatoken`/`$skiptoken`) or People (`syncToken`/`pageToken`).
+    Sync {
+        cursor: Option<String>,
+        page: Option<String>,
+    },
     /// A Dataverse entity-set query: exact text matches only (Dataverse does not normalise).
     Dataverse {
         set: String,
@@ -131,6 +136,14 @@ impl Request {
                     .unwrap_or_default()
                     .to_string(),
             ),
+            (Shape::Microsoft365, false, "/me/contacts/delta") => Ask::Sync {
+                cursor: q.get("$deltatoken").cloned(),
+                page: q.get("$skiptoken").cloned(),
+            },
+            (Shape::Google, false, "/people/me/connections") => Ask::Sync {
+                cursor: q.get("syncToken").cloned(),
+                page: q.get("pageToken").cloned(),
+            },
             (Shape::Salesforce | Shape::Dynamics, _, _) => {
                 super::crm_oauth_shapes::ask(shape, post, path, &q, json, key)
             }
@@ -218,6 +231,10 @@ pub fn respond(st: &mut CrmState, req: Request) -> Response {
                 .cloned()
                 .collect();
             lookup_answer(shape, &found)
+        }
+        Ask::Sync { cursor, page } => {
+            st.lookups += 1;
+            super::crm_oauth_shapes::sync_answer(st, cursor, page)
         }
         Ask::Dataverse { set, terms } => {
             st.lookups += 1;

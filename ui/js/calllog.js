@@ -28,7 +28,7 @@ export function initCallLog() {
     if (entries.some((e) => e.isIntersecting)) loadMore();
   });
   sentinel.observe(document.getElementById('log-more'));
-  setInterval(refreshTimes, 60_000);
+  setInterval(refreshTimes, 5_000); // "12 s ago" stays true
   return reload();
 }
 

@@ -83,14 +83,19 @@ function actions(view, customer) {
   return buttons;
 }
 
+// The built-in VIP rule's manager (`[rules] manager`), from the snapshot and after each save.
+let manager = '';
+
+/** Sets the number "Transfer to manager" offers (`[rules] manager`). */
+export function setManager(number) { manager = number || ''; }
+
 function toggleTransfer(callId) {
   const existing = document.getElementById('card-transfer-form');
   if (existing) { existing.remove(); return; }
   const target = h('input', { id: 'card-transfer-target', 'aria-label': 'Transfer to (number or extension)',
-    value: localStorage.getItem('manager') || '', placeholder: 'Manager number or extension' });
+    value: manager, placeholder: 'Manager number or extension ([rules] manager in Settings)' });
   const form = h('form', { id: 'card-transfer-form', class: 'transfer', onsubmit: async (event) => {
     event.preventDefault();
-    localStorage.setItem('manager', target.value.trim());
     await run(form.querySelector('button'), 'transfer', { call_id: callId, target: target.value.trim() });
   } }, target, h('button', { type: 'submit' }, 'Transfer'));
   document.getElementById('card').append(form);

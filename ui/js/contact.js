@@ -6,6 +6,27 @@ import { call } from './ipc.js';
 import { showNotice, errorText } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
+let editing = null; // the id of the contact being edited
+let onSaved = () => {};
+
+/** Called after every save (the contacts page reloads). */
+export function whenSaved(callback) { onSaved = callback; }
+
+/** Opens the form on an existing local contact. */
+export function editContact(customer) {
+  $('contact-form').reset();
+  $('contact-error').textContent = '';
+  editing = customer.id;
+  $('contact-title').textContent = `Edit ${customer.name}`;
+  $('contact-name').value = customer.name;
+  $('contact-phone').value = customer.phones.join(', ');
+  $('contact-company').value = customer.company || '';
+  $('contact-note').value = customer.note || '';
+  $('contact-url').value = customer.url || '';
+  $('contact-vip').checked = customer.vip;
+  $('contact-dialog').showModal();
+  $('contact-name').focus();
+}
 
 export function initContactForm() {
   $('contact-form').addEventListener('submit', save);
@@ -20,6 +41,8 @@ export async function createContact({ number, name, url }) {
   }
   $('contact-form').reset();
   $('contact-error').textContent = '';
+  editing = null;
+  $('contact-title').textContent = 'New contact';
   $('contact-phone').value = number || '';
   $('contact-name').value = name || '';
   $('contact-dialog').showModal();
@@ -30,8 +53,9 @@ async function save(event) {
   event.preventDefault();
   const text = (id) => $(id).value.trim() || null;
   const contact = {
+    id: editing,
     name: $('contact-name').value.trim(),
-    phones: [$('contact-phone').value.trim()].filter(Boolean),
+    phones: $('contact-phone').value.split(',').map((p) => p.trim()).filter(Boolean),
     company: text('contact-company'),
     note: text('contact-note'),
     url: text('contact-url'),
@@ -41,6 +65,7 @@ async function save(event) {
     await call('save_contact', { contact });
     $('contact-dialog').close();
     showNotice(`Saved ${contact.name}. Their next call is greeted by name.`);
+    onSaved();
   } catch (error) {
     $('contact-error').textContent = errorText(error);
   }

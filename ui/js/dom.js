@@ -11,7 +11,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (key === 'dataset') Object.assign(node.dataset, value);
     else node.setAttribute(key, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -20,20 +20,21 @@ export function h(tag, attrs = {}, ...children) {
 
 /** Replaces a node's children. */
 export function fill(node, ...children) {
-  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false)
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false)
     .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
 }
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
 
-/** "2 min. ago", "yesterday", or a date for older calls. */
+/** "just now" (under 5 s), "12 s ago", "3 min ago", "2 h ago", "yesterday", or a date. */
 export function relativeTime(iso, now = Date.now()) {
   const then = new Date(iso).getTime();
   const seconds = Math.round((then - now) / 1000);
   const abs = Math.abs(seconds);
-  if (abs < 45) return 'just now';
-  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
-  if (abs < 86400) return relative.format(Math.round(seconds / 3600), 'hour');
+  if (abs < 5) return 'just now';
+  if (abs < 60) return seconds <= 0 ? `${abs} s ago` : `in ${abs} s`;
+  if (abs < 3600) return relative.format(Math.trunc(seconds / 60), 'minute');
+  if (abs < 86400) return relative.format(Math.trunc(seconds / 3600), 'hour');
   if (abs < 7 * 86400) return relative.format(Math.round(seconds / 86400), 'day');
   return new Date(iso).toLocaleDateString();
 }

@@ -1,47 +1,32 @@
-// Settings: the config file as a form. Sections and [[directory]]/[[source]] entries are drawn
-// from the data itself, so a new connector's fields appear without new UI code; known fields
-// get labels, help and choices. Also: Test lookup (with the explain steps), secrets straight to
-// the keyring, contacts import with progress, autostart.
+// Settings: typed forms over the config file — the general sections, one form per
+// [[source]] and [[directory]] kind (schema.js), and the rules (rules.js). Every field's
+// problem from the core's check shows next to it; nothing is written while any is left.
+// Secrets are write-only and go straight to the keyring. Also: Test connection per source,
+// Test lookup, contacts import with progress, autostart, "Run setup again".
 import { call, progressChannel } from './ipc.js';
 import { h, fill, showNotice, errorText } from './dom.js';
-
-const SECTION_TITLES = {
-  notify: 'Notifications', phone: 'Phone numbers', lookup: 'Lookup', webhook: 'Webhook (local events)',
-  directory: 'Directories (asked in this order)', source: 'Call sources',
-};
-const FIELDS = {
-  'notify.pop_on': { label: 'Greet when the call', choices: ['ringing', 'answered', 'manual'] },
-  'notify.auto_open': { label: 'Open the profile by itself for known callers' },
-  'notify.enabled': { label: 'Show notifications (off = do not disturb at start)' },
-  'notify.missed': { label: 'Leave a notification for missed calls' },
-  'notify.sticky_vip': { label: 'Keep a VIP’s greeting on screen until the call ends' },
-  'phone.default_region': { label: 'Home region (ISO code, e.g. US, DE)' },
-  'phone.match_last_digits': { label: 'Match on the last N digits when formats differ' },
-  'lookup.budget_ms': { label: 'Lookup budget (ms) before showing “Looking up…”' },
-  'lookup.cache_ttl_s': { label: 'Keep a CRM answer for (s)' },
-  'lookup.miss_ttl_s': { label: 'Keep a “not found” for (s)' },
-  'webhook.enabled': { label: 'Accept events on 127.0.0.1' },
-  'webhook.port': { label: 'Port' },
-  'webhook.token_secret': { label: 'Keyring entry holding the bearer token' },
-  name: { label: 'Name' },
-  create_contact_url: { label: 'Create-contact page ({number}, {e164})', type: 'string' },
-  enabled: { label: 'Enabled' },
-};
-const ORDER = ['notify', 'directory', 'source', 'lookup', 'phone', 'webhook'];
+import { SECTIONS, SOURCE_KINDS, DIRECTORY_KINDS, PRESETS, fieldsOf } from './schema.js';
+import { field, advanced, errorSlot, showProblems } from './forms.js';
+import { rulesSection } from './rules.js';
+import { setManager } from './card.js';
 
 let model = null;
+let ctx = null;
+let checkTimer = null;
+let onRunSetup = () => {};
 
-const humanize = (key) => key.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const $ = (id) => document.getElementById(id);
 
-export function initSettings() {
-  document.getElementById('settings-form').addEventListener('submit', save);
-  document.getElementById('lookup-form').addEventListener('submit', testLookup);
-  document.getElementById('secret-form').addEventListener('submit', storeSecret);
-  document.getElementById('import-file').addEventListener('change', importFile);
-  const autostart = document.getElementById('autostart');
+export function initSettings({ runSetup }) {
+  onRunSetup = runSetup;
+  $('settings-form').addEventListener('submit', save);
+  $('lookup-form').addEventListener('submit', testLookup);
+  $('import-file').addEventListener('change', importFile);
+  $('run-setup').addEventListener('click', () => onRunSetup());
+  const autostart = $('autostart');
   autostart.addEventListener('change', () => call('autostart_set', { on: autostart.checked })
     .catch((e) => { autostart.checked = !autostart.checked; showNotice(errorText(e)); }));
-  const pause = document.getElementById('pause-auto-open');
+  const pause = $('pause-auto-open');
   pause.addEventListener('change', () => call('set_switch', { name: 'pause_auto_open', on: pause.checked })
     .catch((e) => showNotice(errorText(e))));
 }
@@ -50,96 +35,196 @@ export function initSettings() {
 export async function loadSettings() {
   try {
     const file = await call('settings_read');
-    document.getElementById('settings-path').textContent = file.path;
+    $('settings-path').textContent = file.path;
     model = file.settings;
+    setManager(model.rules && model.rules.manager);
+    ctx = {
+      locked: new Set((model.policy && model.policy.locked) || []),
+      secretSet: new Map(), pending: new Map(),
+      secretName: (entry) => `${entry.name || entry.preset || entry.kind}-${entry.kind === 'http' ? 'token' : 'password'}`,
+      changed: (path) => { if (path.endsWith('.preset')) render(); scheduleCheck(); },
+    };
     render();
     await refreshSecrets();
+    showProblems($('settings-sections'), file.problems);
   } catch (error) {
-    fill(document.getElementById('settings-sections'), h('p', { class: 'error' }, errorText(error)));
+    fill($('settings-sections'), h('p', { class: 'error' }, errorText(error)));
   }
-  call('autostart_get').then((on) => { document.getElementById('autostart').checked = on; }).catch(() => {});
+  call('autostart_get').then((on) => { $('autostart').checked = on; }).catch(() => {});
 }
 
 export function showSwitches(status) {
-  document.getElementById('pause-auto-open').checked = status.pause_auto_open;
+  $('pause-auto-open').checked = status.pause_auto_open;
 }
 
-function field(path, key, value, set) {
-  const spec = FIELDS[path] || FIELDS[key] || {};
-  const id = `set-${path.replace(/[^a-z0-9]+/gi, '-')}`;
-  const label = spec.label || humanize(key);
-  if (typeof value === 'boolean') {
-    return h('label', { class: 'field check' },
-      h('input', { type: 'checkbox', id, checked: value, onchange: (e) => set(e.target.checked) }), label);
-  }
-  let input;
-  if (spec.choices) {
-    input = h('select', { id, onchange: (e) => set(e.target.value) },
-      spec.choices.map((c) => h('option', { value: c, selected: c === value }, humanize(c))));
-  } else if (typeof value === 'number') {
-    input = h('input', { type: 'number', id, value, onchange: (e) => set(Number(e.target.value)) });
-  } else {
-    input = h('input', { id, value: value ?? '', autocomplete: 'off', spellcheck: 'false',
-      onchange: (e) => set(e.target.value.trim() === '' && value === null ? null : e.target.value) });
-  }
-  return h('label', { class: 'field', for: id }, h('span', { class: 'label' }, label), input);
+/** The fields of one object: the basic ones, then the advanced ones folded. */
+export function fieldsFor(obj, specs, prefix) {
+  const node = (spec) => field(obj, spec, `${prefix}.${spec.key}`, ctx);
+  return [specs.filter((s) => !s.advanced).map(node), advanced(specs.filter((s) => s.advanced).map(node))];
 }
 
-function objectFields(prefix, object) {
-  return Object.entries(object).filter(([key]) => key !== 'kind').map(([key, value]) => {
-    if (value !== null && typeof value === 'object') return null;
-    return field(`${prefix}.${key}`, key, value, (v) => { object[key] = v; });
+function entryTitle(kinds, entry) {
+  const spec = kinds[entry.kind];
+  const preset = entry.kind === 'http' && PRESETS[entry.preset] ? PRESETS[entry.preset].title : null;
+  return `${entry.name || preset || (spec ? spec.title : entry.kind)}`;
+}
+
+function entryList(section, list, kinds, extra) {
+  const move = (i, by) => { const [item] = list.splice(i, 1); list.splice(i + by, 0, item); render(); scheduleCheck(); };
+  return list.map((entry, i) => {
+    const prefix = `${section}.${i}`;
+    return h('div', { class: 'entry', id: `entry-${section}-${i}` },
+      h('div', { class: 'entry-head' },
+        h('strong', {}, `${i + 1}. ${entryTitle(kinds, entry)}`),
+        h('button', { type: 'button', disabled: i === 0, 'aria-label': `Move ${entryTitle(kinds, entry)} up`, onclick: () => move(i, -1) }, '↑'),
+        h('button', { type: 'button', disabled: i === list.length - 1, 'aria-label': `Move ${entryTitle(kinds, entry)} down`, onclick: () => move(i, 1) }, '↓'),
+        h('button', { type: 'button', class: 'danger', onclick: () => { list.splice(i, 1); render(); scheduleCheck(); } }, 'Remove')),
+      errorSlot(prefix),
+      fieldsFor(entry, fieldsOf(kinds, entry), prefix),
+      extra ? extra(entry, i) : null);
   });
 }
 
-function entries(section, list) {
-  const move = (i, by) => { const [item] = list.splice(i, 1); list.splice(i + by, 0, item); render(); };
-  const rows = list.map((entry, i) => h('div', { class: 'entry' },
-    h('div', { class: 'entry-head' },
-      h('strong', {}, `${i + 1}. ${entry.name || entry.kind}`, h('span', { class: 'muted small' }, ` (${entry.kind})`)),
-      h('button', { type: 'button', disabled: i === 0, 'aria-label': 'Move up', onclick: () => move(i, -1) }, '↑'),
-      h('button', { type: 'button', disabled: i === list.length - 1, 'aria-label': 'Move down', onclick: () => move(i, 1) }, '↓'),
-      h('button', { type: 'button', class: 'danger', 'aria-label': 'Remove', onclick: () => { list.splice(i, 1); render(); } }, 'Remove')),
-    objectFields(`${section}.${i}`, entry)));
-  if (section === 'directory') {
-    rows.push(h('button', { type: 'button', class: 'ghost', onclick: () => {
-      list.push({ kind: 'local', name: `local-${list.length + 1}`, create_contact_url: null }); render();
-    } }, 'Add a local directory'));
-    if (!list.length) rows.unshift(h('p', { class: 'help' }, 'None listed: the local contacts are used.'));
-  } else if (!list.length) {
-    rows.push(h('p', { class: 'help' }, 'Only the webhook. Softphone and PBX sources appear here when configured.'));
-  }
-  return rows;
+export function testConnectionButton(entry, i) {
+  const result = h('p', { class: 'small', id: `test-source-${i}-result`, role: 'status' });
+  return h('div', { class: 'row' },
+    h('button', { type: 'button', id: `test-source-${i}`, onclick: async (e) => {
+      e.currentTarget.disabled = true;
+      result.textContent = 'Connecting…';
+      try {
+        const probe = await call('test_connection', { source: entry });
+        result.textContent = probe.message;
+        result.className = probe.ok ? 'small ok' : 'small error';
+      } catch (error) {
+        result.textContent = errorText(error);
+        result.className = 'small error';
+      } finally { e.target.disabled = false; }
+    } }, 'Test connection'), result);
 }
 
+/** **Connect** (OAuth sign-in in the browser) for a saved CRM entry that signs in. */
+function connectButton(entry, i) {
+  if (entry.kind !== 'http' || !(entry.oauth || (PRESETS[entry.preset] && PRESETS[entry.preset].oauth))) return null;
+  const result = h('p', { class: 'small', id: `connect-directory-${i}-result`, role: 'status' });
+  const name = entry.name || entry.preset;
+  return h('div', { class: 'row' },
+    h('button', { type: 'button', id: `connect-directory-${i}`, onclick: async (e) => {
+      e.currentTarget.disabled = true;
+      result.textContent = 'Sign in in your browser (save first if you just added this CRM)…';
+      try {
+        const c = await call('connect', { directory: name });
+        result.textContent = `Connected: the tokens are in the keyring (“${c.entry}”)${c.refresh_token ? '' : '; you will have to sign in again when they expire'}.`;
+      } catch (error) { result.textContent = errorText(error); } finally { e.target.disabled = false; }
+    } }, 'Connect'), result);
+}
+
+function addPicker(label, options, add) {
+  const select = h('select', { 'aria-label': label },
+    h('option', { value: '' }, label), options.map(([value, text]) => h('option', { value }, text)));
+  select.addEventListener('change', () => { if (select.value) { add(select.value); select.value = ''; } });
+  return h('div', { class: 'row' }, select);
+}
+
+/** Rebuilds the form from the model (the settings view's own). */
 function render() {
-  const keys = [...ORDER.filter((k) => k in model), ...Object.keys(model).filter((k) => !ORDER.includes(k))];
-  fill(document.getElementById('settings-sections'), keys.map((key) => {
-    const value = model[key];
-    const body = Array.isArray(value) ? entries(key, value) : objectFields(key, value);
-    return h('fieldset', {}, h('legend', {}, SECTION_TITLES[key] || humanize(key)), body);
-  }));
+  if (!$('view-settings') || $('view-settings').hidden) return;
+  model.source = model.source || [];
+  model.directory = model.directory || [];
+  const general = SECTIONS.map(([key, title, specs]) => h('fieldset', { id: `section-${key}` },
+    h('legend', {}, title), errorSlot(key), fieldsFor(model[key], specs, key)));
+  const sources = h('fieldset', { id: 'section-source' }, h('legend', {}, 'Where calls come from'),
+    model.source.length ? null : h('p', { class: 'help' }, 'Only the local webhook (softphone hooks, `screenpop event`).'),
+    entryList('source', model.source, SOURCE_KINDS, testConnectionButton),
+    addPicker('Add a call source…', Object.entries(SOURCE_KINDS).map(([k, s]) => [k, s.title]),
+      (kind) => { model.source.push(SOURCE_KINDS[kind].blank()); render(); }));
+  const directories = h('fieldset', { id: 'section-directory' }, h('legend', {}, 'Who the callers are (asked in this order)'),
+    model.directory.length ? null : h('p', { class: 'help' }, 'None listed: the local contacts are used.'),
+    entryList('directory', model.directory, DIRECTORY_KINDS, connectButton),
+    addPicker('Add a directory or CRM…', [
+      ...Object.entries(PRESETS).map(([k, p]) => [`http:${k}`, p.title]),
+      ['http:', 'Any JSON API'], ['ldap', 'LDAP'], ['carddav', 'CardDAV'], ['local', 'Local contacts'],
+    ], (choice) => {
+      const [kind, preset] = choice.split(':');
+      model.directory.push(kind === 'http' ? DIRECTORY_KINDS.http.blank(preset) : DIRECTORY_KINDS[kind].blank());
+      if (kind === 'http' && !preset) { delete model.directory[model.directory.length - 1].preset; }
+      render();
+    }));
+  fill($('settings-sections'), general[0], sources, directories, rulesSection(model, ctx, fieldsFor), general.slice(1));
+}
+
+/** The settings being edited and the field context (setup edits the same draft). */
+export function draft() { return { model, ctx }; }
+
+/** Clears the settings form (setup draws the same fields; ids must stay unique). */
+export function unrender() { fill($('settings-sections')); }
+
+/** Re-renders the form (after a change that alters which fields exist, like a preset). */
+export function rerender() { render(); }
+
+function scheduleCheck() {
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(async () => {
+    try { showProblems($('settings-sections'), await call('config_check', { settings: model })); } catch { /* shown on save */ }
+  }, 250);
+}
+
+async function refreshSecrets() {
+  const names = new Set();
+  for (const entry of [...model.source, ...model.directory]) if (typeof entry.secret === 'string' && entry.secret) names.add(entry.secret);
+  for (const [name, set] of await call('secret_status', { names: [...names] })) ctx.secretSet.set(name, set);
+  render();
+}
+
+/** Writes the form: checked first (nothing written while a field is wrong), secrets to the keyring, then the file. */
+export async function saveModel(result, root = $('settings-sections')) {
+  const problems = await call('config_check', { settings: model });
+  const left = showProblems(root, problems);
+  if (problems.length) {
+    result.textContent = `Not saved: ${problems.length} field${problems.length > 1 ? 's' : ''} to fix${left.length ? ` (${left.map((p) => `${p.field}: ${p.message}`).join('; ')})` : ''}.`;
+    return false;
+  }
+  for (const [name, value] of ctx.pending) {
+    await call('secret_set', { name, value });
+    ctx.secretSet.set(name, true);
+    // Write-only: the typed value leaves the page once it is in the keyring.
+    document.querySelectorAll('[data-secret]').forEach((state) => {
+      if (state.dataset.secret !== name) return;
+      state.textContent = 'stored in the keyring';
+      state.className = 'muted small';
+      const input = document.getElementById(state.id.slice('state-'.length));
+      if (input) { input.value = ''; input.placeholder = '•••••• (type to replace)'; }
+    });
+  }
+  ctx.pending.clear();
+  try {
+    const status = await call('settings_write', { settings: model });
+    result.textContent = status.state === 'offline' ? `Saved, but: ${status.cause}` : 'Saved and applied.';
+    setManager(model.rules && model.rules.manager);
+    return true;
+  } catch (error) {
+    if (error.fields) showProblems(root, error.fields);
+    result.textContent = `Not saved: ${errorText(error)}`;
+    return false;
+  }
 }
 
 async function save(event) {
   event.preventDefault();
-  const result = document.getElementById('settings-result');
-  const button = document.getElementById('settings-save');
+  const result = $('settings-result');
+  const button = $('settings-save');
   button.disabled = true;
   result.textContent = 'Saving…';
   try {
-    const status = await call('settings_write', { settings: model });
-    result.textContent = status.state === 'offline' ? `Saved, but: ${status.cause}` : 'Saved and applied.';
-    await loadSettings();
+    if (await saveModel(result)) await loadSettings();
   } catch (error) {
-    result.textContent = '';
-    showNotice(`Not saved: ${errorText(error)}`);
+    result.textContent = `Not saved: ${errorText(error)}`;
   } finally {
     button.disabled = false;
   }
 }
 
-function stepText(step) {
+/** "bob: found Lisa — 3.1 ms" */
+export function stepText(step) {
   const r = step.result;
   const what = {
     hit: () => `found ${r.detail}`, miss: () => 'no match', failed: () => `failed: ${r.detail}`,
@@ -149,66 +234,27 @@ function stepText(step) {
   return `${step.directory}: ${what ? what() : r.kind} — ${step.took_ms.toFixed(1)} ms`;
 }
 
-async function testLookup(event) {
-  event.preventDefault();
-  const steps = document.getElementById('lookup-steps');
-  const answer = document.getElementById('lookup-answer');
+/** Looks `number` up; fills `steps` (a list) and `answer`. */
+export async function lookupInto(number, steps, answer) {
   fill(steps);
   answer.textContent = 'Looking up…';
   try {
-    const { number, outcome } = await call('test_lookup', { number: document.getElementById('lookup-number').value });
+    const { number: n, outcome } = await call('test_lookup', { number });
     fill(steps, outcome.steps.map((s) => h('li', {}, stepText(s))));
     const who = outcome.matches.map((c) => [c.name, c.company, c.note].filter(Boolean).join(' · '));
-    answer.textContent = who.length
-      ? `${number.display} → ${who.join('; ')} (from ${outcome.directory})`
-      : `${number.display} → nobody (${number.e164 || number.digits})`;
+    answer.textContent = who.length ? `${n.display} → ${who.join('; ')} (from ${outcome.directory})` : `${n.display} → nobody (${n.e164 || n.digits})`;
   } catch (error) {
     answer.textContent = errorText(error);
   }
 }
 
-function secretNames() {
-  const names = new Set();
-  const walk = (value) => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') {
-      for (const [key, v] of Object.entries(value)) {
-        if (/secret$/.test(key) && typeof v === 'string' && v) names.add(v); else walk(v);
-      }
-    }
-  };
-  walk(model);
-  return [...names];
-}
-
-async function refreshSecrets() {
-  const status = await call('secret_status', { names: secretNames() });
-  fill(document.getElementById('secret-list'), status.map(([name, set]) => h('li', {},
-    h('span', {}, name), h('span', { class: set ? 'muted small' : 'error small' }, set ? 'set' : 'not set'),
-    h('button', { type: 'button', onclick: () => {
-      document.getElementById('secret-name').value = name;
-      document.getElementById('secret-value').focus();
-    } }, set ? 'Replace' : 'Set'))));
-}
-
-async function storeSecret(event) {
+function testLookup(event) {
   event.preventDefault();
-  const name = document.getElementById('secret-name');
-  const value = document.getElementById('secret-value');
-  try {
-    await call('secret_set', { name: name.value.trim(), value: value.value });
-    value.value = '';
-    await refreshSecrets();
-  } catch (error) {
-    showNotice(errorText(error));
-  }
+  lookupInto($('lookup-number').value, $('lookup-steps'), $('lookup-answer'));
 }
 
-async function importFile(event) {
-  const file = event.target.files[0];
-  if (!file) return;
-  const bar = document.getElementById('import-progress');
-  const result = document.getElementById('import-result');
+/** Imports the picked file with progress; lists the bad rows with their line numbers. */
+export async function importInto(file, bar, result) {
   bar.hidden = false;
   bar.value = 0;
   result.textContent = `Reading ${file.name}…`;
@@ -219,13 +265,19 @@ async function importFile(event) {
   });
   try {
     const report = await call('import_contacts', { file_name: file.name, text: await file.text(), progress });
-    const skipped = report.skipped.slice(0, 5).map((s) => h('li', {}, `line ${s.line}: ${s.reason}`));
+    const shown = report.skipped.slice(0, 20).map((s) => h('li', {}, `line ${s.line}: ${s.reason}`));
+    const more = report.skipped.length > shown.length ? h('li', {}, `… and ${report.skipped.length - shown.length} more`) : null;
     fill(result, `Imported ${report.imported} contacts, skipped ${report.skipped.length}.`,
-      skipped.length ? h('ul', { class: 'small' }, skipped) : null);
+      shown.length ? h('ul', { class: 'small bad-rows' }, shown, more) : null);
   } catch (error) {
     result.textContent = `Import failed: ${errorText(error)}`;
   } finally {
     bar.hidden = true;
-    event.target.value = '';
   }
+}
+
+async function importFile(event) {
+  const file = event.target.files[0];
+  if (file) await importInto(file, $('import-progress'), $('import-result'));
+  event.target.value = '';
 }

@@ -204,7 +204,7 @@ async fn run(paths: Paths, settings: Settings) -> Result<ExitCode> {
     let app = screenpop::daemon::App::open(paths, settings, secrets)
         .await
         .with_context(|| format!("cannot open screenpop's data in {}", data_dir.display()))?;
-    app.run(screenpop::daemon::signals()).await?;
+    app.serve(screenpop::daemon::signals()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -21,6 +21,8 @@ pub mod placeholder;
 pub mod presets;
 pub mod presets_oauth;
 pub mod ratelimit;
+mod remote_http;
+pub mod sync;
 pub mod template;
 pub mod transport;
 

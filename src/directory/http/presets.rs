@@ -413,6 +413,7 @@ pub fn merge(preset: HttpSettings, user: &HttpSettings) -> HttpSettings {
         login: over_request(&user.login, preset.login),
         min_digits: over(&user.min_digits, preset.min_digits),
         verify_phones: over(&user.verify_phones, preset.verify_phones),
+        refresh_s: over(&user.refresh_s, preset.refresh_s),
         oauth: match (&user.oauth, preset.oauth) {
             (Some(u), Some(p)) => Some(u.over(&p)),
             (u, p) => u.clone().or(p),

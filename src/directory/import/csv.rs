@@ -57,10 +57,20 @@ pub fn parse<R: Read>(mut reader: R, progress: &mut dyn FnMut(u64)) -> Result<Pa
             continue;
         }
         rows += 1;
+        let line = || start_line(body, record.position());
         match columns.contact(&record) {
-            Ok(contact) => parsed.contacts.push(contact),
+            Ok((contact, warnings)) => {
+                parsed.contacts.push(contact);
+                for reason in warnings {
+                    parsed.problems.push(RowProblem {
+                        line: line(),
+                        reason,
+                        skipped: false,
+                    });
+                }
+            }
             Err(reasons) => parsed.problems.push(RowProblem {
-                line: start_line(body, record.position()),
+                line: line(),
                 reason: reasons.join("; "),
                 skipped: true,
             }),
@@ -164,28 +174,46 @@ impl Columns {
         }
     }
 
-    /// The contact in `record`, or every reason it cannot be imported.
-    fn contact(&self, record: &::csv::ByteRecord) -> Result<NewContact, Vec<String>> {
+    /// The contact in `record` with a warning per optional field it had to drop, or every
+    /// reason it cannot be imported (no usable name or phone).
+    fn contact(
+        &self,
+        record: &::csv::ByteRecord,
+    ) -> Result<(NewContact, Vec<String>), Vec<String>> {
         let mut reasons = Vec::new();
-        // A missing cell (short row) reads as empty; a cell that is not UTF-8 is a problem.
-        let mut cell = |i: usize| match std::str::from_utf8(record.get(i).unwrap_or_default()) {
-            Ok(text) => text.trim().to_string(),
-            Err(_) => {
-                let column = &self.header[i];
-                reasons.push(format!(
-                    "the `{column}` cell is not UTF-8 text (save as UTF-8)"
-                ));
-                String::new()
-            }
+        let mut warnings = Vec::new();
+        // A missing cell (short row) reads as empty; a cell that is not UTF-8 cannot be read.
+        let text = |i: usize| {
+            std::str::from_utf8(record.get(i).unwrap_or_default()).map(|t| t.trim().to_string())
         };
-        let name = cell(self.name);
-        let phone_cells: Vec<String> = self.phones.iter().map(|&i| cell(i)).collect();
-        let [company, vip, note, id, url] = self
-            .optional
-            .map(|column| column.map(&mut cell).unwrap_or_default());
-        if !reasons.is_empty() {
-            return Err(reasons); // Text checks on undecodable cells would only add noise.
-        }
+        let not_utf8 = |i: usize| {
+            format!(
+                "the `{}` cell is not UTF-8 text (save as UTF-8)",
+                self.header[i]
+            )
+        };
+        let mut needed = |i: usize| {
+            text(i).unwrap_or_else(|_| {
+                reasons.push(not_utf8(i));
+                String::new()
+            })
+        };
+        let name = needed(self.name);
+        let phone_cells: Vec<String> = self.phones.iter().map(|&i| needed(i)).collect();
+        let [company, vip, note, id, url] = self.optional.map(|column| {
+            column
+                .map(|i| {
+                    text(i).unwrap_or_else(|_| {
+                        warnings.push(format!(
+                            "field `{}`: {}; dropped, contact kept",
+                            self.header[i],
+                            not_utf8(i)
+                        ));
+                        String::new()
+                    })
+                })
+                .unwrap_or_default()
+        });
         let mut phones: Vec<String> = Vec::new();
         for phone in phone_cells.iter().flat_map(|c| c.split(';')).map(str::trim) {
             if !phone.is_empty() && !phones.iter().any(|p| p == phone) {
@@ -194,31 +222,27 @@ impl Columns {
         }
 
         let unbalanced = "runs over several lines (is a `\"` unbalanced?)";
-        if name.is_empty() {
+        if name.is_empty() && reasons.is_empty() {
             reasons.push("the name is empty".to_string());
         } else if name.contains('\n') {
             reasons.push(format!("the name {unbalanced}"));
         }
-        if phones.is_empty() {
+        if phones.is_empty() && reasons.is_empty() {
             reasons.push("there is no phone number".to_string());
         } else if phones.iter().any(|p| p.contains('\n')) {
             reasons.push(format!("a phone number {unbalanced}"));
         }
-        let vip = parse_flag(&vip).unwrap_or_else(|reason| {
-            reasons.push(reason);
-            false
-        });
-        if !url.is_empty() && !is_web_url(&url) {
-            reasons.push(format!(
-                "the url `{}` is not an http(s) link",
-                preview(&url)
-            ));
-        }
         if !reasons.is_empty() {
             return Err(reasons);
         }
+        let vip = parse_flag(&vip).unwrap_or_else(|reason| {
+            warnings.push(format!(
+                "field `vip`: {reason}; read as not VIP, contact kept"
+            ));
+            false
+        });
         let some = |s: String| (!s.is_empty()).then_some(s);
-        Ok(NewContact {
+        let mut contact = NewContact {
             id: some(id),
             name,
             company: some(company),
@@ -226,7 +250,9 @@ impl Columns {
             vip,
             note: some(note),
             url: some(url),
-        })
+        };
+        warnings.extend(super::drop_bad_fields(&mut contact));
+        Ok((contact, warnings))
     }
 }
 
@@ -298,7 +324,10 @@ pub(super) mod tests {
             Homer,555-1,maybe,\nMarge,555-2,,ftp://example.com/marge\nMaggie,555-3\n",
         )?;
         let names: Vec<&str> = parsed.contacts.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["Lisa", "Maggie"]);
+        assert_eq!(names, ["Lisa", "Homer", "Marge", "Maggie"]);
+        assert!(!parsed.contacts[1].vip && parsed.contacts[2].url.is_none());
+        let kept: Vec<bool> = parsed.problems.iter().map(|p| !p.skipped).collect();
+        assert_eq!(kept, [false, false, true, true]);
         let problems = problems(&parsed);
         let lines: Vec<u64> = problems.iter().map(|p| p.0).collect();
         assert_eq!(lines, [3, 4, 6, 7]);
@@ -314,6 +343,28 @@ pub(super) mod tests {
                 "{reason:?} should mention {wanted:?}"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn a_javascript_profile_link_or_an_over_long_note_is_dropped_and_the_vip_kept(
+    ) -> Result<(), ImportError> {
+        let long = "x".repeat(super::super::MAX_NOTE + 1);
+        let parsed = run(format!(
+            "name,phone,vip,url,note\nLisa,555-1234;555-9999,yes,javascript:alert(1),\nBart,555-2,,,{long}\n"
+        ))?;
+        assert_eq!(parsed.contacts.len(), 2);
+        let lisa = &parsed.contacts[0];
+        assert!(lisa.vip && lisa.url.is_none());
+        assert_eq!(lisa.phones, ["555-1234", "555-9999"]);
+        assert!(parsed.contacts[1].note.is_none());
+        let problems = problems(&parsed);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].0, 2);
+        assert!(problems[0].1.contains("field `url`") && problems[0].1.contains("javascript:"));
+        assert_eq!(problems[1].0, 3);
+        assert!(problems[1].1.contains("field `note`"), "{problems:?}");
+        assert!(parsed.problems.iter().all(|p| !p.skipped));
         Ok(())
     }
 

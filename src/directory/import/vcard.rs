@@ -167,6 +167,8 @@ struct Card {
     contact: NewContact,
     notes: Vec<String>,
     urls: Vec<String>,
+    /// Optional fields dropped (the card is still imported).
+    warnings: Vec<String>,
     /// First line inside the card that is not UTF-8.
     not_utf8: Option<u64>,
 }
@@ -215,7 +217,12 @@ impl Card {
                 let mut categories = split_unescaped(p.value, ',').into_iter();
                 c.vip |= categories.any(|k| k.trim().eq_ignore_ascii_case("vip"));
             }
-            "X-SCREENPOP-VIP" => c.vip |= parse_flag(p.value).unwrap_or(false),
+            "X-SCREENPOP-VIP" => match parse_flag(p.value) {
+                Ok(vip) => c.vip |= vip,
+                Err(reason) => self.warnings.push(format!(
+                    "field `X-SCREENPOP-VIP`: {reason}; read as not VIP, contact kept"
+                )),
+            },
             _ => {}
         }
     }
@@ -253,10 +260,15 @@ impl Card {
         self.contact.url = urls.iter().find(|u| is_web_url(u)).map(|u| u.to_string());
         if let (None, Some(bad)) = (&self.contact.url, urls.first()) {
             let bad = preview(bad);
-            let reason = format!("imported without its URL: `{bad}` is not an http(s) link");
+            self.warnings.push(format!(
+                "field `URL`: imported without its URL: `{bad}` is not an http(s) link"
+            ));
+        }
+        let dropped = super::drop_bad_fields(&mut self.contact);
+        for reason in self.warnings.iter().chain(&dropped) {
             parsed.problems.push(RowProblem {
                 skipped: false,
-                ..self.problem(&reason)
+                ..self.problem(reason)
             });
         }
         parsed.contacts.push(self.contact);

@@ -9,7 +9,6 @@ use crate::event::Health;
 use crate::source::supervisor::supervise;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 fn config(address: String) -> BaresipConfig {
     BaresipConfig {
@@ -37,8 +36,8 @@ async fn a_silent_peer_is_found_dead_by_the_keepalive_probe() {
             .with_keepalive(Duration::from_millis(200)),
     );
     let (tx, mut rx) = mpsc::channel(16);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let task = supervise(source.clone(), tx, stop_rx);
+    let stop_tx = tokio_util::sync::CancellationToken::new();
+    let task = supervise(source.clone(), tx, stop_tx.clone());
     let (mut peer, _) = listener.accept().await.unwrap();
     assert_eq!(next_health(&mut rx).await, Health::Connecting);
     assert_eq!(next_health(&mut rx).await, Health::Up);
@@ -53,7 +52,7 @@ async fn a_silent_peer_is_found_dead_by_the_keepalive_probe() {
     );
     let err = source.dial("201").await.unwrap_err();
     assert!(matches!(err, ControlError::NotConnected(_)), "{err}");
-    stop_tx.send(true).unwrap();
+    stop_tx.cancel();
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .unwrap()

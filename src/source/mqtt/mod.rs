@@ -5,7 +5,7 @@
 //! mqtt-module events (`format = "baresip"`, meaning shared with the ctrl_tcp source via
 //! [`crate::source::baresip::events`]). Subscriptions are QoS 1 on a persistent session
 //! (`clean_session = false`, a client id that stays the same across restarts), and messages
-//! are acknowledged only after the engine has them, so events published while screenpop or
+//! are acknowledged (PUBACK) only once their events are committed to the store, so events published while screenpop or
 //! its link was down arrive once it is back. Control commands are published on the matching
 //! command topic ([`control`]).
 
@@ -21,6 +21,7 @@ use crate::source::baresip::wire;
 use crate::source::schema;
 use crate::source::supervisor::{EventSink, Source, SourceError};
 use async_trait::async_trait;
+use futures::StreamExt;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, Publish, QoS,
     SubscribeReasonCode, Transport,
@@ -128,8 +129,13 @@ impl Mqtt {
         self.calls.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Hands one message's events to the engine; false if the engine is gone.
-    async fn deliver(&self, publish: &Publish, sink: &EventSink) -> bool {
+    /// Hands one message's events to the engine to commit; the answers say when each is in
+    /// the store. `None` if the engine is gone.
+    async fn deliver(
+        &self,
+        publish: &Publish,
+        sink: &EventSink,
+    ) -> Option<Vec<tokio::sync::oneshot::Receiver<bool>>> {
         let events = match self.config.format {
             MqttFormat::Screenpop => match schema::parse_tolerant(&publish.payload, &self.id) {
                 Ok((event, unknown)) => {
@@ -140,7 +146,7 @@ impl Mqtt {
                 }
                 Err(e) => {
                     tracing::warn!(source = %self.id, topic = %publish.topic, error = %e, "ignoring an MQTT message");
-                    return true;
+                    return Some(Vec::new());
                 }
             },
             MqttFormat::Baresip => match wire::parse_event(&publish.payload) {
@@ -151,7 +157,7 @@ impl Mqtt {
                 Ok(_) => Vec::new(),
                 Err(e) => {
                     tracing::warn!(source = %self.id, topic = %publish.topic, error = %e, "ignoring an MQTT message");
-                    return true;
+                    return Some(Vec::new());
                 }
             },
         };
@@ -159,15 +165,19 @@ impl Mqtt {
         self.hand_on(events, sink).await
     }
 
-    /// Hands events to the engine, noting them for the floor; false if the engine is gone.
-    async fn hand_on(&self, events: Vec<crate::event::CallEvent>, sink: &EventSink) -> bool {
+    /// Hands events to the engine to commit, noting them for the floor; the answers say when
+    /// each is in the store. `None` if the engine is gone.
+    async fn hand_on(
+        &self,
+        events: Vec<crate::event::CallEvent>,
+        sink: &EventSink,
+    ) -> Option<Vec<tokio::sync::oneshot::Receiver<bool>>> {
+        let mut committed = Vec::with_capacity(events.len());
         for event in events {
             self.state().saw(&event);
-            if !sink.send(event).await {
-                return false;
-            }
+            committed.push(sink.commit(event).await?);
         }
-        true
+        Some(committed)
     }
 
     /// With `extension` set, baresip events of other accounts on a shared topic are not ours.
@@ -213,9 +223,23 @@ impl Source for Mqtt {
         let (client, mut eventloop) = AsyncClient::new(self.options().await?, 64);
         let _link = LinkGuard(self);
         let mut connected = false;
+        // Messages whose events are on their way into the store, in arrival order: each is
+        // acknowledged (PUBACK) only once all its events are committed, while reading goes on.
+        let mut committing = futures::stream::FuturesOrdered::new();
         loop {
             let event = tokio::select! {
                 event = eventloop.poll() => event,
+                Some((publish, committed)) = committing.next(), if !committing.is_empty() => {
+                    let (publish, committed): (Publish, bool) = (publish, committed);
+                    if !committed {
+                        // Not acknowledged: the broker sends it again once we reconnect.
+                        return Err(SourceError::Lost("an event could not be saved; reconnecting so the broker sends it again".into()));
+                    }
+                    if let Err(e) = client.try_ack(&publish) {
+                        tracing::warn!(source = %self.id, error = %e, "cannot acknowledge an MQTT message; it may be delivered again");
+                    }
+                    continue;
+                }
                 () = sink.stopped() => {
                     let _ = client.try_disconnect();
                     return Ok(());
@@ -256,18 +280,19 @@ impl Source for Mqtt {
                         Some(floor::FloorMessage::Relay(health)) => {
                             tracing::info!(source = %self.id, relay = ?health, "relay state");
                             sink.report(self.relay_source(), health).await;
-                            true
+                            Some(Vec::new())
                         }
-                        Some(floor::FloorMessage::Nothing) => true,
+                        Some(floor::FloorMessage::Nothing) => Some(Vec::new()),
                         None => self.deliver(&publish, sink).await,
                     };
-                    if !handed {
+                    let Some(committed) = handed else {
                         return Ok(());
-                    }
-                    // Acknowledged once the engine has it: unacked messages come again.
-                    if let Err(e) = client.try_ack(&publish) {
-                        tracing::warn!(source = %self.id, error = %e, "cannot acknowledge an MQTT message; it may be delivered again");
-                    }
+                    };
+                    // Acknowledged once committed (above): unacked messages come again.
+                    committing.push_back(async move {
+                        let all = futures::future::join_all(committed).await;
+                        (publish, all.into_iter().all(|c| c == Ok(true)))
+                    });
                 }
                 _ => {}
             }

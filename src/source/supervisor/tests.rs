@@ -44,7 +44,7 @@ async fn health(rx: &mut mpsc::Receiver<Input>) -> Health {
             .expect("closed")
         {
             Input::Health { health, .. } => return health,
-            Input::Event(_) => continue,
+            Input::Event(_) | Input::Acked { .. } => continue,
         }
     }
 }
@@ -76,8 +76,8 @@ async fn a_dropped_connection_is_reported_down_then_reconnects_up() {
         connects: AtomicUsize::new(0),
     });
     let (tx, mut rx) = mpsc::channel(16);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let task = supervise(source.clone(), tx, stop_rx);
+    let stop_tx = tokio_util::sync::CancellationToken::new();
+    let task = supervise(source.clone(), tx, stop_tx.clone());
     assert_eq!(health(&mut rx).await, Health::Connecting);
     let (conn, _) = listener.accept().await.unwrap();
     assert_eq!(health(&mut rx).await, Health::Up);
@@ -87,7 +87,7 @@ async fn a_dropped_connection_is_reported_down_then_reconnects_up() {
     let (_conn, _) = listener.accept().await.unwrap();
     assert_eq!(health(&mut rx).await, Health::Up);
     assert_eq!(source.connects.load(Ordering::SeqCst), 2);
-    stop_tx.send(true).unwrap();
+    stop_tx.cancel();
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .expect("supervisor stops")
@@ -104,11 +104,11 @@ async fn an_unreachable_source_reports_down_and_never_panics() {
         connects: AtomicUsize::new(0),
     });
     let (tx, mut rx) = mpsc::channel(16);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let task = supervise(source, tx, stop_rx);
+    let stop_tx = tokio_util::sync::CancellationToken::new();
+    let task = supervise(source, tx, stop_tx.clone());
     assert_eq!(health(&mut rx).await, Health::Connecting);
     assert!(matches!(health(&mut rx).await, Health::Down(r) if r.contains("cannot connect")));
-    stop_tx.send(true).unwrap();
+    stop_tx.cancel();
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .expect("stops during backoff")
