@@ -301,14 +301,33 @@ impl Floor {
                     });
                 }
             }
-            CallEventKind::PartyChanged { .. } => {
-                // A transfer or connected-line update: that extension's pop follows the party.
-                if call.legs.get(&extension).is_some_and(|l| !l.ended) {
-                    out.push(Out::Event {
-                        extension: extension.clone(),
-                        event,
-                    });
+            CallEventKind::PartyChanged {
+                remote: party,
+                remote_name: party_name,
+            } => {
+                // A transfer or connected-line update: that extension's pop follows the party,
+                // and so does its entry in the retained `current` list (a desk that reconnects
+                // must not resurrect the old party). The relay's lookup was for the old number:
+                // the entry goes without `caller`, the desk looks the new party up itself.
+                let Some(leg) = call.legs.get_mut(&extension).filter(|l| !l.ended) else {
+                    return;
+                };
+                if let Some(CallEventKind::Ringing {
+                    remote,
+                    remote_name,
+                    upstream,
+                    ..
+                }) = leg.ringing.as_mut().map(|r| &mut r.kind)
+                {
+                    *remote = party.clone();
+                    *remote_name = party_name.clone();
+                    *upstream = upstream_of(Vec::new(), false, journal).map(Box::new);
                 }
+                out.push(Out::Event {
+                    extension: extension.clone(),
+                    event,
+                });
+                out.push(Out::Current { extension });
             }
             CallEventKind::Ended { reason } => {
                 let Some(leg) = call.legs.get_mut(&extension) else {
@@ -413,10 +432,13 @@ impl Floor {
 }
 
 fn upstream(lookup: &Lookup, journal: bool) -> Option<Upstream> {
-    let (matches, looked_up) = match lookup {
-        Lookup::Done(m) => (m.clone(), true),
-        _ => (Vec::new(), false),
-    };
+    match lookup {
+        Lookup::Done(m) => upstream_of(m.clone(), true, journal),
+        _ => upstream_of(Vec::new(), false, journal),
+    }
+}
+
+fn upstream_of(matches: Vec<Customer>, looked_up: bool, journal: bool) -> Option<Upstream> {
     (journal || looked_up).then_some(Upstream {
         matches,
         looked_up,
