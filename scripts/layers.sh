@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A floor=(
-  [phone]=0 [percent]=0 [link]=0 [control]=0 [memory]=0 [sync]=0 [quote]=0 [version]=0
+  [phone]=0 [percent]=0 [link]=0 [control]=0 [memory]=0 [sync]=0 [quote]=0 [version]=0 [topics]=0
   [model]=1 [secrets]=1
   [event]=2
   [store]=3 [rules]=3
@@ -21,7 +21,6 @@ declare -A floor=(
 )
 # Arrows known to run up, each with the change that removes it.
 declare -A known=(
-  ["config -> source"]="the floor's topic names (source::schema::floor) move below config"
   ["oauth -> directory"]="oauth::connect (the sign-in flow for a configured directory) moves above the directories"
   ["oauth -> present"]="oauth::connect opens the browser: it moves above present with the rest of the flow"
 )

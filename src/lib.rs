@@ -24,7 +24,8 @@
 //! - [`secrets`] — the OS keyring, read off the async workers; [`control`] — the call-control
 //!   trait; [`sync`] — the poison-tolerant lock helpers.
 //! - [`relay`] — `screenpop relay`: one PBX connection → per-extension topics on an MQTT
-//!   broker, central lookup and journaling, per-agent ACLs, standby.
+//!   broker, central lookup and journaling, per-agent ACLs, standby; [`topics`] — the
+//!   floor's topic names, which the config, the relay and the MQTT source share.
 //! - [`version`] — version and git commit of this build.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
 //!   [`memory`] — allocator settings that keep the idle daemon small.
@@ -54,4 +55,5 @@ pub mod secrets;
 pub mod source;
 pub mod store;
 pub mod sync;
+pub mod topics;
 pub mod version;
