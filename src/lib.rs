@@ -11,7 +11,8 @@
 //!   URL/URI percent-encoding; [`quote`] — untrusted text cut short, redacted.
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, the CRM
 //!   connectors (templated HTTP with presets, LDAP, CardDAV), and the chain (order, cache,
-//!   coalescing, health); [`oauth`] — OAuth 2 sign-in and token refresh for HTTP directories.
+//!   coalescing, health); [`oauth`] — OAuth 2 sign-in and token refresh for HTTP directories;
+//!   [`connect`] — signing in to a configured directory (`screenpop connect NAME`).
 //! - [`rules`] — routing rules (VIP → transfer, urgent, auto-open, silent, tag) and their explanation.
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
 //! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
@@ -35,6 +36,7 @@
 pub mod api;
 pub mod check;
 pub mod config;
+pub mod connect;
 pub mod control;
 pub mod daemon;
 pub mod directory;
