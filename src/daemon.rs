@@ -287,7 +287,7 @@ impl App {
             async move {
                 while let Some(intent) = click_rx.recv().await {
                     if let Intent::SignIn { directory } = &intent {
-                        let sign_in = crate::oauth::connect::sign_in(
+                        let sign_in = crate::connect::sign_in(
                             settings.clone(),
                             directory.clone(),
                             Arc::clone(&secrets),

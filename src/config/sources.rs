@@ -168,7 +168,7 @@ impl MqttConfig {
             (Some(t), _, _) => Some(t.clone()),
             (None, MqttFormat::Baresip, _) => Some("/baresip/event".into()),
             (None, MqttFormat::Screenpop, Some(ext)) => {
-                Some(crate::source::schema::floor::Topics::new(self.prefix()).events(ext))
+                Some(crate::topics::Topics::new(self.prefix()).events(ext))
             }
             (None, MqttFormat::Screenpop, None) => None,
         }
@@ -199,9 +199,9 @@ impl MqttConfig {
 
     /// The floor's topics and this desk's extension, when the source reads a relay's
     /// `<prefix>/<ext>/events` (screenpop format, an extension, the default topic).
-    pub fn floor(&self) -> Option<(crate::source::schema::floor::Topics, String)> {
+    pub fn floor(&self) -> Option<(crate::topics::Topics, String)> {
         let ext = self.extension.clone()?;
-        let topics = crate::source::schema::floor::Topics::new(self.prefix());
+        let topics = crate::topics::Topics::new(self.prefix());
         let default = topics.events(&ext);
         (self.format == MqttFormat::Screenpop && self.event_topic().as_deref() == Some(&default))
             .then_some((topics, ext))
@@ -211,7 +211,7 @@ impl MqttConfig {
     pub fn prefix(&self) -> &str {
         self.topic_prefix
             .as_deref()
-            .unwrap_or(crate::source::schema::floor::DEFAULT_PREFIX)
+            .unwrap_or(crate::topics::DEFAULT_PREFIX)
     }
 }
 
@@ -307,7 +307,7 @@ impl MqttConfig {
             }
         }
         if let Some(ext) = &self.extension {
-            if self.topic.is_none() && !crate::source::schema::floor::valid_extension(ext) {
+            if self.topic.is_none() && !crate::topics::valid_extension(ext) {
                 return Err(problem(
                     "extension",
                     format!("{ext:?} cannot name a topic (letters, digits, - _ . only)"),
