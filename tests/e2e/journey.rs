@@ -14,6 +14,7 @@ mod baresip;
 #[allow(dead_code, unused_imports)]
 #[path = "../support/browser.rs"]
 mod browser;
+mod contacts;
 #[allow(dead_code, unused_imports)]
 #[path = "../support/crm.rs"]
 mod crm;
@@ -41,6 +42,7 @@ mod process;
 mod setup;
 mod tray;
 mod webdriver;
+mod window_state;
 
 use app::DesktopApp;
 use process::wait_until;
