@@ -69,6 +69,8 @@ pub(super) async fn run(
         source: first.source.0.clone(),
         call_id: first.call.0.clone(),
     };
+    // The ringing event as the live-call row keeps it (a party change rewrites it).
+    let mut opened = first.clone();
     let CallEventKind::Ringing {
         direction,
         remote,
@@ -221,7 +223,9 @@ pub(super) async fn run(
                             published = true;
                             tracing::info!(call_id = %view.key.call_id, "remote party changed");
                             engine.publish(view.clone());
-                            let _ = effects.send(Effect { done: vec![id], change: Change::Nothing });
+                            // A restart resumes the call with the new party, not the first.
+                            with_party(&mut opened, remote, view.remote_name.clone());
+                            let _ = effects.send(Effect { done: vec![id], change: Change::Party(opened.clone()) });
                         }
                         CallEventKind::Answered => {
                             let mut change = Change::Nothing;
@@ -314,6 +318,25 @@ pub(super) async fn run(
         },
     });
     key
+}
+
+/// `ringing` with `remote` as its party: an answer a relay gave for the old party no longer
+/// holds (the new one is looked up here), whether the relay journals the call still does.
+fn with_party(ringing: &mut CallEvent, party: crate::event::RawNumber, name: Option<String>) {
+    if let CallEventKind::Ringing {
+        remote,
+        remote_name,
+        upstream,
+        ..
+    } = &mut ringing.kind
+    {
+        *remote = party;
+        *remote_name = name;
+        if let Some(up) = upstream.as_mut() {
+            up.matches.clear();
+            up.looked_up = false;
+        }
+    }
 }
 
 /// Applies the routing rules once the caller is known; starts a rule's transfer through the

@@ -91,6 +91,21 @@ pub async fn open_call(tx: &mut SqliteConnection, ringing: &CallEvent) -> Result
     Ok(())
 }
 
+/// Replaces a live call's ringing event (its remote party changed mid-call).
+pub async fn set_party(tx: &mut SqliteConnection, ringing: &CallEvent) -> Result<(), StoreError> {
+    let json = serde_json::to_string(ringing).map_err(|e| corrupt("live_calls", e))?;
+    sqlx::query(
+        "UPDATE live_calls SET ringing = ?, updated_at = ? WHERE source = ? AND call_id = ?",
+    )
+    .bind(json)
+    .bind(now_ms())
+    .bind(&ringing.source.0)
+    .bind(&ringing.call.0)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// Records that a live call was answered.
 pub async fn answer_call(
     tx: &mut SqliteConnection,
