@@ -6,6 +6,7 @@
 
 use crate::core::Switch;
 use crate::error::CommandError;
+use screenpop::directory::import::batch::Format;
 use screenpop::directory::{Customer, NewContact};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

@@ -64,6 +64,8 @@ macro_rules! with_commands {
             ContactsPage "contacts_page" { search: Option<String>, limit: i64, offset: i64 },
             /// Deletes a local contact.
             DeleteContact "delete_contact" { id: String },
+            /// Writes every local contact as CSV or vCard to a new file in Downloads.
+            ExportContacts "export_contacts" { format: Format },
             /// "Test rules": which of the form's rules fire for a call from `number`, and why.
             TestRules "test_rules" { number: String, settings: Value },
             /// **Connect**: the OAuth sign-in of a saved `[[directory]]` (tokens to the keyring).

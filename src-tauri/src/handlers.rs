@@ -11,6 +11,7 @@ use crate::autostart;
 use crate::command::Command;
 use crate::core::Core;
 use crate::error::CommandError;
+use crate::export;
 use crate::trial;
 use screenpop::check::{self, FieldError};
 use screenpop::config::Settings;
@@ -162,6 +163,13 @@ pub async fn handle(
         }
         Command::DeleteContact { id } => {
             json(Contacts::new(core.app()?.store.clone()).delete(&id).await?)
+        }
+        Command::ExportContacts { format } => {
+            let folder = export::folder().ok_or_else(|| {
+                CommandError::new("export", "no Downloads or home folder to export to")
+            })?;
+            let contacts = Contacts::new(core.app()?.store.clone());
+            json(export::export(&contacts, format, &folder).await?)
         }
         Command::TestRules { number, settings } => {
             json(trial::test_rules(core, &number, settings).await?)

@@ -11,7 +11,7 @@
 //! Module map: [`command`] the page's commands (declared in [`command_names`]), [`core`] the running core, [`events`] the engine→page mapping, [`status`] the
 //! tray state, [`handlers`] the page's commands, [`shell`] the wiring, [`link`] the protocol,
 //! [`server`] and [`instance`] its two ends in this process, [`window_process`], [`tray`],
-//! [`deeplink`], [`autostart`], [`error`], [`trial`] (setup's tests: connection, test call, demo
+//! [`deeplink`], [`autostart`], [`error`], [`export`] (the contacts page's export), [`trial`] (setup's tests: connection, test call, demo
 //! contacts).
 
 // First: its macro (`with_commands!`) is used by `command`.
@@ -23,6 +23,7 @@ pub mod core;
 pub mod deeplink;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod handlers;
 pub mod instance;
 pub mod link;

@@ -10,7 +10,7 @@
 
 use super::http::placeholder::{render, Escape};
 use super::http::ratelimit::RateLimit;
-use super::http::template::{select, vip};
+use super::http::response::{select, vip};
 use super::remote::{brief, keep_matching, redact, SecretSlot};
 use super::{BuildContext, Customer, Directory, LookupError};
 use crate::config::{LdapSettings, VipRule, DEFAULT_TIMEOUT_MS};

@@ -10,8 +10,6 @@
 
 use crate::event::{CallEvent, CallEventKind, Direction, EndReason, Timestamp, Upstream};
 use crate::model::Customer;
-use crate::source::schema::floor::{Current, CurrentCall};
-use crate::source::schema::{self, VERSION};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
@@ -301,14 +299,33 @@ impl Floor {
                     });
                 }
             }
-            CallEventKind::PartyChanged { .. } => {
-                // A transfer or connected-line update: that extension's pop follows the party.
-                if call.legs.get(&extension).is_some_and(|l| !l.ended) {
-                    out.push(Out::Event {
-                        extension: extension.clone(),
-                        event,
-                    });
+            CallEventKind::PartyChanged {
+                remote: party,
+                remote_name: party_name,
+            } => {
+                // A transfer or connected-line update: that extension's pop follows the party,
+                // and so does its entry in the retained `current` list (a desk that reconnects
+                // must not resurrect the old party). The relay's lookup was for the old number:
+                // the entry goes without `caller`, the desk looks the new party up itself.
+                let Some(leg) = call.legs.get_mut(&extension).filter(|l| !l.ended) else {
+                    return;
+                };
+                if let Some(CallEventKind::Ringing {
+                    remote,
+                    remote_name,
+                    upstream,
+                    ..
+                }) = leg.ringing.as_mut().map(|r| &mut r.kind)
+                {
+                    *remote = party.clone();
+                    *remote_name = party_name.clone();
+                    *upstream = upstream_of(Vec::new(), false, journal).map(Box::new);
                 }
+                out.push(Out::Event {
+                    extension: extension.clone(),
+                    event,
+                });
+                out.push(Out::Current { extension });
             }
             CallEventKind::Ended { reason } => {
                 let Some(leg) = call.legs.get_mut(&extension) else {
@@ -354,69 +371,16 @@ impl Floor {
             }
         }
     }
-
-    /// The retained `current` list of `extension`.
-    pub fn current(&self, extension: &str, at: Timestamp) -> Current {
-        let calls = self
-            .by_extension
-            .get(extension)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| {
-                let leg = self.calls.get(id)?.legs.get(extension)?;
-                let ringing = leg.ringing.as_ref()?;
-                Some(CurrentCall {
-                    state: if leg.answered { "answered" } else { "ringing" }.into(),
-                    ringing: schema::to_wire(ringing),
-                })
-            })
-            .collect();
-        Current {
-            version: VERSION,
-            extension: extension.to_string(),
-            calls,
-            at,
-        }
-    }
-
-    /// Whether `call` is live at `extension` (commands may touch only such calls).
-    pub fn live_at(&self, extension: &str, call: &str) -> bool {
-        self.by_extension
-            .get(extension)
-            .is_some_and(|s| s.contains(call))
-    }
-
-    /// Extensions that had calls since start.
-    pub fn extensions_seen(&self) -> impl Iterator<Item = &String> {
-        self.seen.iter()
-    }
-
-    /// Live PBX calls: id and the extensions live in each.
-    pub fn live(&self) -> Vec<(String, Vec<String>)> {
-        let mut calls: Vec<_> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.idle_since.is_none())
-            .map(|(id, c)| {
-                let legs = c
-                    .legs
-                    .iter()
-                    .filter(|(_, l)| !l.ended)
-                    .map(|(e, l)| format!("{e}{}", if l.answered { " (answered)" } else { "" }))
-                    .collect();
-                (id.clone(), legs)
-            })
-            .collect();
-        calls.sort();
-        calls
-    }
 }
 
 fn upstream(lookup: &Lookup, journal: bool) -> Option<Upstream> {
-    let (matches, looked_up) = match lookup {
-        Lookup::Done(m) => (m.clone(), true),
-        _ => (Vec::new(), false),
-    };
+    match lookup {
+        Lookup::Done(m) => upstream_of(m.clone(), true, journal),
+        _ => upstream_of(Vec::new(), false, journal),
+    }
+}
+
+fn upstream_of(matches: Vec<Customer>, looked_up: bool, journal: bool) -> Option<Upstream> {
     (journal || looked_up).then_some(Upstream {
         matches,
         looked_up,
@@ -449,6 +413,8 @@ fn finished(call: String, c: Call) -> Finished {
         reason: c.last_reason,
     }
 }
+
+mod view;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::phone::PhoneRules;
+use checks::glob;
 use serde::Deserialize;
 
 fn customer(vip: bool) -> Customer {

@@ -1,7 +1,7 @@
 // The contacts page: the local directory searched as you type (name, company, note or any
 // part of a number) and scrolled a page at a time: the next 100 are fetched when the list's
 // end comes into view, so 100,000 contacts never load at once. Add, edit, delete; import
-// with progress and the bad rows.
+// with progress and the bad rows; export all of them as CSV or vCard (to Downloads).
 import { call } from './ipc.js';
 import { h, fill, showNotice, errorText } from './dom.js';
 import { createContact, editContact, whenSaved } from './contact.js';
@@ -27,9 +27,26 @@ export function initContacts() {
     e.target.value = '';
     reloadContacts();
   });
+  for (const format of ['csv', 'vcard']) $(`contacts-export-${format}`).addEventListener('click', () => exportAs(format));
   whenSaved(() => { if (!$('view-contacts').hidden) reloadContacts(); });
   new IntersectionObserver((seen) => { if (seen.some((s) => s.isIntersecting)) more(); })
     .observe($('contacts-end'));
+}
+
+/** Writes every contact to a new file in Downloads and says where. */
+async function exportAs(format) {
+  const result = $('contacts-export-result');
+  const buttons = [$('contacts-export-csv'), $('contacts-export-vcard')];
+  buttons.forEach((b) => { b.disabled = true; });
+  result.textContent = 'Exporting…';
+  try {
+    const done = await call('export_contacts', { format });
+    result.textContent = `Exported ${done.count.toLocaleString()} contact${done.count === 1 ? '' : 's'} to ${done.path}`;
+  } catch (error) {
+    result.textContent = `Export failed: ${errorText(error)}`;
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
 }
 
 /** Starts the list again from the top (a new search, a change). */

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use screenpop::config::{Paths, Settings};
-use screenpop::directory::import::{self, batch};
+use screenpop::directory::import::batch;
 use screenpop::directory::NewContact;
 use screenpop::store::contacts::Contacts;
 use screenpop::store::Store;
@@ -34,12 +34,15 @@ pub enum ContactsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Export all contacts (CSV by default) to a file or stdout.
+    /// Export all contacts (CSV by default) to FILE, or stdout; `contacts import` reads it back.
     Export {
         #[arg(long, value_enum, default_value = "csv")]
         format: Format,
-        /// Where to write; stdout when omitted.
-        #[arg(long, short)]
+        /// Where to write (replaced if it exists); stdout when omitted.
+        #[arg(value_name = "FILE", conflicts_with = "output")]
+        file: Option<PathBuf>,
+        /// Where to write (the same as FILE).
+        #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
     /// Add (or replace, with --id) one contact.
@@ -104,7 +107,12 @@ pub async fn run(paths: Paths, settings: Settings, command: ContactsCommand) -> 
             }
             Ok(ExitCode::SUCCESS)
         }
-        ContactsCommand::Export { format, output } => {
+        ContactsCommand::Export {
+            format,
+            file,
+            output,
+        } => {
+            let output = file.or(output);
             let all = contacts.list().await?;
             let mut sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
@@ -113,13 +121,14 @@ pub async fn run(paths: Paths, settings: Settings, command: ContactsCommand) -> 
                 ),
                 None => Box::new(std::io::stdout().lock()),
             };
-            match format {
-                Format::Csv => import::csv::write(&mut sink, &all)?,
-                Format::Vcard => import::vcard::write(&mut sink, &all)?,
-            }
-            sink.flush()?;
-            if output.is_some() {
-                eprintln!("exported {} contacts", all.len());
+            let format = match format {
+                Format::Csv => batch::Format::Csv,
+                Format::Vcard => batch::Format::Vcard,
+            };
+            batch::export(&all, format, &mut sink).context("cannot write the export")?;
+            sink.flush().context("cannot write the export")?;
+            if let Some(path) = &output {
+                eprintln!("exported {} contacts to {}", all.len(), path.display());
             }
             Ok(ExitCode::SUCCESS)
         }

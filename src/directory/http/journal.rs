@@ -5,7 +5,8 @@
 //! journal entry (an `Idempotency-Key` header, and a field the check can search for).
 
 use super::call_vars;
-use super::template::{select, Request};
+use super::response::select;
+use super::template::Request;
 use super::transport::Failure;
 use super::HttpDirectory;
 use crate::directory::JournalError;

@@ -22,6 +22,7 @@ pub mod presets;
 pub mod presets_oauth;
 pub mod ratelimit;
 mod remote_http;
+pub mod response;
 pub mod sync;
 pub mod template;
 pub mod transport;
@@ -37,10 +38,11 @@ use crate::store::calls::CallRecord;
 use async_trait::async_trait;
 use placeholder::{render, Escape};
 use ratelimit::RateLimit;
+use response::text_of;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
-use template::{text_of, HttpTemplate, Request};
+use template::{HttpTemplate, Request};
 use transport::{Answer, Exchange, Failure};
 
 /// A CRM reached over HTTP(S).
@@ -222,7 +224,7 @@ impl HttpDirectory {
         let got = answer
             .json
             .as_ref()
-            .and_then(|doc| template::select(doc, pointer).into_iter().find_map(text_of))
+            .and_then(|doc| response::select(doc, pointer).into_iter().find_map(text_of))
             .filter(|v| v != "false");
         let Some(got) = got else {
             return Err(Failure::Auth(
@@ -324,7 +326,7 @@ impl Directory for HttpDirectory {
                 let answer = self.exchange(req, vars, None).await.map_err(lookup_error)?;
                 match answer.json {
                     Some(doc) => {
-                        template::customers(&doc, map, kind).map_err(LookupError::BadResponse)
+                        response::customers(&doc, map, kind).map_err(LookupError::BadResponse)
                     }
                     None => Ok(Vec::new()),
                 }
@@ -395,7 +397,7 @@ impl Directory for HttpDirectory {
         let id = answer
             .json
             .as_ref()
-            .and_then(|doc| template::select(doc, pointer).into_iter().find_map(text_of))
+            .and_then(|doc| response::select(doc, pointer).into_iter().find_map(text_of))
             .ok_or_else(|| CreateError::Failed(format!("the answer has no id at {pointer:?}")))?;
         let mut customer = Customer {
             id,

@@ -1,5 +1,7 @@
 //! An import from start to finish: bytes of a CSV or vCard file → parsed contacts → the
-//! local directory, in chunks, with progress for a bar (the desktop app's import dialog).
+//! local directory, in chunks, with progress for a bar (the desktop app's import dialog);
+//! and its way back, [`export`], which writes what an import reads (the CLI's and the
+//! contacts page's export).
 //!
 //! Parsing stays in [`super::csv`] / [`super::vcard`]; this only picks the format, writes the
 //! good rows and counts. Row problems are returned, never fatal.
@@ -22,6 +24,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// The file extension an export in this format gets.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Vcard => "vcf",
+        }
+    }
+
     /// Guesses from a file name: `.vcf`/`.vcard` are vCards, everything else CSV.
     pub fn from_file_name(name: &str) -> Format {
         let lower = name.to_ascii_lowercase();
@@ -108,6 +118,18 @@ pub async fn import(
             )
             .collect(),
     })
+}
+
+/// Writes `customers` as `format` — the shape [`import`] reads back into the same contacts.
+pub fn export<W: std::io::Write>(
+    customers: &[crate::model::Customer],
+    format: Format,
+    w: W,
+) -> Result<(), ImportError> {
+    match format {
+        Format::Csv => super::csv::write(w, customers),
+        Format::Vcard => Ok(super::vcard::write(w, customers)?),
+    }
 }
 
 #[cfg(test)]

@@ -160,3 +160,56 @@ fn without_lookups_events_pass_at_once_and_commands_see_live_calls() {
     assert!(out.is_empty());
     assert_eq!(floor.extensions_seen().collect::<Vec<_>>(), ["201"]);
 }
+
+#[test]
+fn a_transfer_moves_the_retained_current_entry_to_the_new_party() {
+    let mut floor = Floor::new(true, true);
+    let mut out = Vec::new();
+    floor.on_event(ringing("201", 0), &mut out);
+    floor.looked_up("L1", Some(vec![lisa()]), &mut out);
+    floor.on_event(ev("201", 2, CallEventKind::Answered), &mut out);
+    out.clear();
+    let bart = CallEventKind::PartyChanged {
+        remote: RawNumber("+15555550199".into()),
+        remote_name: Some("Bart".into()),
+    };
+    floor.on_event(ev("201", 9, bart.clone()), &mut out);
+    assert_eq!(events(&out), [("201".to_string(), bart)]);
+    assert!(
+        out.iter().any(|o| *o
+            == Out::Current {
+                extension: "201".into()
+            }),
+        "the retained list is republished: {out:?}"
+    );
+    let current = floor.current("201", at(9));
+    let [entry] = current.calls.as_slice() else {
+        panic!("{current:?}")
+    };
+    assert_eq!(entry.state, "answered");
+    let wire = serde_json::to_value(&entry.ringing).unwrap();
+    let text = wire.to_string();
+    assert!(
+        text.contains("+15555550199") && text.contains("Bart"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("+15555550142") && !text.contains("Lisa"),
+        "neither the old party nor its lookup stays: {text}"
+    );
+    // A party change for an extension whose part is over publishes nothing.
+    floor.on_event(ended("201", 20, EndReason::Hangup), &mut out);
+    out.clear();
+    floor.on_event(
+        ev(
+            "201",
+            21,
+            CallEventKind::PartyChanged {
+                remote: RawNumber("+15555550100".into()),
+                remote_name: None,
+            },
+        ),
+        &mut out,
+    );
+    assert!(out.is_empty(), "{out:?}");
+}

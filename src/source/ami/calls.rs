@@ -35,6 +35,8 @@
 
 mod legs;
 mod party;
+mod queries;
+mod table;
 
 use super::channel::{Follow, Party};
 use super::wire::Message;
@@ -149,70 +151,6 @@ impl Tracker {
         self.calls.clear();
     }
 
-    /// The extension a request is about: the desk's own, or the one named (floor mode).
-    pub fn scope<'a>(&'a self, named: Option<&'a str>) -> Option<&'a str> {
-        match (&self.follow, named) {
-            (Follow::One(ext), None) => Some(ext.resource.as_str()),
-            (Follow::One(ext), Some(n)) => (n == ext.resource).then_some(n),
-            (Follow::Every, n) => n,
-        }
-    }
-
-    /// The device of `extension` for Originate (`PJSIP/201`).
-    pub fn device(&self, extension: &str) -> String {
-        let tech = self
-            .device_tech
-            .get(extension)
-            .map_or("PJSIP", String::as_str);
-        format!("{tech}/{extension}")
-    }
-
-    /// Calls in progress (per extension), for tests and status.
-    pub fn live_calls(&self) -> usize {
-        self.calls
-            .values()
-            .flat_map(BTreeMap::values)
-            .filter(|c| c.announced)
-            .count()
-    }
-
-    /// `extension`'s call `call_id`, or its newest live call when `None`.
-    fn find(&self, extension: &str, call_id: Option<&str>) -> Option<(&String, &Call)> {
-        let mut live = self.calls.iter().filter_map(|(id, group)| {
-            let call = group.get(extension)?;
-            call.announced.then_some((id, call))
-        });
-        match call_id {
-            Some(want) => live.find(|(id, _)| id.as_str() == want),
-            None => live.max_by_key(|(_, c)| c.started),
-        }
-    }
-
-    /// The channel to Redirect for a transfer of `extension`'s call `call_id` (the party
-    /// talking to the agent), with the call's id.
-    pub fn peer_channel(&self, extension: &str, call_id: Option<&str>) -> Option<(String, String)> {
-        let (id, call) = self.find(extension, call_id)?;
-        Some((id.clone(), call.peer_channel.clone()?))
-    }
-
-    /// The agent's channel in `extension`'s call `call_id` (for Hangup).
-    pub fn agent_channel(&self, extension: &str, call_id: Option<&str>) -> Option<String> {
-        self.find(extension, call_id)
-            .map(|(_, c)| c.agent_channel.clone())
-    }
-
-    /// Records that `extension`'s call was handed on (by us or a rule), so its end is not
-    /// "missed".
-    pub fn mark_transferred(&mut self, extension: &str, call_id: &str) {
-        if let Some(call) = self
-            .calls
-            .get_mut(call_id)
-            .and_then(|g| g.get_mut(extension))
-        {
-            call.transferred = true;
-        }
-    }
-
     /// Applies one AMI message at time `at`, appending any resulting events to `out`.
     pub fn on_message(&mut self, msg: &Message, at: Timestamp, out: &mut Vec<ExtensionEvent>) {
         let Some(event) = msg.event() else {
@@ -262,113 +200,6 @@ impl Tracker {
         for (id, ext) in expired {
             self.end(&id, &ext, now, out);
         }
-    }
-
-    /// Records the channel described by `prefix` fields (`""` or `"Dest"`); returns its Uniqueid.
-    fn upsert(&mut self, msg: &Message, prefix: &str, at: Timestamp) -> Option<String> {
-        let field = |name: &str| msg.get(&format!("{prefix}{name}"));
-        let uid = field("Uniqueid")?.to_string();
-        let name = field("Channel")?.to_string();
-        let linkedid = field("Linkedid").unwrap_or(&uid).to_string();
-        let state = field("ChannelState").and_then(|s| s.parse().ok());
-        if let Some(seen) = &mut self.listing {
-            seen.insert(uid.clone());
-        }
-        let caller = Party::from(msg, prefix, "CallerID");
-        let connected = Party::from(msg, prefix, "ConnectedLine");
-        if let Some(channel) = self.channels.get_mut(&uid) {
-            channel.linkedid = linkedid;
-            channel.caller = caller;
-            channel.connected = connected;
-            if let Some(state) = state {
-                channel.state = state;
-            }
-            return Some(uid);
-        }
-        if self.channels.len() >= MAX_CHANNELS {
-            tracing::warn!(source = %self.source, "too many AMI channels without Hangup; forgetting them");
-            self.channels.clear();
-            for group in self.calls.values_mut() {
-                group.retain(|_, c| c.announced);
-            }
-            self.calls.retain(|_, g| !g.is_empty());
-        }
-        let owner = self.follow.owner(&name).map(str::to_string);
-        let call = owner.as_ref().map(|ext| {
-            if !self.device_tech.contains_key(ext) {
-                if let Some((tech, _)) = name.split_once('/') {
-                    self.device_tech.insert(ext.clone(), tech.to_string());
-                }
-            }
-            self.call_id_for(&linkedid, ext)
-        });
-        let direction = if uid == linkedid {
-            Direction::Outbound
-        } else {
-            Direction::Inbound
-        };
-        self.channels.insert(
-            uid.clone(),
-            Channel {
-                name: name.clone(),
-                linkedid,
-                owner: owner.clone(),
-                call: call.clone(),
-                caller,
-                connected,
-                state: state.unwrap_or(0),
-            },
-        );
-        if let (Some(ext), Some(call_id)) = (owner, call) {
-            self.join(&uid, &ext, &call_id, direction, at);
-        }
-        Some(uid)
-    }
-
-    /// The call id an extension's new leg under `linkedid` belongs to: the Linkedid, unless
-    /// that id already ended for the extension (then a fresh suffix).
-    fn call_id_for(&self, linkedid: &str, ext: &str) -> String {
-        let mut id = linkedid.to_string();
-        let mut n = 1;
-        while self.finished.contains(&(id.clone(), ext.to_string())) {
-            n += 1;
-            id = format!("{linkedid}~{n}");
-        }
-        id
-    }
-
-    /// Makes device channel `uid` a leg of `ext`'s call `call_id` (creating the call).
-    fn join(&mut self, uid: &str, ext: &str, call_id: &str, direction: Direction, at: Timestamp) {
-        let Some(name) = self.channels.get(uid).map(|c| c.name.clone()) else {
-            return;
-        };
-        if let Some(channel) = self.channels.get_mut(uid) {
-            channel.call = Some(call_id.to_string());
-        }
-        let call = self
-            .calls
-            .entry(call_id.to_string())
-            .or_default()
-            .entry(ext.to_string())
-            .or_insert_with(|| Call {
-                direction,
-                started: at,
-                legs: Vec::new(),
-                announced: false,
-                answered: false,
-                remote: Party::default(),
-                elsewhere: false,
-                transferred: false,
-                lost: false,
-                idle_since: None,
-                agent_channel: name.clone(),
-                peer_channel: None,
-            });
-        if !call.legs.iter().any(|l| l == uid) {
-            call.legs.push(uid.to_string());
-        }
-        call.agent_channel = name;
-        call.idle_since = None;
     }
 
     /// The call that the followed device channel `uid` is a leg of, with its extension.

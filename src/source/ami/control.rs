@@ -2,6 +2,7 @@
 //! with `Hangup`. Requests travel to the source's connection task (one login, one socket),
 //! which knows the channels and answers once Asterisk has.
 
+use super::calls::Tracker;
 use crate::control::{CallControl, ControlError};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -161,5 +162,49 @@ pub fn dialplan_exten(target: &str) -> Result<String, ControlError> {
         Err(ControlError::Refused(format!(
             "{target:?} is not a number or extension Asterisk can dial"
         )))
+    }
+}
+
+/// An action's AMI name and fields (without Context/Priority), and the call a Redirect
+/// hands on, for `ext`.
+pub(super) type Resolved = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    Option<(String, String)>,
+);
+
+pub(super) fn resolve(
+    tracker: &Tracker,
+    ext: String,
+    action: Action,
+) -> Result<Resolved, ControlError> {
+    let no_call = |id: &Option<String>| {
+        ControlError::NoCall(
+            id.clone()
+                .unwrap_or_else(|| format!("a live call at {ext}")),
+        )
+    };
+    match action {
+        Action::Dial(target) => Ok((
+            "Originate",
+            vec![("Channel", tracker.device(&ext)), ("Exten", target)],
+            None,
+        )),
+        Action::Transfer { call_id, target } => {
+            let Some((call, peer)) = tracker.peer_channel(&ext, call_id.as_deref()) else {
+                return Err(no_call(&call_id));
+            };
+            Ok((
+                "Redirect",
+                vec![("Channel", peer), ("Exten", target)],
+                Some((ext, call)),
+            ))
+        }
+        Action::Hangup(call_id) => {
+            let Some(channel) = tracker.agent_channel(&ext, call_id.as_deref()) else {
+                return Err(no_call(&call_id));
+            };
+            Ok(("Hangup", vec![("Channel", channel)], None))
+        }
     }
 }

@@ -22,6 +22,7 @@
 pub mod calls;
 pub mod channel;
 pub mod control;
+mod session;
 pub mod wire;
 
 use crate::control::ControlError;
@@ -32,12 +33,11 @@ use crate::source::tcp;
 use async_trait::async_trait;
 use calls::{ExtensionEvent, Tracker};
 use channel::Follow;
-use control::{Action, Link, Reply, Request};
+use control::{resolve, Link, Reply, Request};
+use session::Session;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use wire::{Decoder, Frame, Message};
 
@@ -166,59 +166,6 @@ impl AmiSource {
         crate::secrets::require(&self.secrets, &self.secret)
             .await
             .map_err(|e| SourceError::Login(e.to_string()))
-    }
-}
-
-/// One logged-in session's state.
-struct Session {
-    stream: TcpStream,
-    decoder: Decoder,
-    next_id: u64,
-    /// Requests waiting for their response, by ActionID; the call to mark on success.
-    waiting: HashMap<String, (Reply, Option<(String, String)>)>,
-}
-
-impl Session {
-    async fn send(&mut self, name: &str, fields: &[(&str, &str)]) -> Result<String, SourceError> {
-        self.next_id += 1;
-        let id = format!("sp-{}", self.next_id);
-        let bytes = wire::action(name, &id, fields);
-        self.stream
-            .write_all(&bytes)
-            .await
-            .map_err(|e| SourceError::Lost(e.to_string()))?;
-        Ok(id)
-    }
-
-    /// The next message, reading as needed; garbage is logged and skipped.
-    async fn next(&mut self, source: &SourceId) -> Result<Message, SourceError> {
-        loop {
-            while let Some(frame) = self.decoder.next_frame() {
-                match frame {
-                    Frame::Message(m) => return Ok(m),
-                    Frame::Garbage(e) => {
-                        tracing::warn!(source = %source, error = %e, "skipped a malformed AMI block")
-                    }
-                    Frame::Banner(b) => tracing::debug!(source = %source, banner = %b, "banner"),
-                }
-            }
-            self.read_more().await?;
-        }
-    }
-
-    /// Reads what the socket has into the decoder.
-    async fn read_more(&mut self) -> Result<(), SourceError> {
-        let mut buf = [0u8; 16 * 1024];
-        let n = self
-            .stream
-            .read(&mut buf)
-            .await
-            .map_err(|e| SourceError::Lost(e.to_string()))?;
-        if n == 0 {
-            return Err(SourceError::Lost("Asterisk closed the connection".into()));
-        }
-        self.decoder.feed(&buf[..n]);
-        Ok(())
     }
 }
 
@@ -431,46 +378,6 @@ impl AmiSource {
         let id = session.send(name, &fields).await?;
         session.waiting.insert(id, (reply, transferred));
         Ok(())
-    }
-}
-
-/// An action's AMI name and fields (without Context/Priority), and the call a Redirect
-/// hands on, for `ext`.
-type Resolved = (
-    &'static str,
-    Vec<(&'static str, String)>,
-    Option<(String, String)>,
-);
-
-fn resolve(tracker: &Tracker, ext: String, action: Action) -> Result<Resolved, ControlError> {
-    let no_call = |id: &Option<String>| {
-        ControlError::NoCall(
-            id.clone()
-                .unwrap_or_else(|| format!("a live call at {ext}")),
-        )
-    };
-    match action {
-        Action::Dial(target) => Ok((
-            "Originate",
-            vec![("Channel", tracker.device(&ext)), ("Exten", target)],
-            None,
-        )),
-        Action::Transfer { call_id, target } => {
-            let Some((call, peer)) = tracker.peer_channel(&ext, call_id.as_deref()) else {
-                return Err(no_call(&call_id));
-            };
-            Ok((
-                "Redirect",
-                vec![("Channel", peer), ("Exten", target)],
-                Some((ext, call)),
-            ))
-        }
-        Action::Hangup(call_id) => {
-            let Some(channel) = tracker.agent_channel(&ext, call_id.as_deref()) else {
-                return Err(no_call(&call_id));
-            };
-            Ok(("Hangup", vec![("Channel", channel)], None))
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::{HttpSettings, Preset};
+use crate::directory::http::response::select;
 use serde_json::json;
 
 fn resolved(preset: Preset) -> HttpTemplate {
