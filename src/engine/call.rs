@@ -56,6 +56,26 @@ pub(super) async fn run(
     effects: mpsc::UnboundedSender<Effect>,
 ) -> CallKey {
     let (first, answered_at, recovered) = match start {
+        Start::Fresh { id, event } if logged_already(&engine, &event).await => {
+            // A source delivering a finished call again (an MQTT broker re-sending what it
+            // never saw acknowledged, long after): no second pop, no live row.
+            tracing::info!(call_id = %event.call, source = %event.source, "ringing for a call already logged; not opening it again");
+            let mut done = vec![id];
+            rx.close();
+            while let Ok(msg) = rx.try_recv() {
+                if let CallMsg::Event { id, .. } = msg {
+                    done.push(id);
+                }
+            }
+            let _ = effects.send(Effect {
+                done,
+                change: Change::Nothing,
+            });
+            return CallKey {
+                source: event.source.0,
+                call_id: event.call.0,
+            };
+        }
         Start::Fresh { id, event } => {
             let _ = effects.send(Effect {
                 done: vec![id],
@@ -318,6 +338,20 @@ pub(super) async fn run(
         },
     });
     key
+}
+
+/// Whether the call `ringing` opens is in the call log already (within the stale-call window:
+/// a call id a source reuses days later is a new call).
+async fn logged_already(engine: &Engine, ringing: &CallEvent) -> bool {
+    let window = engine.timing.stale_call.as_millis() as i64;
+    let (source, call) = (&ringing.source.0, &ringing.call.0);
+    match crate::store::intake::logged(&engine.store, source, call, ringing.at, window).await {
+        Ok(logged) => logged,
+        Err(e) => {
+            tracing::warn!(call_id = %call, error = %e, "cannot tell whether the call was logged already");
+            false
+        }
+    }
 }
 
 /// `ringing` with `remote` as its party: an answer a relay gave for the old party no longer

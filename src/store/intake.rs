@@ -162,6 +162,18 @@ pub async fn already_logged(
     Ok(found.is_some())
 }
 
+/// [`already_logged`] outside a transaction.
+pub async fn logged(
+    store: &Store,
+    source: &str,
+    call_id: &str,
+    started_at: DateTime<Utc>,
+    window_ms: i64,
+) -> Result<bool, StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    already_logged(&mut conn, source, call_id, started_at, window_ms).await
+}
+
 /// The `(source, call id)` of the last `limit` logged calls, oldest first (so a source
 /// repeating an event it already sent before a restart does not open a finished call).
 pub async fn recently_logged(
