@@ -161,6 +161,29 @@ fn soak_every_acknowledged_call_is_logged_and_journaled_exactly_once_through_kil
         missing.len(),
         live.len()
     );
+    // What is wrong, told by call: the daemon's own lines about the first few.
+    let wrong: Vec<String> = (0..calls)
+        .filter_map(|i| {
+            let r = by_id.get(&format!("soak-{i}"))?;
+            (r[0]["missed"] != (i % 2 == 1)).then(|| {
+                format!(
+                    "soak-{i} missed={} reason={}",
+                    r[0]["missed"], r[0]["end_reason"]
+                )
+            })
+        })
+        .collect();
+    let log = rig.daemon.log();
+    for what in wrong.iter().take(3).chain(live.iter().take(3)) {
+        let id = what.split_whitespace().next().unwrap_or_default();
+        println!("soak: {what}:");
+        let needle = format!("call_id={id}");
+        for line in log.lines().filter(|l| {
+            (l.contains(&format!("{needle} ")) || l.ends_with(&needle)) && !l.contains("DEBUG")
+        }) {
+            println!("soak:   {}", line.chars().take(300).collect::<String>());
+        }
+    }
     if !missing.is_empty() {
         println!(
             "soak: first lost calls: {:?}",
