@@ -118,7 +118,7 @@ impl App {
             &settings.rule_list,
         ));
         let (intents, _) = broadcast::channel(64);
-        let sources = crate::source::build(&settings.sources, &secrets);
+        let sources = crate::source::build(&settings.active_sources(), &secrets);
         // A rule's transfer goes through the call's own source's control.
         for control in &sources.controls {
             engine.add_control(Arc::clone(control));
@@ -293,7 +293,7 @@ impl App {
             async move {
                 while let Some(intent) = click_rx.recv().await {
                     if let Intent::SignIn { directory } = &intent {
-                        let sign_in = crate::oauth::connect::sign_in(
+                        let sign_in = crate::connect::sign_in(
                             settings.clone(),
                             directory.clone(),
                             Arc::clone(&secrets),

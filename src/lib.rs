@@ -11,7 +11,8 @@
 //!   URL/URI percent-encoding; [`quote`] — untrusted text cut short, redacted.
 //! - [`directory`] — who is calling: the `Directory` trait, local contacts, importers, the CRM
 //!   connectors (templated HTTP with presets, LDAP, CardDAV), and the chain (order, cache,
-//!   coalescing, health); [`oauth`] — OAuth 2 sign-in and token refresh for HTTP directories.
+//!   coalescing, health); [`oauth`] — OAuth 2 sign-in and token refresh for HTTP directories;
+//!   [`connect`] — signing in to a configured directory (`screenpop connect NAME`).
 //! - [`rules`] — routing rules (VIP → transfer, urgent, auto-open, silent, tag) and their explanation.
 //! - [`present`] — notifications (notify-rust), the pop policy, the URL opener.
 //! - [`journal`] — the outbox worker delivering finished calls to CRMs (retry, backoff).
@@ -24,7 +25,8 @@
 //! - [`secrets`] — the OS keyring, read off the async workers; [`control`] — the call-control
 //!   trait; [`sync`] — the poison-tolerant lock helpers.
 //! - [`relay`] — `screenpop relay`: one PBX connection → per-extension topics on an MQTT
-//!   broker, central lookup and journaling, per-agent ACLs, standby.
+//!   broker, central lookup and journaling, per-agent ACLs, standby; [`topics`] — the
+//!   floor's topic names, which the config, the relay and the MQTT source share.
 //! - [`version`] — version and git commit of this build.
 //! - [`daemon`] — everything assembled, as `screenpop run` and the desktop shell start it;
 //!   [`memory`] — allocator settings that keep the idle daemon small.
@@ -34,6 +36,7 @@
 pub mod api;
 pub mod check;
 pub mod config;
+pub mod connect;
 pub mod control;
 pub mod daemon;
 pub mod directory;
@@ -54,4 +57,5 @@ pub mod secrets;
 pub mod source;
 pub mod store;
 pub mod sync;
+pub mod topics;
 pub mod version;

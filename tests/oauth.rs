@@ -77,7 +77,7 @@ impl Setup {
                 browser = Some(std::thread::spawn(move || approve_in_browser(&url)));
             }
         };
-        let connected = screenpop::oauth::connect::connect_directory(
+        let connected = screenpop::connect::connect_directory(
             &self.settings,
             name,
             false,
@@ -352,7 +352,7 @@ async fn device_flow_waits_out_authorization_pending() {
             code = Some(user_code);
         }
     };
-    let connected = screenpop::oauth::connect::connect_directory(
+    let connected = screenpop::connect::connect_directory(
         &s.settings,
         "salesforce",
         true,

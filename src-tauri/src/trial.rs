@@ -112,9 +112,9 @@ pub async fn test_rules(core: &Core, number: &str, settings: Value) -> Result<Va
 
 /// **Connect**: the OAuth sign-in for the saved `[[directory]]` called `directory` — the
 /// browser opens on the provider's page and the tokens land in the keyring
-/// (`screenpop::oauth::connect`, what `screenpop connect NAME` runs).
+/// (`screenpop::connect`, what `screenpop connect NAME` runs).
 pub async fn connect(core: &Core, directory: &str) -> Result<Value, CommandError> {
-    use screenpop::oauth::connect::{connect_directory, open_in_browser};
+    use screenpop::connect::{connect_directory, open_in_browser};
     let app = core.app()?;
     let mut prompt = |p: screenpop::oauth::Prompt| open_in_browser(&p);
     let connected = connect_directory(

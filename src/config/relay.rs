@@ -40,7 +40,7 @@ impl Default for RelaySettings {
             broker: "mqtt://127.0.0.1:1883".into(),
             username: None,
             secret: None,
-            topic_prefix: crate::source::schema::floor::DEFAULT_PREFIX.into(),
+            topic_prefix: crate::topics::DEFAULT_PREFIX.into(),
             lookup: true,
             journal: true,
             client_id: None,

@@ -13,6 +13,9 @@ pub struct BaresipConfig {
     /// The name in health reports and the call log (default `baresip`).
     #[serde(default)]
     pub name: Option<String>,
+    /// `enabled = false` keeps the entry in the file but out of use (the Settings switch).
+    #[serde(default, skip_serializing_if = "crate::config::Enabled::is_on")]
+    pub enabled: crate::config::Enabled,
     /// `host:port` of `ctrl_tcp_listen`, e.g. `127.0.0.1:4444`.
     pub address: String,
     /// Seconds of silence after which a harmless command checks the link is alive.
@@ -38,6 +41,9 @@ pub struct MqttConfig {
     /// The name in health reports and the call log (default `mqtt:<extension>` or `mqtt`).
     #[serde(default)]
     pub name: Option<String>,
+    /// `enabled = false` keeps the entry in the file but out of use (the Settings switch).
+    #[serde(default, skip_serializing_if = "crate::config::Enabled::is_on")]
+    pub enabled: crate::config::Enabled,
     /// `mqtt://host[:port]` or `mqtts://host[:port]`.
     pub url: String,
     /// Topic to subscribe to (default `screenpop/<extension>/events`, or `/baresip/event`).
@@ -162,7 +168,7 @@ impl MqttConfig {
             (Some(t), _, _) => Some(t.clone()),
             (None, MqttFormat::Baresip, _) => Some("/baresip/event".into()),
             (None, MqttFormat::Screenpop, Some(ext)) => {
-                Some(crate::source::schema::floor::Topics::new(self.prefix()).events(ext))
+                Some(crate::topics::Topics::new(self.prefix()).events(ext))
             }
             (None, MqttFormat::Screenpop, None) => None,
         }
@@ -193,9 +199,9 @@ impl MqttConfig {
 
     /// The floor's topics and this desk's extension, when the source reads a relay's
     /// `<prefix>/<ext>/events` (screenpop format, an extension, the default topic).
-    pub fn floor(&self) -> Option<(crate::source::schema::floor::Topics, String)> {
+    pub fn floor(&self) -> Option<(crate::topics::Topics, String)> {
         let ext = self.extension.clone()?;
-        let topics = crate::source::schema::floor::Topics::new(self.prefix());
+        let topics = crate::topics::Topics::new(self.prefix());
         let default = topics.events(&ext);
         (self.format == MqttFormat::Screenpop && self.event_topic().as_deref() == Some(&default))
             .then_some((topics, ext))
@@ -205,7 +211,7 @@ impl MqttConfig {
     pub fn prefix(&self) -> &str {
         self.topic_prefix
             .as_deref()
-            .unwrap_or(crate::source::schema::floor::DEFAULT_PREFIX)
+            .unwrap_or(crate::topics::DEFAULT_PREFIX)
     }
 }
 
@@ -301,7 +307,7 @@ impl MqttConfig {
             }
         }
         if let Some(ext) = &self.extension {
-            if self.topic.is_none() && !crate::source::schema::floor::valid_extension(ext) {
+            if self.topic.is_none() && !crate::topics::valid_extension(ext) {
                 return Err(problem(
                     "extension",
                     format!("{ext:?} cannot name a topic (letters, digits, - _ . only)"),

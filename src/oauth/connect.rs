@@ -1,8 +1,9 @@
 //! Signing in: the authorization-code flow with PKCE through a loopback redirect
 //! (`http://127.0.0.1:<port>/callback`, the browser opened by the opener), the device-code
 //! flow, and client credentials — each ending with the tokens in the directory's keyring
-//! entry. [`connect_directory`] is what `screenpop connect NAME` and the Settings window's
-//! Connect button call.
+//! entry. It knows a [`Provider`], not a directory: [`crate::connect`] finds the configured
+//! directory's provider and opens the browser, and is what `screenpop connect NAME` and the
+//! Settings window's Connect button call.
 //!
 //! The loopback listener answers only `GET /callback` with a matching `state` (anything
 //! else gets a 400 and the wait goes on), shows a fixed page (no request text is echoed),
@@ -11,7 +12,7 @@
 use super::provider::Provider;
 use super::token::{self, StoredToken};
 use super::{device, AuthError};
-use crate::config::{DirectoryConfig, OAuthFlow, Settings};
+use crate::config::OAuthFlow;
 use crate::secrets::SecretStore;
 use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ pub const SIGN_IN_LIMIT: Duration = Duration::from_secs(300);
 /// What the user has to do now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
-    /// Open `url` in the browser ([`open_in_browser`] does, through the opener); the
+    /// Open `url` in the browser (`crate::connect::open_in_browser` does); the
     /// sign-in completes when the provider redirects back to the loopback listener.
     OpenBrowser { url: String },
     /// Enter `user_code` at `verification_uri` (device flow).
@@ -46,65 +47,6 @@ pub struct Connected {
     pub api_base: Option<String>,
     /// Seconds until the access token expires, if the provider said.
     pub expires_in_s: Option<i64>,
-}
-
-/// Runs the sign-in for the `[[directory]]` called `name` in `settings`.
-pub async fn connect_directory(
-    settings: &Settings,
-    name: &str,
-    device: bool,
-    secrets: Arc<dyn SecretStore>,
-    prompt: &mut (dyn FnMut(Prompt) + Send),
-) -> Result<Connected, AuthError> {
-    let chain = settings.directory_chain();
-    let Some(config) = chain.iter().find(|d| d.name() == name) else {
-        let names: Vec<String> = chain.iter().map(DirectoryConfig::name).collect();
-        return Err(AuthError::Refused(format!(
-            "no [[directory]] named {name:?} (configured: {})",
-            names.join(", ")
-        )));
-    };
-    let DirectoryConfig::Http(http) = config else {
-        return Err(AuthError::Refused(format!(
-            "directory {name:?} is not kind = \"http\"; only HTTP directories sign in with OAuth"
-        )));
-    };
-    let template = crate::directory::http::template::HttpTemplate::resolve(http)
-        .map_err(|e| AuthError::Refused(format!("directory {name:?}: {e}")))?;
-    let Some(provider) = template.oauth.clone() else {
-        return Err(AuthError::Refused(format!(
-            "directory {name:?} has no [directory.oauth] table"
-        )));
-    };
-    connect(
-        &provider,
-        secrets,
-        device,
-        template.timeout.max(Duration::from_secs(10)),
-        prompt,
-    )
-    .await
-}
-
-/// Opens a [`Prompt::OpenBrowser`] URL with the opener (`BROWSER`, else the desktop's).
-pub fn open_in_browser(prompt: &Prompt) {
-    if let Prompt::OpenBrowser { url } = prompt {
-        if let Err(e) = crate::present::opener::open_url(url) {
-            tracing::warn!(error = %e, "browser not opened for the sign-in");
-        }
-    }
-}
-
-/// The **Sign in** action: the browser sign-in for `directory`, its outcome logged.
-pub async fn sign_in(settings: Settings, directory: String, secrets: Arc<dyn SecretStore>) {
-    let mut prompt = |p: Prompt| {
-        tracing::info!(directory = %directory, "sign-in: browser opened");
-        open_in_browser(&p);
-    };
-    match connect_directory(&settings, &directory, false, secrets, &mut prompt).await {
-        Ok(c) => tracing::info!(directory = %c.directory, entry = %c.entry, "signed in again"),
-        Err(e) => tracing::warn!(directory = %directory, error = %e, "sign-in failed"),
-    }
 }
 
 /// Signs in to `provider` and stores the tokens.

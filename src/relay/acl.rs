@@ -6,7 +6,7 @@
 //! relay's user may do everything under the prefix. mosquitto refuses to substitute a user
 //! name containing `+`, `#` or `/`, so no user can widen its pattern.
 
-use crate::source::schema::floor::Topics;
+use crate::topics::Topics;
 
 /// The ACL text for topics under `prefix`, with `relay_user` as the relay's broker user.
 pub fn mosquitto_acl(prefix: &str, relay_user: &str) -> String {

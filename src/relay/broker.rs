@@ -8,7 +8,7 @@
 use crate::config::RelaySettings;
 use crate::event::Health;
 use crate::secrets::SecretStore;
-use crate::source::schema::floor::{Topics, OFFLINE};
+use crate::topics::{Topics, OFFLINE};
 use rumqttc::{
     AsyncClient, ConnectReturnCode, Event, EventLoop, LastWill, MqttOptions, Packet, Publish, QoS,
     Transport,

@@ -23,9 +23,9 @@ use crate::directory::chain::Chain;
 use crate::event::Health;
 use crate::phone::PhoneRules;
 use crate::secrets::SecretStore;
-use crate::source::schema::floor::Topics;
 use crate::store::calls::CallLog;
 use crate::store::Store;
+use crate::topics::Topics;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -69,7 +69,7 @@ impl Relay {
         settings: Settings,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, RelayError> {
-        let feed = pbx::from_config(&settings.sources, &secrets)?;
+        let feed = pbx::from_config(&settings.active_sources(), &secrets)?;
         let relay = settings.relay.clone();
         relay
             .broker_address()

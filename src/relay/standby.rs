@@ -11,7 +11,8 @@
 
 use super::Relay;
 use crate::event::{Health, Timestamp};
-use crate::source::schema::floor::{RelayInfo, ONLINE};
+use crate::source::schema::floor::RelayInfo;
+use crate::topics::ONLINE;
 use rumqttc::QoS;
 use std::time::Duration;
 use tokio::time::Instant;

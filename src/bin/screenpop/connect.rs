@@ -1,6 +1,6 @@
 //! `screenpop connect NAME [--device]`: signs in to the OAuth 2 provider of the
 //! `[[directory]]` called NAME and says where the tokens went (the core's
-//! [`screenpop::oauth::connect::connect_directory`], which the desktop's Connect button calls too).
+//! [`screenpop::connect::connect_directory`], which the desktop's Connect button calls too).
 
 use crate::output::usage;
 use anyhow::Result;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub async fn run(settings: &Settings, name: &str, device: bool) -> Result<ExitCode> {
     let mut prompt = |p: Prompt| match &p {
         Prompt::OpenBrowser { url } => {
-            screenpop::oauth::connect::open_in_browser(&p);
+            screenpop::connect::open_in_browser(&p);
             eprintln!("Sign in to {name} in your browser. If it did not open, visit:\n  {url}");
             eprintln!("Waiting for the sign-in (5 minutes at most)…");
         }
@@ -30,7 +30,7 @@ pub async fn run(settings: &Settings, name: &str, device: bool) -> Result<ExitCo
             eprintln!("Waiting for the sign-in…");
         }
     };
-    let connected = screenpop::oauth::connect::connect_directory(
+    let connected = screenpop::connect::connect_directory(
         settings,
         name,
         device,

@@ -9,8 +9,9 @@
 use super::Mqtt;
 use crate::control::ControlError;
 use crate::event::{CallEvent, CallEventKind, Health, SourceId};
-use crate::source::schema::floor::{Current, RelayInfo, Reply, Topics, OFFLINE, ONLINE};
+use crate::source::schema::floor::{Current, RelayInfo, Reply};
 use crate::source::schema::{self};
+use crate::topics::{Topics, OFFLINE, ONLINE};
 use std::collections::{HashMap, HashSet, VecDeque};
 use tokio::sync::oneshot;
 

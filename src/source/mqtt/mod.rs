@@ -48,7 +48,7 @@ pub struct Mqtt {
     calls: Mutex<CallTracker>,
     tokens: AtomicU64,
     /// The floor's topics and this desk's extension, when fed by a relay.
-    floor: Option<(crate::source::schema::floor::Topics, String)>,
+    floor: Option<(crate::topics::Topics, String)>,
     floor_state: Mutex<floor::FloorState>,
 }
 
