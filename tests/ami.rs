@@ -2,7 +2,7 @@
 //! responses, event blocks) that replays transcripts built from Asterisk's documented event
 //! fields. The source runs under the real supervisor; we read what it hands the engine.
 
-mod support;
+use screenpop_testkit as support;
 
 use screenpop::control::{CallControl, ControlError};
 use screenpop::engine::Input;

@@ -6,7 +6,7 @@
 //! with the right answered/missed state, journaled to the CRM exactly once, the outbox empty.
 //! Prints `N passed, N failed` over its checks; RSS is sampled every 1,000 calls.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::Value;
 use std::collections::HashMap;
