@@ -157,6 +157,7 @@ fn directory(runtime: &Runtime, dir: &std::path::Path) -> (Store, Arc<Chain>) {
             .expect("import the benchmark contacts");
         let configs = [DirectoryConfig::Local {
             name: None,
+            enabled: Default::default(),
             create_contact_url: None,
         }];
         let chain = Arc::new(Chain::new(

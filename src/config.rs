@@ -140,6 +140,9 @@ pub enum DirectoryConfig {
     Local {
         #[serde(default)]
         name: Option<String>,
+        /// `enabled = false` keeps the entry in the file but out of the chain.
+        #[serde(default, skip_serializing_if = "Enabled::is_on")]
+        enabled: Enabled,
         /// URL template to create a contact for an unknown caller (`{number}`, `{e164}`).
         #[serde(default)]
         create_contact_url: Option<String>,
@@ -152,7 +155,35 @@ pub enum DirectoryConfig {
     Carddav(Box<CarddavSettings>),
 }
 
+/// An entry's on/off switch (`enabled`, default on; written to the file only when off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Enabled(pub bool);
+
+impl Default for Enabled {
+    fn default() -> Self {
+        Enabled(true)
+    }
+}
+
+impl Enabled {
+    /// True when the entry is in use (serde's `skip_serializing_if`).
+    pub fn is_on(&self) -> bool {
+        self.0
+    }
+}
+
 impl DirectoryConfig {
+    /// False when `enabled = false`: the entry stays in the file, out of the chain.
+    pub fn enabled(&self) -> bool {
+        match self {
+            DirectoryConfig::Local { enabled, .. } => enabled.is_on(),
+            DirectoryConfig::Http(h) => h.enabled.is_on(),
+            DirectoryConfig::Ldap(l) => l.enabled.is_on(),
+            DirectoryConfig::Carddav(c) => c.enabled.is_on(),
+        }
+    }
+
     /// The label shown in explain output and the tray.
     pub fn name(&self) -> String {
         match self {
@@ -184,6 +215,16 @@ pub enum SourceConfig {
 }
 
 impl SourceConfig {
+    /// False when `enabled = false`: the entry stays in the file and is not started.
+    pub fn enabled(&self) -> bool {
+        match self {
+            SourceConfig::Baresip(c) => c.enabled.is_on(),
+            SourceConfig::Mqtt(c) => c.enabled.is_on(),
+            SourceConfig::Ami(c) => c.enabled.is_on(),
+            SourceConfig::Fritz(c) => c.enabled.is_on(),
+        }
+    }
+
     /// The source's name in health reports and the call log.
     pub fn name(&self) -> String {
         match self {
@@ -343,16 +384,31 @@ impl Settings {
         PhoneRules::new(&self.phone.default_region, self.phone.match_last_digits)
     }
 
-    /// The directory chain, defaulting to the local directory alone.
+    /// The directory chain: the enabled `[[directory]]` entries in order, or the local
+    /// directory alone when none is listed (every entry switched off = no directory).
     pub fn directory_chain(&self) -> Vec<DirectoryConfig> {
         if self.directories.is_empty() {
             vec![DirectoryConfig::Local {
                 name: None,
+                enabled: Enabled::default(),
                 create_contact_url: None,
             }]
         } else {
-            self.directories.clone()
+            self.directories
+                .iter()
+                .filter(|d| d.enabled())
+                .cloned()
+                .collect()
         }
+    }
+
+    /// The `[[source]]` entries to start: the enabled ones, in order.
+    pub fn active_sources(&self) -> Vec<SourceConfig> {
+        self.sources
+            .iter()
+            .filter(|s| s.enabled())
+            .cloned()
+            .collect()
     }
 }
 

@@ -118,7 +118,7 @@ impl App {
             &settings.rule_list,
         ));
         let (intents, _) = broadcast::channel(64);
-        let sources = crate::source::build(&settings.sources, &secrets);
+        let sources = crate::source::build(&settings.active_sources(), &secrets);
         // A rule's transfer goes through the call's own source's control.
         for control in &sources.controls {
             engine.add_control(Arc::clone(control));

@@ -102,6 +102,9 @@ pub struct RequestTemplate {
 #[serde(default, deny_unknown_fields)]
 pub struct HttpSettings {
     pub name: Option<String>,
+    /// `enabled = false` keeps the entry in the file but out of use (the Settings switch).
+    #[serde(skip_serializing_if = "crate::config::Enabled::is_on")]
+    pub enabled: crate::config::Enabled,
     pub preset: Option<Preset>,
     /// The API's root (`https://api.hubapi.com`, `https://acme.pipedrive.com`).
     pub base_url: Option<String>,
@@ -188,6 +191,9 @@ pub struct LdapAttributes {
 #[serde(default, deny_unknown_fields)]
 pub struct LdapSettings {
     pub name: Option<String>,
+    /// `enabled = false` keeps the entry in the file but out of use (the Settings switch).
+    #[serde(skip_serializing_if = "crate::config::Enabled::is_on")]
+    pub enabled: crate::config::Enabled,
     /// `ldap://host:389` or `ldaps://host:636`.
     pub url: String,
     pub base_dn: String,
@@ -211,6 +217,9 @@ pub struct LdapSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct CarddavSettings {
     pub name: Option<String>,
+    /// `enabled = false` keeps the entry in the file but out of use (the Settings switch).
+    #[serde(skip_serializing_if = "crate::config::Enabled::is_on")]
+    pub enabled: crate::config::Enabled,
     /// The address book collection (`https://dav.example.com/alice/contacts/`).
     pub url: String,
     pub username: Option<String>,

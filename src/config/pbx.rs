@@ -23,6 +23,9 @@ pub struct AmiConfig {
     /// Source name in the call log and status (default `ami:<extension>`, or `ami`).
     #[serde(default)]
     pub name: Option<String>,
+    /// `enabled = false` keeps the entry in the file but out of use (the Settings switch).
+    #[serde(default, skip_serializing_if = "crate::config::Enabled::is_on")]
+    pub enabled: crate::config::Enabled,
     /// Dialplan context for click-to-dial and transfers (default `from-internal`).
     #[serde(default)]
     pub context: Option<String>,
@@ -40,6 +43,9 @@ pub struct FritzConfig {
     /// Source name in the call log and status (default `fritz`).
     #[serde(default)]
     pub name: Option<String>,
+    /// `enabled = false` keeps the entry in the file but out of use (the Settings switch).
+    #[serde(default, skip_serializing_if = "crate::config::Enabled::is_on")]
+    pub enabled: crate::config::Enabled,
 }
 
 fn problem(key: &'static str, message: impl Into<String>) -> SourceProblem {

@@ -13,6 +13,9 @@ pub struct BaresipConfig {
     /// The name in health reports and the call log (default `baresip`).
     #[serde(default)]
     pub name: Option<String>,
+    /// `enabled = false` keeps the entry in the file but out of use (the Settings switch).
+    #[serde(default, skip_serializing_if = "crate::config::Enabled::is_on")]
+    pub enabled: crate::config::Enabled,
     /// `host:port` of `ctrl_tcp_listen`, e.g. `127.0.0.1:4444`.
     pub address: String,
     /// Seconds of silence after which a harmless command checks the link is alive.
@@ -38,6 +41,9 @@ pub struct MqttConfig {
     /// The name in health reports and the call log (default `mqtt:<extension>` or `mqtt`).
     #[serde(default)]
     pub name: Option<String>,
+    /// `enabled = false` keeps the entry in the file but out of use (the Settings switch).
+    #[serde(default, skip_serializing_if = "crate::config::Enabled::is_on")]
+    pub enabled: crate::config::Enabled,
     /// `mqtt://host[:port]` or `mqtts://host[:port]`.
     pub url: String,
     /// Topic to subscribe to (default `screenpop/<extension>/events`, or `/baresip/event`).

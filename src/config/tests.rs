@@ -113,3 +113,55 @@ fn bad_env_value_names_the_variable() {
         .to_string();
     assert!(err.contains("SCREENPOP_WEBHOOK__PORT"), "{err}");
 }
+
+#[test]
+fn a_switched_off_entry_stays_in_the_file_and_out_of_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let written = "# front desk\n\
+        [[source]]\nkind = \"baresip\"\naddress = \"127.0.0.1:4444\"\n\n\
+        [[source]]\nkind = \"fritz\"\naddress = \"fritz.box\"\nenabled = false  # off until the router is back\n\n\
+        [[directory]]\nkind = \"local\"\n\n\
+        [[directory]]\nkind = \"carddav\"\nurl = \"https://dav.example.com/alice/contacts/\"\n";
+    std::fs::write(&path, written).unwrap();
+    let mut s = Settings::from_parts(&path, Some(written), &[]).unwrap();
+    let kinds = |v: Vec<SourceConfig>| v.iter().map(SourceConfig::name).collect::<Vec<_>>();
+    assert_eq!(kinds(s.active_sources()), ["baresip"]);
+    assert_eq!(s.sources.len(), 2, "the switched-off entry is still listed");
+    assert_eq!(s.directory_chain().len(), 2);
+
+    // Switch the address book off and the router on: only `enabled = false` lines change.
+    match &mut s.directories[1] {
+        DirectoryConfig::Carddav(c) => c.enabled = Enabled(false),
+        other => panic!("{other:?}"),
+    }
+    match &mut s.sources[1] {
+        SourceConfig::Fritz(f) => f.enabled = Enabled(true),
+        other => panic!("{other:?}"),
+    }
+    s.save(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("# front desk\n"), "{text}");
+    assert_eq!(text.matches("enabled").count(), 1, "{text}");
+    let back = Settings::from_parts(&path, Some(&text), &[]).unwrap();
+    assert_eq!(kinds(back.active_sources()), ["baresip", "fritz"]);
+    let chain: Vec<_> = back
+        .directory_chain()
+        .iter()
+        .map(DirectoryConfig::name)
+        .collect();
+    assert_eq!(chain, ["local"]);
+    assert_eq!(back.directories.len(), 2);
+
+    // Every directory switched off: no directory at all (not the default local one).
+    let none = parse("[[directory]]\nkind = \"local\"\nenabled = false\n", &[]).unwrap();
+    assert!(none.directory_chain().is_empty());
+    let bad = parse(
+        "[[source]]\nkind = \"fritz\"\naddress = \"x\"\nenabled = \"no\"\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    // (An internally tagged entry's type error has no span of its own: serde buffers it.)
+    assert!(bad.contains("expected a boolean"), "{bad}");
+}

@@ -69,7 +69,7 @@ impl Relay {
         settings: Settings,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, RelayError> {
-        let feed = pbx::from_config(&settings.sources, &secrets)?;
+        let feed = pbx::from_config(&settings.active_sources(), &secrets)?;
         let relay = settings.relay.clone();
         relay
             .broker_address()

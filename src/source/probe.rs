@@ -97,6 +97,7 @@ mod tests {
     fn baresip(address: String) -> SourceConfig {
         SourceConfig::Baresip(BaresipConfig {
             name: None,
+            enabled: Default::default(),
             address,
             keepalive_s: 15,
         })

@@ -1,5 +1,6 @@
 // Settings: typed forms over the config file — the general sections, one form per
-// [[source]] and [[directory]] kind (schema.js), and the rules (rules.js). Every field's
+// [[source]] and [[directory]] kind (schema.js) — each switched on or off (`enabled`),
+// moved, removed — and the rules (rules.js). Every field's
 // problem from the core's check shows next to it; nothing is written while any is left.
 // Secrets are write-only and go straight to the keyring. Also: Test connection per source,
 // Test lookup, contacts import with progress, autostart, "Run setup again".
@@ -73,9 +74,19 @@ function entryList(section, list, kinds, extra) {
   const move = (i, by) => { const [item] = list.splice(i, 1); list.splice(i + by, 0, item); render(); scheduleCheck(); };
   return list.map((entry, i) => {
     const prefix = `${section}.${i}`;
-    return h('div', { class: 'entry', id: `entry-${section}-${i}` },
+    const on = entry.enabled !== false;
+    return h('div', { class: on ? 'entry' : 'entry off', id: `entry-${section}-${i}` },
       h('div', { class: 'entry-head' },
-        h('strong', {}, `${i + 1}. ${entryTitle(kinds, entry)}`),
+        h('strong', {}, `${i + 1}. ${entryTitle(kinds, entry)}`, on ? null : h('span', { class: 'muted small' }, ' (off)')),
+        h('label', { class: 'toggle', title: 'Off: kept in the file, not used' },
+          h('input', { type: 'checkbox', id: `enabled-${section}-${i}`, checked: on, disabled: ctx.locked.has(section),
+            onchange: (e) => {
+              // `enabled = false` in the file; on is the default, so the key goes.
+              if (e.target.checked) delete entry.enabled; else entry.enabled = false;
+              render(); scheduleCheck();
+              const again = $(`enabled-${section}-${i}`);
+              if (again) again.focus();
+            } }), ' Enabled'),
         h('button', { type: 'button', disabled: i === 0, 'aria-label': `Move ${entryTitle(kinds, entry)} up`, onclick: () => move(i, -1) }, '↑'),
         h('button', { type: 'button', disabled: i === list.length - 1, 'aria-label': `Move ${entryTitle(kinds, entry)} down`, onclick: () => move(i, 1) }, '↓'),
         h('button', { type: 'button', class: 'danger', onclick: () => { list.splice(i, 1); render(); scheduleCheck(); } }, 'Remove')),

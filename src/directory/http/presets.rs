@@ -381,6 +381,7 @@ pub fn merge(preset: HttpSettings, user: &HttpSettings) -> HttpSettings {
     headers.extend(user.headers.clone());
     HttpSettings {
         name: user.name.clone(),
+        enabled: user.enabled,
         preset: user.preset,
         base_url: over(&user.base_url, preset.base_url),
         app_url: over(&user.app_url, preset.app_url),

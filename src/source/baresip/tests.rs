@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 fn config(address: String) -> BaresipConfig {
     BaresipConfig {
         name: None,
+        enabled: Default::default(),
         address,
         keepalive_s: 15,
     }
