@@ -2,7 +2,8 @@
 //! writes /etc): `apt-get install ./dist/screenpop_<v>_amd64.deb`, then the installed
 //! `/usr/bin/screenpop-desktop --hidden` in a private desktop session greets a ringing
 //! caller preloaded from the system file's `[contacts] import`, a `tel:` link opened through
-//! `xdg-open` reaches the running app, a key locked in `/etc/xdg/screenpop/config.toml` wins
+//! `xdg-open` reaches the running app, an upgrade to a newer version keeps the call log and
+//! the user's settings, a key locked in `/etc/xdg/screenpop/config.toml` wins
 //! over the user's file and over the Settings page's save path, and `apt-get purge` leaves
 //! nothing of the package behind. The rpm's file list (`rpm -qlp`) must equal the deb's.
 //! Everything changed under /etc is restored.
@@ -58,6 +59,39 @@ fn deb_files(deb: &Path) -> Vec<String> {
         .collect();
     files.sort();
     files
+}
+
+/// The same package with a higher version (`<v>+upgrade`), as the next release would be.
+fn upgraded(deb: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    run(
+        "dpkg-deb",
+        &["-R", &deb.to_string_lossy(), &tree.to_string_lossy()],
+    );
+    let control = tree.join("DEBIAN/control");
+    let text = fs::read_to_string(&control).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("Version: ") {
+            Some(v) => format!("Version: {v}+upgrade\n"),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    fs::write(&control, text).unwrap();
+    run(
+        "dpkg-deb",
+        &[
+            "--root-owner-group",
+            "-Znone",
+            "-b",
+            &tree.to_string_lossy(),
+            &dir.path()
+                .join("screenpop_upgrade_amd64.deb")
+                .to_string_lossy(),
+        ],
+    );
+    dir
 }
 
 /// Puts back what the test changed under /etc, even when it fails.
@@ -265,7 +299,48 @@ fn the_deb_installs_greets_dials_obeys_the_admin_and_purges_clean() {
         !saved.contains("pop_on") && saved.contains("missed = false"),
         "{saved}"
     );
+    // The call ends: it is in the log the upgrade must keep.
+    let ended = cli(&["event", "ended", "--call-id", "pkg-1"]);
+    assert!(
+        ended.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ended.stderr)
+    );
+    let logged =
+        || String::from_utf8_lossy(&cli(&["log", "--json"]).stdout).contains("Lisa Simpson");
+    assert!(
+        wait_until(Duration::from_secs(20), logged),
+        "the call never reached the log"
+    );
     drop(app);
+
+    // Upgrade: a newer version of the same package over it keeps the user's data and settings.
+    let newer = upgraded(&deb);
+    run(
+        "apt-get",
+        &[
+            "install",
+            "-y",
+            "--no-install-recommends",
+            &newer
+                .path()
+                .join("screenpop_upgrade_amd64.deb")
+                .to_string_lossy(),
+        ],
+    );
+    let version = run("dpkg-query", &["-W", "-f=${Version}", "screenpop"]);
+    assert!(version.ends_with("+upgrade"), "not upgraded: {version}");
+    assert!(
+        logged(),
+        "the upgrade lost the call log: {}",
+        String::from_utf8_lossy(&cli(&["log"]).stdout)
+    );
+    assert!(
+        fs::read_to_string(&user_config)
+            .unwrap()
+            .contains("missed = false"),
+        "the upgrade changed the user's settings"
+    );
 
     // Purge: nothing of the package is left.
     run("apt-get", &["purge", "-y", "screenpop"]);
