@@ -20,6 +20,7 @@ pub mod status;
 
 use crate::config::{JournalSettings, Paths, RelaySettings, Settings};
 use crate::directory::chain::Chain;
+use crate::directory::open::Lookups;
 use crate::event::Health;
 use crate::phone::PhoneRules;
 use crate::secrets::SecretStore;
@@ -74,16 +75,11 @@ impl Relay {
         relay
             .broker_address()
             .map_err(|p| broker::BrokerError::Config(p.message))?;
-        let store = Store::open(&paths.database()).await?;
-        let rules = settings.phone_rules()?;
-        let chain = Arc::new(Chain::configured(
-            &settings,
-            &crate::directory::BuildContext {
-                store: store.clone(),
-                secrets: Arc::clone(&secrets),
-                rules: rules.clone(),
-            },
-        ));
+        let Lookups {
+            store,
+            rules,
+            chain,
+        } = Lookups::open::<RelayError>(&paths.database(), &settings, &secrets).await?;
         let journal_to = if relay.journal {
             chain
                 .directories()
