@@ -93,7 +93,7 @@ impl Relay {
         let client_id = relay
             .client_id
             .clone()
-            .unwrap_or_else(|| format!("screenpop-relay-{}", hostname()));
+            .unwrap_or_else(|| format!("screenpop-relay-{}", crate::source::mqtt::hostname()));
         let topics = Topics::new(&relay.topic_prefix);
         let status = Arc::new(Mutex::new(status::RelayStatus {
             role: "standby".into(),
@@ -188,20 +188,4 @@ impl Relay {
         tracing::info!("screenpop relay stopped");
         result
     }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
