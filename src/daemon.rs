@@ -234,6 +234,8 @@ impl App {
             engine_task.abort();
             let _ = engine_task.await;
         }
+        // Lookups the engine stopped waiting for, and cache refreshes.
+        self.engine.chain().shutdown().await;
         // Undelivered rows stay in the outbox for the next start.
         let _ = journal_stop.send(());
         if tokio::time::timeout(JOURNAL_STOP, &mut journal)
@@ -258,7 +260,11 @@ impl App {
             present::run(
                 self.engine.subscribe(),
                 policy,
-                Box::new(DesktopNotifier::new(click_tx.clone())),
+                Box::new(DesktopNotifier::new(
+                    click_tx.clone(),
+                    helpers.clone(),
+                    stop.clone(),
+                )),
             ),
         ));
         let prompts = present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);

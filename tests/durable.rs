@@ -163,3 +163,70 @@ fn mqtt_messages_acknowledged_after_commit_are_logged_once_across_kill_9() {
         assert_eq!(rows[0]["missed"], true, "{id}");
     }
 }
+
+/// Each notification up holds a task and a D-Bus connection in the daemon: missed-call pops
+/// nobody dismisses must not pile up without end (10,000 calls would mean 5,000 sockets).
+#[test]
+fn at_most_twenty_call_notifications_stay_up() {
+    const KEPT: usize = 20;
+    const MISSED: usize = 26;
+    let desktop = Desktop::start().expect("start a headless desktop");
+    let port = free_port();
+    let daemon = Daemon::start(&desktop, &format!("[webhook]\nport = {port}\n"), port, &[]);
+    let token = desktop.webhook_token();
+    for i in 0..MISSED {
+        let id = format!("m-{i}");
+        let ringing =
+            format!(r#"{{"type":"ringing","call_id":"{id}","from":"+1 555 600 {i:04}"}}"#);
+        assert_eq!(post(&daemon, &token, &ringing), 202);
+        assert_eq!(
+            post(
+                &daemon,
+                &token,
+                &format!(r#"{{"type":"ended","call_id":"{id}"}}"#)
+            ),
+            202
+        );
+    }
+    let rows = wait_logged(&daemon, MISSED);
+    assert!(rows.values().all(|r| r[0]["missed"] == true));
+    // The newest call's pop went up (the daemon logs each Notify reply); the older ones were
+    // pushed out before it.
+    let newest = format!("call_id=m-{} ", MISSED - 1);
+    assert!(
+        wait_until(WAIT, || daemon
+            .log()
+            .lines()
+            .any(|l| l.contains("notification shown") && l.contains(&newest))),
+        "{}",
+        daemon.log()
+    );
+    // Up = displayed + waiting (dunst displays at most `notification_limit` at once).
+    let up = || {
+        let count = |what: &str| {
+            desktop
+                .dunstctl(&["count", what])
+                .ok()
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        count("displayed") + count("waiting")
+    };
+    assert!(
+        wait_until(WAIT, || up() == KEPT),
+        "{} notifications up, want {KEPT}\n{}",
+        up(),
+        daemon.log()
+    );
+    // The oldest went first.
+    let log = daemon.log();
+    let closed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("closing the oldest notification"))
+        .collect();
+    assert_eq!(closed.len(), MISSED - KEPT, "{closed:#?}");
+    for i in 0..MISSED - KEPT {
+        let id = format!("call_id=m-{i} ");
+        assert!(closed.iter().any(|l| l.contains(&id)), "{id}: {closed:#?}");
+    }
+}

@@ -185,9 +185,9 @@ fn connect_then_tasks_once_per_call_across_kill_9_and_no_token_leaks() {
     }
 }
 
-#[test]
-fn a_revoked_grant_offers_sign_in_in_a_notification_that_starts_the_sign_in() {
-    let desktop = Desktop::start().expect("desktop");
+/// A daemon signed in to Zoho (the browser played by `approve_in_browser`), with `extra`
+/// appended to its config.
+fn signed_in_to_zoho(desktop: &Desktop, extra: &str) -> (Crm, Daemon) {
     let crm = Crm::start(
         Shape::Zoho,
         "unused",
@@ -198,12 +198,12 @@ fn a_revoked_grant_offers_sign_in_in_a_notification_that_starts_the_sign_in() {
     let crm = crm.with_oauth(server);
     let port = free_port();
     let config = format!(
-        "[webhook]\nport = {port}\n\n[[directory]]\nkind = \"http\"\npreset = \"zoho\"\ntimeout_ms = 5000\n\
+        "[webhook]\nport = {port}\n{extra}\n[[directory]]\nkind = \"http\"\npreset = \"zoho\"\ntimeout_ms = 5000\n\
          [directory.oauth]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"zoho-client\"\nauth_url = \"{}\"\ntoken_url = \"{}\"\n",
         crm.oauth_url("authorize"),
         crm.oauth_url("token"),
     );
-    let daemon = Daemon::start(&desktop, &config, port, &[]);
+    let daemon = Daemon::start(desktop, &config, port, &[]);
     let out = daemon.cli_with_stdin(
         &["secret", "set", "zoho-client"],
         &format!("{CLIENT_SECRET}\n"),
@@ -217,7 +217,13 @@ fn a_revoked_grant_offers_sign_in_in_a_notification_that_starts_the_sign_in() {
     let url = desktop.browser().read_urls().remove(0);
     assert_eq!(approve_in_browser(&url), 200);
     assert!(connect.wait_with_output().unwrap().status.success());
+    (crm, daemon)
+}
 
+#[test]
+fn a_revoked_grant_offers_sign_in_in_a_notification_that_starts_the_sign_in() {
+    let desktop = Desktop::start().expect("desktop");
+    let (crm, daemon) = signed_in_to_zoho(&desktop, "");
     crm.auth(AuthServer::revoke);
     let token = desktop.webhook_token();
     let ring = r#"{"version":1,"type":"ringing","from":"+1 555 123 4567","call_id":"z-1"}"#;
@@ -252,4 +258,50 @@ fn a_revoked_grant_offers_sign_in_in_a_notification_that_starts_the_sign_in() {
         "Sign in did not open the browser\n{}",
         daemon.log()
     );
+}
+
+#[test]
+fn a_slow_token_refresh_does_not_hold_the_pop_past_the_lookup_budget() {
+    let desktop = Desktop::start().expect("desktop");
+    let (crm, daemon) = signed_in_to_zoho(&desktop, "[lookup]\nbudget_ms = 300\n");
+    // The access token dies at the provider, and its token endpoint takes 4 s to answer:
+    // the lookup needs a refresh that outlasts the budget many times over.
+    crm.auth(|a| {
+        a.expire_access();
+        a.delay = Duration::from_secs(4);
+    });
+    let token = desktop.webhook_token();
+    let ring = r#"{"version":1,"type":"ringing","from":"+1 555 123 4567","call_id":"z-slow"}"#;
+    assert_eq!(
+        support::http::post_json(daemon.port(), "/v1/events", &token, ring).unwrap(),
+        202
+    );
+    // The pop comes while the refresh is still out: it says it is still looking.
+    assert!(
+        desktop.wait_displayed(1, Duration::from_secs(10)),
+        "no pop\n{}",
+        daemon.log()
+    );
+    desktop.dunstctl(&["close-all"]).unwrap();
+    let first = desktop.history_summaries();
+    assert!(
+        first
+            .iter()
+            .any(|(_, body, ..)| body.starts_with("Looking up")),
+        "{first:?}"
+    );
+    // The refresh lands and the greeting replaces the pop.
+    assert!(
+        desktop.wait_displayed(1, Duration::from_secs(20)),
+        "the greeting never came after the refresh\n{}",
+        daemon.log()
+    );
+    desktop.dunstctl(&["close-all"]).unwrap();
+    let all = desktop.history_summaries();
+    assert!(
+        all.iter()
+            .any(|(summary, ..)| summary == "Welcome back Lisa"),
+        "{all:?}"
+    );
+    assert_eq!(crm.auth(|a| a.refreshes()), 1);
 }

@@ -2,96 +2,26 @@
 //! `SOAK_CALLS` calls (default 1000 here, 10000 from the script) over the webhook (two
 //! feeders) and MQTT (one feeder), the daemon killed -9 three times and mosquitto restarted
 //! once while they run, a CRM stand-in that fails 20 % of requests with 503 and answers 10 %
-//! slower than the lookup budget. Then every call is accounted for: in the log exactly once
-//! with the right answered/missed state, journaled to the CRM exactly once, the outbox empty.
-//! Prints `N passed, N failed` over its checks; RSS is sampled every 1,000 calls.
+//! slower than the lookup budget. Then every call is accounted for: acknowledged vs logged
+//! vs journaled, none lost, none doubled, nothing left in `intake`/`live_calls`, the outbox
+//! empty. Prints `N passed, N failed` over its checks; RSS is sampled every 1,000 calls.
+//!
+//! `memory_levels_off` (ignored; `scripts/soak.sh memory`) feeds the same calls to one daemon
+//! that is never killed and samples its RSS each time another 1,000 are logged and
+//! journaled: the issue's bound is RSS after 10,000 within +5 MB of RSS after 1,000.
 
 use screenpop_testkit as support;
 
 use serde_json::Value;
-use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-use support::crm::{Crm, Mode, Shape};
-use support::daemon::Daemon;
-use support::desktop::Desktop;
-use support::mosquitto::Broker;
-use support::ports::free_port;
-use support::process::wait_until;
+use support::soak::{count, rss_kb, sql, via_mqtt, Rig};
 
-const TOKEN: &str = "soak-crm-token";
-const BUDGET_MS: u64 = 200;
-const TOPIC: &str = "screenpop/201/events";
-
-/// The events of call `i`: even calls are answered, odd ones missed.
-fn events(i: usize) -> Vec<String> {
-    let id = format!("soak-{i}");
-    let mut out = vec![format!(
-        r#"{{"version":1,"type":"ringing","call_id":"{id}","from":"+1 555 7{:02} {:04}"}}"#,
-        i / 10000 % 100,
-        i % 10000
-    )];
-    if i % 2 == 0 {
-        out.push(format!(
-            r#"{{"version":1,"type":"answered","call_id":"{id}"}}"#
-        ));
-    }
-    out.push(format!(
-        r#"{{"version":1,"type":"ended","call_id":"{id}"}}"#
-    ));
-    out
-}
-
-/// Posts until the webhook answers 202 (a kill -9 in between means "not acknowledged").
-fn post_until_acked(port: u16, token: &str, body: &str) {
-    loop {
-        if let Ok(202) = support::http::post_json(port, "/v1/events", token, body) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Publishes lines at QoS 1 through one `mosquitto_pub -l`; true when it exited cleanly.
-fn publish_lines(port: u16, lines: &[String]) -> bool {
-    let child = Command::new("mosquitto_pub")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-q",
-            "1",
-            "-t",
-            TOPIC,
-            "-l",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let Ok(mut child) = child else { return false };
-    if let Some(mut stdin) = child.stdin.take() {
-        for line in lines {
-            if writeln!(stdin, "{line}").is_err() {
-                break;
-            }
-        }
-    }
-    child.wait().is_ok_and(|s| s.success())
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+fn soak_calls() -> usize {
+    std::env::var("SOAK_CALLS")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000)
 }
 
 struct Checks {
@@ -108,114 +38,69 @@ impl Checks {
             self.failed.push(what);
         }
     }
+
+    fn finish(self, rig: &Rig) {
+        println!("{} passed, {} failed", self.passed, self.failed.len());
+        assert!(
+            self.failed.is_empty(),
+            "soak checks failed: {:?}\n{}",
+            self.failed,
+            rig.daemon
+                .log()
+                .lines()
+                .rev()
+                .take(60)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }
 
 #[test]
 fn soak_every_acknowledged_call_is_logged_and_journaled_exactly_once_through_kills() {
-    let calls: usize = std::env::var("SOAK_CALLS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1000);
+    let calls = soak_calls();
+    // The harness's "test … ..." has no newline of its own: start our lines on a fresh one.
+    println!();
     let started = Instant::now();
-    let desktop = Desktop::start().expect("start a headless desktop");
-    let mut broker = Broker::start();
-    let crm = Crm::start(Shape::Seed, TOKEN, Vec::new());
-    crm.set_mode(Mode::Flaky {
-        slow: Duration::from_millis(BUDGET_MS + 100),
-    });
-    let port = free_port();
-    let config = format!(
-        "[webhook]\nport = {port}\n[lookup]\nbudget_ms = {BUDGET_MS}\n\
-         [journal]\nretry_base_ms = 100\nretry_max_s = 1\n\n\
-         [[directory]]\nkind = \"http\"\nname = \"shop\"\npreset = \"seed\"\nbase_url = \"{}\"\njournal = true\ntimeout_ms = 2000\n\n\
-         [[source]]\nkind = \"mqtt\"\nurl = \"{}\"\ntopic = \"{TOPIC}\"\n",
-        crm.base_url(),
-        broker.url()
-    );
-    let mut daemon = Daemon::start(&desktop, &config, port, &[]);
-    let out = daemon.cli_with_stdin(&["secret", "set", "shop"], &format!("{TOKEN}\n"));
-    assert!(
-        out.status.success(),
-        "secret set: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    daemon.wait_status("mqtt up", Duration::from_secs(30), |s| {
-        Daemon::source_state(s, "mqtt") == "up"
-    });
-    let token = desktop.webhook_token();
-    assert!(!token.is_empty(), "no webhook token");
-    let broker_port = broker.port;
+    let mut rig = Rig::start();
 
-    // Feeders: call i goes through feeder i % 3 (0, 1: webhook; 2: MQTT in chunks).
-    let sent = AtomicUsize::new(0);
+    // Chaos: kill -9 at 25 %, 50 % and 75 % of the calls sent, mosquitto at 60 %.
     let mut kills = 0;
     let mut broker_restarts = 0;
     let mut rss: Vec<(usize, u64)> = Vec::new();
-    std::thread::scope(|scope| {
-        for feeder in 0..2 {
-            let (token, sent) = (&token, &sent);
-            scope.spawn(move || {
-                for i in (feeder..calls).step_by(3) {
-                    for body in events(i) {
-                        post_until_acked(port, token, &body);
-                    }
-                    sent.fetch_add(1, Ordering::Relaxed);
-                }
-            });
+    let mut next_sample = 1000.min(calls);
+    let mut kill_at = vec![calls * 3 / 4, calls / 2, calls / 4];
+    let mut restart_broker_at = Some(calls * 3 / 5);
+    rig.feed(0..calls, |rig, now| {
+        if now >= next_sample {
+            rss.push((now, rss_kb(rig.daemon.pid())));
+            next_sample += 1000;
         }
-        let sent_mqtt = &sent;
-        scope.spawn(move || {
-            let mine: Vec<usize> = (2..calls).step_by(3).collect();
-            for chunk in mine.chunks(50) {
-                let lines: Vec<String> = chunk.iter().flat_map(|&i| events(i)).collect();
-                // A broker restart mid-chunk: publish it again (repeats are the same call).
-                while !publish_lines(broker_port, &lines) {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                sent_mqtt.fetch_add(chunk.len(), Ordering::Relaxed);
-            }
-        });
-        // Chaos: kill -9 at 25 %, 50 % and 75 % of the calls sent, mosquitto at 60 %.
-        let mut next_sample = 1000.min(calls);
-        let mut kill_at = vec![calls * 3 / 4, calls / 2, calls / 4];
-        let mut restart_broker_at = Some(calls * 3 / 5);
-        loop {
-            let now = sent.load(Ordering::Relaxed);
-            if now >= next_sample {
-                rss.push((now, rss_kb(daemon.pid())));
-                next_sample += 1000;
-            }
-            if kill_at.last().is_some_and(|&at| now >= at) {
-                kill_at.pop();
-                daemon.kill_9();
-                kills += 1;
-                daemon.restart();
-            }
-            if restart_broker_at.is_some_and(|at| now >= at) {
-                restart_broker_at = None;
-                broker.restart();
-                broker_restarts += 1;
-            }
-            if now >= calls {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        if kill_at.last().is_some_and(|&at| now >= at) {
+            kill_at.pop();
+            rig.daemon.kill_9();
+            kills += 1;
+            rig.daemon.restart();
+        }
+        if restart_broker_at.is_some_and(|at| now >= at) {
+            restart_broker_at = None;
+            rig.broker.restart();
+            broker_restarts += 1;
         }
     });
     let fed = started.elapsed();
 
-    // Accounting.
+    // Accounting: wait until every call is logged, or nothing moved for a minute (then what
+    // is missing is lost or stuck, and the figures below say where).
     let mut checks = Checks {
         passed: 0,
         failed: Vec::new(),
     };
     let limit = Duration::from_secs(120 + calls as u64 / 20);
-    let mut rows: Vec<Value> = Vec::new();
-    wait_until(limit, || {
-        let text = daemon.cli_ok(&["log", "--json", "--limit", "1000000"]);
-        rows = serde_json::from_str(&text).unwrap_or_default();
-        rows.len() >= calls
-    });
+    rig.wait_logged(calls, Duration::from_secs(60), limit);
+    let drained = rig.wait_outbox_empty(limit);
+    let text = rig.daemon.cli_ok(&["log", "--json", "--limit", "1000000"]);
+    let rows: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
     let mut by_id: HashMap<String, Vec<&Value>> = HashMap::new();
     for row in &rows {
         by_id
@@ -223,9 +108,9 @@ fn soak_every_acknowledged_call_is_logged_and_journaled_exactly_once_through_kil
             .or_default()
             .push(row);
     }
-    let missing = (0..calls)
+    let missing: Vec<usize> = (0..calls)
         .filter(|i| !by_id.contains_key(&format!("soak-{i}")))
-        .count();
+        .collect();
     let doubled = by_id.values().filter(|r| r.len() > 1).count();
     let extra = by_id.keys().filter(|k| !k.starts_with("soak-")).count();
     let wrong_state = (0..calls)
@@ -235,9 +120,89 @@ fn soak_every_acknowledged_call_is_logged_and_journaled_exactly_once_through_kil
                 .is_some_and(|r| r[0]["missed"] != (i % 2 == 1))
         })
         .count();
+    let db = rig.db();
+    let intake_left = count(&db, "SELECT count(*) FROM intake");
+    let live: HashSet<String> = sql(&db, "SELECT call_id FROM live_calls")
+        .into_iter()
+        .collect();
+    let missing_mqtt = missing.iter().filter(|i| via_mqtt(**i)).count();
+    let missing_live = missing
+        .iter()
+        .filter(|i| live.contains(&format!("soak-{i}")))
+        .count();
+    // mosquitto logs "Outgoing messages are being dropped for client …" when a client's
+    // queue is full: such messages never reached screenpop, which never acknowledged them.
+    let dropped_by_broker = rig
+        .broker
+        .log()
+        .lines()
+        .filter(|l| l.contains("being dropped"))
+        .count();
+    let (applied, keys_asked, repeats) = rig.crm.with(|st| {
+        let keys: Vec<String> = st
+            .journal_applied
+            .iter()
+            .map(|b| b["CallId"].as_str().unwrap_or_default().to_string())
+            .collect();
+        let repeats = st.journal_requests.values().filter(|&&n| n > 1).count();
+        (keys, st.journal_requests.len(), repeats)
+    });
+    let distinct: HashSet<&String> = applied.iter().collect();
+    let mqtt_calls = (0..calls).filter(|i| via_mqtt(*i)).count();
+    println!(
+        "soak: acknowledged {calls} calls ({} over the webhook, every event answered 202; {mqtt_calls} over MQTT, \
+         every message PUBACKed by the broker) · logged {} · journaled {} ({} distinct) · lost {} \
+         ({missing_mqtt} of them MQTT, {missing_live} still live) · left in intake {intake_left}, in live_calls {} · \
+         broker queue-full warnings {dropped_by_broker}",
+        calls - mqtt_calls,
+        by_id.len(),
+        applied.len(),
+        distinct.len(),
+        missing.len(),
+        live.len()
+    );
+    // What is wrong, told by call: the daemon's own lines about the first few.
+    let wrong: Vec<String> = (0..calls)
+        .filter_map(|i| {
+            let r = by_id.get(&format!("soak-{i}"))?;
+            (r[0]["missed"] != (i % 2 == 1)).then(|| {
+                format!(
+                    "soak-{i} missed={} reason={}",
+                    r[0]["missed"], r[0]["end_reason"]
+                )
+            })
+        })
+        .collect();
+    let log = rig.daemon.log();
+    for what in wrong.iter().take(3).chain(live.iter().take(3)) {
+        let id = what.split_whitespace().next().unwrap_or_default();
+        println!("soak: {what}:");
+        let needle = format!("call_id={id}");
+        for line in log.lines().filter(|l| {
+            (l.contains(&format!("{needle} ")) || l.ends_with(&needle)) && !l.contains("DEBUG")
+        }) {
+            println!("soak:   {}", line.chars().take(300).collect::<String>());
+        }
+    }
+    if !missing.is_empty() {
+        println!(
+            "soak: first lost calls: {:?}",
+            missing.iter().take(20).collect::<Vec<_>>()
+        );
+    }
     checks.check(
-        missing == 0,
-        format!("every acknowledged call is in the log ({missing} of {calls} missing)"),
+        missing.is_empty(),
+        format!(
+            "every acknowledged call is in the log (lost = {} of {calls})",
+            missing.len()
+        ),
+    );
+    checks.check(
+        intake_left == 0 && live.is_empty(),
+        format!(
+            "nothing left behind in intake or live_calls ({intake_left} events, {} live calls)",
+            live.len()
+        ),
     );
     checks.check(
         doubled == 0,
@@ -251,30 +216,18 @@ fn soak_every_acknowledged_call_is_logged_and_journaled_exactly_once_through_kil
         wrong_state == 0,
         format!("answered/missed state right ({wrong_state} wrong)"),
     );
-    let drained = wait_until(limit, || {
-        let text = daemon.cli_ok(&["outbox", "--json"]);
-        serde_json::from_str::<Vec<Value>>(&text).is_ok_and(|o| o.is_empty())
-    });
     checks.check(drained, "the outbox is empty".into());
-    let (applied, requests, repeats) = crm.with(|st| {
-        let keys: Vec<String> = st
-            .journal_applied
-            .iter()
-            .map(|b| b["CallId"].as_str().unwrap_or_default().to_string())
-            .collect();
-        let repeats = st.journal_requests.values().filter(|&&n| n > 1).count();
-        (keys, st.journal_requests.len(), repeats)
-    });
-    let mut distinct = applied.clone();
-    distinct.sort();
-    distinct.dedup();
     checks.check(
         applied.len() == calls && distinct.len() == calls,
         format!(
-            "the CRM got every call exactly once ({} applied, {} distinct, {requests} keys asked)",
+            "the CRM got every call exactly once ({} applied, {} distinct, {keys_asked} keys asked)",
             applied.len(),
             distinct.len()
         ),
+    );
+    checks.check(
+        dropped_by_broker == 0,
+        format!("the broker dropped no message meant for screenpop ({dropped_by_broker} warnings)"),
     );
     checks.check(
         kills == 3,
@@ -284,7 +237,7 @@ fn soak_every_acknowledged_call_is_logged_and_journaled_exactly_once_through_kil
         broker_restarts == 1,
         format!("mosquitto restarted once ({broker_restarts})"),
     );
-    let flaky = crm.with(|st| st.flaky_seen);
+    let flaky = rig.crm.with(|st| st.flaky_seen);
     println!(
         "soak: {calls} calls fed in {:.1} s, accounted after {:.1} s; CRM requests {flaky} (20 % 503, 10 % slow), \
          journal keys re-sent after an unknown outcome: {repeats}",
@@ -294,17 +247,58 @@ fn soak_every_acknowledged_call_is_logged_and_journaled_exactly_once_through_kil
     for (at, kb) in &rss {
         println!("soak: rss after {at} calls: {:.1} MB", *kb as f64 / 1024.0);
     }
-    println!("{} passed, {} failed", checks.passed, checks.failed.len());
-    assert!(
-        checks.failed.is_empty(),
-        "soak checks failed: {:?}\n{}",
-        checks.failed,
-        daemon
-            .log()
-            .lines()
-            .rev()
-            .take(60)
-            .collect::<Vec<_>>()
-            .join("\n")
+    checks.finish(&rig);
+}
+
+#[test]
+#[ignore = "a measurement: scripts/soak.sh memory"]
+fn memory_levels_off() {
+    let calls = soak_calls().max(2000);
+    println!();
+    let mut rig = Rig::start();
+    let limit = Duration::from_secs(120 + 1000 / 20);
+    let mut rss: Vec<(usize, u64)> = Vec::new();
+    let mut checks = Checks {
+        passed: 0,
+        failed: Vec::new(),
+    };
+    let mut fed = 0;
+    while fed < calls {
+        let next = (fed + 1000).min(calls);
+        rig.feed(fed..next, |_, _| {});
+        fed = next;
+        let logged = rig.wait_logged(fed, Duration::from_secs(60), limit);
+        let drained = rig.wait_outbox_empty(limit);
+        if logged < fed || !drained {
+            checks.check(
+                false,
+                format!(
+                    "{fed} calls logged and journaled ({logged} logged, outbox drained: {drained})"
+                ),
+            );
+            break;
+        }
+        let kb = rss_kb(rig.daemon.pid());
+        println!(
+            "soak: rss after {fed} calls logged and journaled: {:.1} MB",
+            kb as f64 / 1024.0
+        );
+        rss.push((fed, kb));
+    }
+    let first = rss.first().map_or(0, |r| r.1);
+    let last = rss.last().map_or(0, |r| r.1);
+    let grew_mb = (last as f64 - first as f64) / 1024.0;
+    println!(
+        "soak: rss {:.1} MB after {} calls, {:.1} MB after {} calls: {grew_mb:+.1} MB, ratio {:.3}",
+        first as f64 / 1024.0,
+        rss.first().map_or(0, |r| r.0),
+        last as f64 / 1024.0,
+        rss.last().map_or(0, |r| r.0),
+        last as f64 / first.max(1) as f64
     );
+    checks.check(
+        rss.len() * 1000 >= calls && grew_mb <= 5.0,
+        format!("RSS after {calls} calls within +5 MB of RSS after 1,000 ({grew_mb:+.1} MB)"),
+    );
+    checks.finish(&rig);
 }

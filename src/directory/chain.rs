@@ -3,7 +3,8 @@
 //! Around the directories it adds what every caller needs: a TTL cache of hits and misses
 //! (stale entries served at once and refreshed in the background), coalescing of identical
 //! concurrent lookups, per-directory health, and an explain trace (`screenpop lookup
-//! --explain`). The time budget is the engine's: it awaits [`Chain::lookup`] for at most the
+//! --explain`). Lookups and cache refreshes run as tasks of the chain's own tracker (they
+//! outlive a caller that stops waiting); [`Chain::shutdown`] stops and awaits them. The time budget is the engine's: it awaits [`Chain::lookup`] for at most the
 //! budget, pops "Looking up…", and replaces the pop when this future finishes.
 
 use super::{CreateError, Customer, Directory, NewContact};
@@ -15,6 +16,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// What one directory did during a lookup.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,6 +60,9 @@ pub struct Chain {
     miss_ttl_s: u64,
     inflight: Mutex<HashMap<String, Pending>>,
     health: Mutex<HashMap<String, Health>>,
+    /// Lookups and refreshes in the background.
+    tasks: TaskTracker,
+    stop: CancellationToken,
 }
 
 impl Chain {
@@ -85,7 +91,17 @@ impl Chain {
             miss_ttl_s,
             inflight: Mutex::new(HashMap::new()),
             health: Mutex::new(HashMap::new()),
+            tasks: TaskTracker::new(),
+            stop: CancellationToken::new(),
         }
+    }
+
+    /// Stops the lookups and cache refreshes still running and waits for them; lookups
+    /// asked for afterwards answer at once with nothing found (screenpop is stopping).
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 
     /// The directories in chain order.
@@ -119,22 +135,18 @@ impl Chain {
                 let this = Arc::clone(self);
                 let number = number.clone();
                 let task_key = key.clone();
-                let task = tokio::spawn(async move {
-                    let outcome = Arc::new(this.run(&number, None).await);
+                let stop = self.stop.clone();
+                let task = self.tasks.spawn(async move {
+                    let outcome = match stop.run_until_cancelled(this.run(&number, None)).await {
+                        Some(outcome) => Arc::new(outcome),
+                        None => Arc::new(failed("screenpop is stopping".into())),
+                    };
                     crate::sync::lock(&this.inflight).remove(&task_key);
                     outcome
                 });
                 let shared = async move {
-                    task.await.unwrap_or_else(|e| {
-                        Arc::new(LookupOutcome {
-                            steps: vec![Step {
-                                directory: "chain".into(),
-                                took_ms: 0.0,
-                                result: StepResult::Failed(format!("lookup task failed: {e}")),
-                            }],
-                            ..Default::default()
-                        })
-                    })
+                    task.await
+                        .unwrap_or_else(|e| Arc::new(failed(format!("lookup task failed: {e}"))))
                 }
                 .boxed()
                 .shared();
@@ -284,14 +296,15 @@ impl Chain {
     fn refresh_in_background(&self, dir: Arc<dyn Directory>, number: Normalised, key: String) {
         let cache = self.cache.clone();
         let (hit_ttl, miss_ttl) = (self.hit_ttl_s, self.miss_ttl_s);
-        tokio::spawn(async move {
+        self.tasks
+            .spawn(self.stop.clone().run_until_cancelled_owned(async move {
             if let Ok(found) = dir.lookup(&number).await {
                 let ttl = if found.is_empty() { miss_ttl } else { hit_ttl };
                 if let Err(e) = cache.put(dir.name(), &key, &found, ttl).await {
                     tracing::warn!(directory = dir.name(), error = %e, "cache refresh not stored");
                 }
             }
-        });
+        }));
     }
 
     async fn store_answer(&self, directory: &str, key: &str, found: &[Customer]) {
@@ -307,6 +320,18 @@ impl Chain {
 
     fn set_health(&self, name: &str, health: Health) {
         crate::sync::lock(&self.health).insert(name.to_string(), health);
+    }
+}
+
+/// An answer from the chain itself when no directory could be asked.
+fn failed(why: String) -> LookupOutcome {
+    LookupOutcome {
+        steps: vec![Step {
+            directory: "chain".into(),
+            took_ms: 0.0,
+            result: StepResult::Failed(why),
+        }],
+        ..Default::default()
     }
 }
 

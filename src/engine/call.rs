@@ -8,16 +8,14 @@
 //! The task owns the call's [`CallView`], publishes it whenever it changes, and writes the
 //! call-log row (plus outbox rows) once when the call ends — through the writer, as an
 //! [`Effect`] that also marks the call's events done. A lookup slower than the budget
-//! is published as `Pending` first ("Looking up…") and replaced when it lands.
+//! is published as `Pending` first ("Looking up…") and replaced when it lands. The plain
+//! functions of the view (rules, the log row, …) are in [`parts`].
 
 use super::writer::{Change, Effect};
 use super::{CallKey, CallView, Engine, LookupState};
 use crate::control::ControlError;
 use crate::directory::chain::LookupOutcome;
 use crate::event::{CallEvent, CallEventKind, CallState, Direction, EndReason};
-use crate::phone::Remote;
-use crate::rules::{Facts, TransferState};
-use crate::store::calls::CallRecord;
 use crate::store::intake::LiveCall;
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -29,6 +27,12 @@ use tokio::sync::mpsc;
 const LATE_LOOKUP_GRACE: Duration = Duration::from_secs(5);
 /// After the call ends, how long a rule's transfer may take to report how it went.
 const LATE_TRANSFER_GRACE: Duration = Duration::from_secs(5);
+
+mod parts;
+
+use parts::{
+    logged_already, lookup_done, record_of, route, transferred, upstream_answer, with_party,
+};
 
 type Transferring = BoxFuture<'static, Result<(), ControlError>>;
 
@@ -56,6 +60,26 @@ pub(super) async fn run(
     effects: mpsc::UnboundedSender<Effect>,
 ) -> CallKey {
     let (first, answered_at, recovered) = match start {
+        Start::Fresh { id, event } if logged_already(&engine, &event).await => {
+            // A source delivering a finished call again (an MQTT broker re-sending what it
+            // never saw acknowledged, long after): no second pop, no live row.
+            tracing::info!(call_id = %event.call, source = %event.source, "ringing for a call already logged; not opening it again");
+            let mut done = vec![id];
+            rx.close();
+            while let Ok(msg) = rx.try_recv() {
+                if let CallMsg::Event { id, .. } = msg {
+                    done.push(id);
+                }
+            }
+            let _ = effects.send(Effect {
+                done,
+                change: Change::Nothing,
+            });
+            return CallKey {
+                source: event.source.0,
+                call_id: event.call.0,
+            };
+        }
         Start::Fresh { id, event } => {
             let _ = effects.send(Effect {
                 done: vec![id],
@@ -69,6 +93,8 @@ pub(super) async fn run(
         source: first.source.0.clone(),
         call_id: first.call.0.clone(),
     };
+    // The ringing event as the live-call row keeps it (a party change rewrites it).
+    let mut opened = first.clone();
     let CallEventKind::Ringing {
         direction,
         remote,
@@ -221,7 +247,9 @@ pub(super) async fn run(
                             published = true;
                             tracing::info!(call_id = %view.key.call_id, "remote party changed");
                             engine.publish(view.clone());
-                            let _ = effects.send(Effect { done: vec![id], change: Change::Nothing });
+                            // A restart resumes the call with the new party, not the first.
+                            with_party(&mut opened, remote, view.remote_name.clone());
+                            let _ = effects.send(Effect { done: vec![id], change: Change::Party(opened.clone()) });
                         }
                         CallEventKind::Answered => {
                             let mut change = Change::Nothing;
@@ -314,107 +342,4 @@ pub(super) async fn run(
         },
     });
     key
-}
-
-/// Applies the routing rules once the caller is known; starts a rule's transfer through the
-/// call's own source when the call is still `live`.
-fn route(engine: &Engine, view: &mut CallView, live: bool) -> Option<Transferring> {
-    let book = engine.rulebook();
-    if !book.is_active() {
-        return None;
-    }
-    let routing = book.decide(&Facts {
-        direction: view.direction,
-        number: &view.number,
-        remote: &view.remote,
-        customer: view.customer(),
-        local_time: chrono::Local::now().naive_local(),
-    });
-    view.routing = routing;
-    if !view.routing.rules.is_empty() {
-        tracing::info!(call_id = %view.key.call_id, rules = ?view.routing.rules, decisions = %view.routing.log_line(), "rules fired");
-    }
-    let t = view.routing.transfer.as_mut()?;
-    if !live {
-        t.state = TransferState::Skipped("the call had already ended".into());
-        return None;
-    }
-    let Some(control) = engine.control(&view.key.source) else {
-        t.state =
-            TransferState::Failed(format!("source {} cannot transfer calls", view.key.source));
-        tracing::warn!(call_id = %view.key.call_id, source = %view.key.source, "rule wants a transfer but the source has no call control");
-        return None;
-    };
-    let (call_id, target) = (view.key.call_id.clone(), t.target.clone());
-    Some(async move { control.transfer(Some(&call_id), &target).await }.boxed())
-}
-
-/// Records how a rule's transfer went.
-fn transferred(view: &mut CallView, result: Result<(), ControlError>) {
-    if let Some(t) = view.routing.transfer.as_mut() {
-        t.state = match result {
-            Ok(()) => TransferState::Done,
-            Err(e) => TransferState::Failed(e.to_string()),
-        };
-        tracing::info!(call_id = %view.key.call_id, decision = %view.routing.log_line(), "rule transfer finished");
-    }
-}
-
-/// A directory answer that arrived with the event (a relay's `caller`).
-fn upstream_answer(matches: Vec<crate::directory::Customer>) -> LookupState {
-    LookupState::Done {
-        directory: matches.first().map(|c| c.directory.clone()),
-        matches,
-        create_contact_url: None,
-    }
-}
-
-fn lookup_done(outcome: &LookupOutcome) -> LookupState {
-    LookupState::Done {
-        matches: outcome.matches.clone(),
-        directory: outcome.directory.clone(),
-        create_contact_url: outcome.create_contact_url.clone(),
-    }
-}
-
-/// The call-log row for a finished call.
-pub(super) fn record_of(view: &CallView) -> CallRecord {
-    let ended_at = view.ended_at.unwrap_or(view.started_at);
-    let customer = view.customer();
-    let (e164, display) = match &view.remote {
-        Remote::Number(n) => (n.e164.clone(), n.display.clone()),
-        other => (None, other.display()),
-    };
-    CallRecord {
-        id: 0,
-        call_id: view.key.call_id.clone(),
-        source: view.key.source.clone(),
-        direction: view.direction.as_str().to_string(),
-        number: view.number.clone(),
-        number_e164: e164,
-        number_display: display,
-        remote_name: view.remote_name.clone(),
-        name: customer
-            .map(|c| c.name.clone())
-            .or_else(|| view.remote_name.clone()),
-        customer_id: customer.map(|c| c.id.clone()),
-        directory: customer.map(|c| c.directory.clone()),
-        matches: view.match_count() as i64,
-        vip: customer.is_some_and(|c| c.vip),
-        note: customer.and_then(|c| c.note.clone()),
-        profile_url: customer.and_then(|c| c.url.clone()),
-        started_at: view.started_at,
-        answered_at: view.answered_at,
-        ended_at,
-        duration_s: view
-            .answered_at
-            .map_or(0, |a| (ended_at - a).num_seconds().max(0)),
-        ring_s: (view.answered_at.unwrap_or(ended_at) - view.started_at)
-            .num_seconds()
-            .max(0),
-        missed: view.missed,
-        end_reason: view.end_reason.clone().unwrap_or_default(),
-        tags: view.routing.tags.join(", "),
-        decisions: view.routing.log_line(),
-    }
 }

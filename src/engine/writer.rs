@@ -38,6 +38,8 @@ pub(super) enum Change {
     Nothing,
     /// A new call rang: it becomes a live-call row.
     Open(CallEvent),
+    /// The remote party changed: the live-call row's ringing event now names the new one.
+    Party(CallEvent),
     Answer {
         source: String,
         call_id: String,
@@ -225,6 +227,10 @@ async fn apply(
         Change::Nothing => Outcome::Nothing,
         Change::Open(ringing) => {
             intake::open_call(tx, ringing).await?;
+            Outcome::Nothing
+        }
+        Change::Party(ringing) => {
+            intake::set_party(tx, ringing).await?;
             Outcome::Nothing
         }
         Change::Answer {

@@ -166,15 +166,6 @@ pub trait Notifier: Send {
     fn close(&mut self, key: &CallKey);
 }
 
-/// Runs the policy over the engine's stream until it closes, on a task of its own.
-pub fn spawn(
-    events: broadcast::Receiver<EngineEvent>,
-    policy: Policy,
-    notifier: Box<dyn Notifier>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(events, policy, notifier))
-}
-
 /// Runs the policy over the engine's stream until it closes; effects go to `notifier`
 /// and auto-opens to the opener.
 pub async fn run(

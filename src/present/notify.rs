@@ -5,14 +5,27 @@
 //! that also waits for its click: servers such as dunst send `ActionInvoked` only to the
 //! connection that last sent the notification, so the waiter always listens on the newest
 //! handle's connection. A click becomes an [`Intent`] on a channel.
+//!
+//! Each notification up holds a task and a D-Bus connection until it is clicked, dismissed or
+//! closed (session buses allow a user 256 connections), so at most [`KEPT`] stay up: past
+//! that the oldest (in practice an old missed-call pop; the call log keeps every missed call)
+//! is closed, and a new one waits for its place — under a burst the ringing pops of calls
+//! already over never open a connection at all. The tasks belong to the tracker and token
+//! handed in, so whoever runs the notifier stops and awaits them.
 
 use super::greeting::Greeting;
 use super::{Intent, Notifier};
 use crate::engine::CallKey;
 use notify_rust::{Notification, NotificationHandle, NotificationResponse, Timeout, Urgency};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How many call notifications stay up at once; the oldest is closed past this.
+pub const KEPT: usize = 20;
 
 enum Command {
     Show(Greeting),
@@ -22,15 +35,30 @@ enum Command {
 /// notify-rust backend: one task per call's notification.
 pub struct DesktopNotifier {
     calls: HashMap<CallKey, UnboundedSender<Command>>,
+    /// The calls in `calls`, oldest notification first.
+    order: VecDeque<CallKey>,
     intents: UnboundedSender<Intent>,
+    /// One permit per notification up.
+    places: Arc<Semaphore>,
+    tasks: TaskTracker,
+    stop: CancellationToken,
 }
 
 impl DesktopNotifier {
-    /// A notifier sending clicks to `intents`.
-    pub fn new(intents: UnboundedSender<Intent>) -> Self {
+    /// A notifier sending clicks to `intents`; its notifications' tasks run on `tasks` until
+    /// `stop` is cancelled.
+    pub fn new(
+        intents: UnboundedSender<Intent>,
+        tasks: TaskTracker,
+        stop: CancellationToken,
+    ) -> Self {
         Self {
             calls: HashMap::new(),
+            order: VecDeque::new(),
             intents,
+            places: Arc::new(Semaphore::new(KEPT)),
+            tasks,
+            stop,
         }
     }
 }
@@ -44,13 +72,27 @@ impl Notifier for DesktopNotifier {
             }
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(own_notification(
-            key.clone(),
-            greeting.clone(),
-            rx,
-            self.intents.clone(),
-        ));
+        let (key_, first, intents) = (key.clone(), greeting.clone(), self.intents.clone());
+        let (places, stop) = (Arc::clone(&self.places), self.stop.clone());
+        self.tasks.spawn(async move {
+            let owned = async move {
+                let Ok(_place) = places.acquire_owned().await else {
+                    return;
+                };
+                own_notification(key_, first, rx, intents).await;
+            };
+            let _ = stop.run_until_cancelled(owned).await;
+        });
         self.calls.insert(key.clone(), tx);
+        let calls = &self.calls;
+        self.order.retain(|k| calls.contains_key(k) && k != key);
+        self.order.push_back(key.clone());
+        while self.order.len() > KEPT {
+            if let Some(oldest) = self.order.pop_front() {
+                tracing::debug!(call_id = %oldest.call_id, kept = KEPT, "closing the oldest notification");
+                self.close(&oldest);
+            }
+        }
     }
 
     fn close(&mut self, key: &CallKey) {
@@ -107,6 +149,14 @@ async fn own_notification(
     intents: UnboundedSender<Intent>,
 ) {
     let mut greeting = first;
+    // After waiting for a place only the newest greeting matters, and a pop closed meanwhile
+    // (its call answered, or pushed out by newer ones) is never shown.
+    while let Ok(command) = commands.try_recv() {
+        match command {
+            Command::Show(next) => greeting = next,
+            Command::Close => return,
+        }
+    }
     let mut handle = show(&key, &greeting, None).await;
     loop {
         let Some(current) = handle.as_ref() else {

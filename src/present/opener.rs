@@ -56,6 +56,10 @@ pub fn open_url(url: &str) -> Result<(), OpenError> {
     Ok(())
 }
 
+/// Starts `command` (BROWSER's program and words) on `url`, detached: `sh` starts it in the
+/// background and exits at once, so the browser is never our child — nothing to reap, no
+/// thread or task left waiting for it, and it outlives screenpop as a browser should. The
+/// words go to `sh` as arguments, never as script text.
 fn launch(command: &str, url: &str) -> Result<(), OpenError> {
     let mut parts = command.split_whitespace();
     let program = parts
@@ -67,14 +71,18 @@ fn launch(command: &str, url: &str) -> Result<(), OpenError> {
     } else {
         args.push(url.to_string());
     }
-    let mut child = Command::new(program)
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(r#"command -v "$1" >/dev/null 2>&1 || exit 127; "$@" </dev/null >/dev/null 2>&1 &"#)
+        .arg("sh")
+        .arg(program)
         .args(&args)
         .stdin(Stdio::null())
-        .spawn()
-        .map_err(|e| OpenError::Launch(format!("{program}: {e}")))?;
-    // Reap the browser when it exits so it never lingers as a zombie.
-    std::thread::spawn(move || {
-        let _ = child.wait();
-    });
-    Ok(())
+        .status()
+        .map_err(|e| OpenError::Launch(format!("sh: {e}")))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(127) => Err(OpenError::Launch(format!("{program}: not found"))),
+        _ => Err(OpenError::Launch(format!("{program}: {status}"))),
+    }
 }

@@ -178,6 +178,7 @@ impl Relay {
             }
         }
         shutdown.cancel();
+        self.chain.shutdown().await;
         let _ = stop_journal.send(());
         if tokio::time::timeout(Duration::from_secs(5), tasks.wait())
             .await

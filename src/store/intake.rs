@@ -91,6 +91,21 @@ pub async fn open_call(tx: &mut SqliteConnection, ringing: &CallEvent) -> Result
     Ok(())
 }
 
+/// Replaces a live call's ringing event (its remote party changed mid-call).
+pub async fn set_party(tx: &mut SqliteConnection, ringing: &CallEvent) -> Result<(), StoreError> {
+    let json = serde_json::to_string(ringing).map_err(|e| corrupt("live_calls", e))?;
+    sqlx::query(
+        "UPDATE live_calls SET ringing = ?, updated_at = ? WHERE source = ? AND call_id = ?",
+    )
+    .bind(json)
+    .bind(now_ms())
+    .bind(&ringing.source.0)
+    .bind(&ringing.call.0)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// Records that a live call was answered.
 pub async fn answer_call(
     tx: &mut SqliteConnection,
@@ -145,6 +160,18 @@ pub async fn already_logged(
     .fetch_optional(&mut *tx)
     .await?;
     Ok(found.is_some())
+}
+
+/// [`already_logged`] outside a transaction.
+pub async fn logged(
+    store: &Store,
+    source: &str,
+    call_id: &str,
+    started_at: DateTime<Utc>,
+    window_ms: i64,
+) -> Result<bool, StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    already_logged(&mut conn, source, call_id, started_at, window_ms).await
 }
 
 /// The `(source, call id)` of the last `limit` logged calls, oldest first (so a source

@@ -27,6 +27,7 @@ pub mod ports;
 pub mod process;
 pub mod radicale;
 pub mod relay;
+pub mod soak;
 
 pub use browser::BrowserCapture;
 pub use daemon::Daemon;

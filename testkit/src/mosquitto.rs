@@ -28,6 +28,13 @@ impl Broker {
         Broker::start_with(|_| "allow_anonymous true\n".to_string())
     }
 
+    /// Like [`Broker::start`], holding up to `max` QoS 1 messages per offline or lagging
+    /// client instead of mosquitto's default 1,000 (past it mosquitto drops them, and logs
+    /// "Outgoing messages are being dropped").
+    pub fn start_queueing(max: usize) -> Broker {
+        Broker::start_with(|_| format!("allow_anonymous true\nmax_queued_messages {max}\n"))
+    }
+
     /// Starts mosquitto with TLS (a fresh test CA, server certificate for 127.0.0.1) and
     /// one account, `user`/`password`, anonymous access off. The CA is [`Broker::ca_file`].
     pub fn start_secure(user: &str, password: &str) -> Broker {

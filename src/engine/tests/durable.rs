@@ -271,3 +271,50 @@ async fn intake_throughput() {
         rate(group) / rate(single)
     );
 }
+
+#[tokio::test]
+async fn a_restart_after_a_transfer_resumes_the_new_party_not_the_first() {
+    let store = Store::in_memory().await.unwrap();
+    let long = timing(Duration::from_secs(3600), Duration::from_secs(5));
+    let engine = engine_on(store.clone(), None, long).await;
+    let mut rx = engine.subscribe();
+    let (tx, task) = engine.start();
+    tx.send(ringing("t1", "555-9999")).await.unwrap();
+    tx.send(ev("t1", CallEventKind::Answered)).await.unwrap();
+    tx.send(ev(
+        "t1",
+        CallEventKind::PartyChanged {
+            remote: RawNumber("555-1234".into()),
+            remote_name: Some("Lisa S".into()),
+        },
+    ))
+    .await
+    .unwrap();
+    while next_view(&mut rx).await.customer().map(|c| c.name.as_str()) != Some("Lisa Simpson") {}
+    drop(tx);
+    task.await.unwrap();
+
+    let engine = engine_on(store.clone(), None, long).await;
+    let mut rx = engine.subscribe();
+    let (tx, task) = engine.start();
+    let mut resumed = next_view(&mut rx).await;
+    assert_eq!(resumed.key.call_id, "t1");
+    assert_eq!(
+        resumed.number, "555-1234",
+        "the party the call had when it stopped"
+    );
+    assert_eq!(resumed.remote_name.as_deref(), Some("Lisa S"));
+    assert_eq!(resumed.state, CallState::Answered);
+    while resumed.customer().is_none() {
+        resumed = next_view(&mut rx).await;
+    }
+    assert_eq!(resumed.customer().unwrap().name, "Lisa Simpson");
+    tx.send(ended("t1")).await.unwrap();
+    let row = logged(&mut rx).await;
+    assert_eq!(row.number, "555-1234");
+    assert_eq!(row.name.as_deref(), Some("Lisa Simpson"));
+    drop(tx);
+    task.await.unwrap();
+    assert_eq!(rows(&store).await.len(), 1);
+    assert_eq!(count(&store, "live_calls").await, 0);
+}

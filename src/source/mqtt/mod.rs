@@ -226,7 +226,20 @@ impl Source for Mqtt {
         // Messages whose events are on their way into the store, in arrival order: each is
         // acknowledged (PUBACK) only once all its events are committed, while reading goes on.
         let mut committing = futures::stream::FuturesOrdered::new();
+        // Committed messages whose PUBACK is not yet in the client's request queue: when the
+        // queue is full (a backlog arriving at once) they wait here, never dropped — a
+        // dropped PUBACK leaves the message in the broker's in-flight window for good (it
+        // stops sending past the window) and has it delivered again at every reconnect.
+        let mut acks: std::collections::VecDeque<Publish> = std::collections::VecDeque::new();
         loop {
+            while let Some(publish) = acks.front() {
+                match client.try_ack(publish) {
+                    Ok(()) => {
+                        acks.pop_front();
+                    }
+                    Err(_) => break,
+                }
+            }
             let event = tokio::select! {
                 event = eventloop.poll() => event,
                 Some((publish, committed)) = committing.next(), if !committing.is_empty() => {
@@ -235,9 +248,7 @@ impl Source for Mqtt {
                         // Not acknowledged: the broker sends it again once we reconnect.
                         return Err(SourceError::Lost("an event could not be saved; reconnecting so the broker sends it again".into()));
                     }
-                    if let Err(e) = client.try_ack(&publish) {
-                        tracing::warn!(source = %self.id, error = %e, "cannot acknowledge an MQTT message; it may be delivered again");
-                    }
+                    acks.push_back(publish);
                     continue;
                 }
                 () = sink.stopped() => {
