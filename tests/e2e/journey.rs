@@ -9,9 +9,11 @@
 // refer to its modules as `super::`.
 mod app;
 use screenpop_testkit::{baresip, crm, crm_shapes, desktop, http, ports, process};
+mod contacts;
 mod setup;
 mod tray;
 mod webdriver;
+mod window_state;
 
 use app::DesktopApp;
 use process::wait_until;
