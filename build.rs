@@ -20,6 +20,8 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     println!("cargo:rerun-if-env-changed=SCREENPOP_COMMIT");
     println!("cargo:rerun-if-changed=build.rs");
+    // `sqlx::migrate!` embeds migrations/ at compile time: a new migration must rebuild.
+    println!("cargo:rerun-if-changed=migrations");
     let commit = match std::env::var("SCREENPOP_COMMIT") {
         Ok(c) if !c.trim().is_empty() => c.trim().to_string(),
         _ => git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into()),

@@ -9,7 +9,7 @@
 #                                       measurement, e.g. a whole-process timer over
 #                                       `$SCREENPOP event ringing --from $LISA` and `notify-send`
 #
-# It builds its own private headless session the way tests/support/desktop.rs does — Xvfb, a
+# It builds its own private headless session the way testkit/src/desktop.rs does — Xvfb, a
 # private dbus-daemon (no service activation), gnome-keyring unlocked, dunst with timeouts 0 —
 # starts the release `screenpop run` with a temp SCREENPOP_CONFIG/SCREENPOP_DATA_DIR on a free
 # webhook port, and imports fixtures/demo-contacts.csv among 1,000 generated contacts. Then, in

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. The integration tests start their own Xvfb, session bus,
-# keyring and dunst (tests/support), so this needs no desktop, only the packages from
+# keyring and dunst (testkit/), so this needs no desktop, only the packages from
 # `scripts/deps.sh test`. Formatting, layering and clippy are checked first. Cargo's output
 # is shown as is; a summary follows at the end (each check counts as one test).
 set -uo pipefail

@@ -8,7 +8,7 @@
 
 use crate::api::{self, ApiState};
 use crate::config::{Paths, Settings};
-use crate::directory::chain::Chain;
+use crate::directory::open::Lookups;
 use crate::engine::{Engine, Input, Timing};
 use crate::event::SourceId;
 use crate::phone::PhoneRules;
@@ -16,7 +16,6 @@ use crate::present::notify::DesktopNotifier;
 use crate::present::{self, Intent, Policy, Switches};
 use crate::secrets::{self, SecretStore};
 use crate::source::supervisor::supervised;
-use crate::store::contacts::Contacts;
 use crate::store::Store;
 use serde_json::json;
 use std::future::Future;
@@ -73,25 +72,11 @@ impl App {
         settings: Settings,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, DaemonError> {
-        let store = Store::open(&paths.database()).await?;
-        let rules = settings.phone_rules()?;
-        let reindexed = Contacts::new(store.clone())
-            .reindex(&rules, &settings.phone.default_region)
-            .await?;
-        if reindexed > 0 {
-            tracing::info!(phones = reindexed, "recomputed phone match keys");
-        }
-        if let Some(file) = &settings.contacts.import {
-            crate::directory::preload::sync_logged(&store, &rules, file).await;
-        }
-        let chain = Arc::new(Chain::configured(
-            &settings,
-            &crate::directory::BuildContext {
-                store: store.clone(),
-                secrets: Arc::clone(&secrets),
-                rules: rules.clone(),
-            },
-        ));
+        let Lookups {
+            store,
+            rules,
+            chain,
+        } = Lookups::open::<DaemonError>(&paths.database(), &settings, &secrets).await?;
         let engine = Engine::new(
             rules.clone(),
             chain,

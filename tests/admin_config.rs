@@ -3,7 +3,7 @@
 //! `config check` saying so), `--origin`, `--version` with the commit, and a fresh desk whose
 //! keyring has no login collection yet (gnome-keyring started with an empty password).
 
-mod support;
+use screenpop_testkit as support;
 
 use std::fs;
 use std::io::Write;

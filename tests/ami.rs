@@ -2,15 +2,16 @@
 //! responses, event blocks) that replays transcripts built from Asterisk's documented event
 //! fields. The source runs under the real supervisor; we read what it hands the engine.
 
-mod support;
+use screenpop_testkit as support;
 
+use screenpop::config::AmiConfig;
 use screenpop::control::{CallControl, ControlError};
 use screenpop::engine::Input;
 use screenpop::event::{CallEvent, CallEventKind, Direction, EndReason, Health};
 use screenpop::secrets::{MemoryStore, SecretStore};
 use screenpop::source::ami::calls::ExtensionEvent;
 use screenpop::source::ami::control::AmiControl;
-use screenpop::source::ami::{AmiSettings, AmiSource};
+use screenpop::source::ami::AmiSource;
 use screenpop::source::supervisor::supervise;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,13 +33,14 @@ impl Agent {
         let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
         secrets.set("ami-password", secret).unwrap();
         let (source, control) = AmiSource::new(
-            AmiSettings {
-                name: format!("ami:{extension}"),
+            &AmiConfig {
                 address: format!("127.0.0.1:{}", server.port()),
                 username: USER.into(),
                 secret: "ami-password".into(),
                 extension: Some(extension.into()),
-                context: "from-internal".into(),
+                name: None,
+                enabled: Default::default(),
+                context: None,
             },
             secrets,
         )
@@ -117,13 +119,14 @@ impl Floor {
         let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
         secrets.set("ami-password", SECRET).unwrap();
         let (source, control, events) = AmiSource::floor(
-            AmiSettings {
-                name: "ami".into(),
+            &AmiConfig {
                 address: format!("127.0.0.1:{}", server.port()),
                 username: USER.into(),
                 secret: "ami-password".into(),
                 extension: None,
-                context: "from-internal".into(),
+                name: None,
+                enabled: Default::default(),
+                context: None,
             },
             secrets,
         );

@@ -4,7 +4,7 @@
 //! far side hangs up → one call-log row; missed calls; dialling out; blind transfer; a
 //! softphone crash mid-call and its return.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::Value;
 use std::time::Duration;

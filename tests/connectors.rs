@@ -4,7 +4,7 @@
 //! against a real slapd, CardDAV against a real Radicale. Secrets come from the in-memory
 //! store here (this is about our logic); tests/crm_daemon.rs uses the real keyring.
 
-mod support;
+use screenpop_testkit as support;
 
 #[path = "connectors/ldap_carddav.rs"]
 mod ldap_carddav;

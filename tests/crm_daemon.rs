@@ -3,7 +3,7 @@
 //! never reach config, log or database, and the journaling outbox delivers every call
 //! exactly once — across a CRM outage and across `kill -9` of the daemon mid-delivery.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::Value;
 use std::time::Duration;

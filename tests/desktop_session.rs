@@ -3,7 +3,7 @@
 //! xdg-open are captured instead of reaching a real browser. If these fail, every
 //! notification test would fail for reasons that have nothing to do with screenpop.
 
-mod support;
+use screenpop_testkit as support;
 
 use std::process::Stdio;
 use std::time::Duration;

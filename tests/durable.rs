@@ -2,7 +2,7 @@
 //! broker got a PUBACK for) is in the call log exactly once after `kill -9` and a restart,
 //! and a call live at the kill is resumed and logged once when it ends.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::Value;
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 //! no QoS 1 event (persistent session); and baresip's own mqtt module as the event source,
 //! answered through the broker.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::json;
 use std::time::Duration;

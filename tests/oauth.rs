@@ -6,7 +6,7 @@
 //! asks to sign in, and leaves the other directories answering. Secrets are in the in-memory
 //! store here; tests/oauth_daemon.rs runs the real binary with the real keyring.
 
-mod support;
+use screenpop_testkit as support;
 
 use screenpop::config::Settings;
 use screenpop::directory::chain::Chain;

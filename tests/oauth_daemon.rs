@@ -5,7 +5,7 @@
 //! daemon is killed -9 between the insert and the outbox update, and no token reaches the
 //! config, the database or the log.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::Value;
 use std::time::Duration;

@@ -8,7 +8,7 @@
 //! nothing of the package behind. The rpm's file list (`rpm -qlp`) must equal the deb's.
 //! Everything changed under /etc is restored.
 
-mod support;
+use screenpop_testkit as support;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! pops once, ring-group calls a colleague took are not missed, the VIP rule transfers the
 //! caller through AMI `Redirect` and the call log says so.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::Value;
 use std::io::Write;

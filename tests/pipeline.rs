@@ -3,7 +3,7 @@
 //! and a capture script as `BROWSER`. Ring → greeting on the bus → click → profile opened →
 //! end → call-log row.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::Value;
 use std::time::Duration;

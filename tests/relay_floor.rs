@@ -5,7 +5,7 @@
 //! run` desks, each in its own headless desktop with dunst. Every desk also has the CRM in its
 //! own chain (journaling on), so "asked once, journaled once" is the relay's doing.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::Value;
 use std::process::Command;

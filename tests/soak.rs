@@ -10,7 +10,7 @@
 //! that is never killed and samples its RSS each time another 1,000 are logged and
 //! journaled: the bound is RSS after 10,000 within +5 MB of RSS after 1,000.
 
-mod support;
+use screenpop_testkit as support;
 
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};

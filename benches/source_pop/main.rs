@@ -13,8 +13,7 @@
 //! `SCREENPOP_BENCH_CALLS` sets the number of calls (default 100). Under `cargo test` it
 //! does nothing.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use screenpop_testkit as support;
 
 mod bus;
 mod mqtt;

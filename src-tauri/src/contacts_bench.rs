@@ -1,7 +1,8 @@
 //! The contacts page's search round trip over 100,000 local contacts, measured through the
 //! same command handler the page calls (`contacts_page`), side by side with two baselines
 //! in the same run: the first page with no search (a plain ordered page), and a contact
-//! lookup by number (the pop's own path). Prints medians and p95; asserts nothing about
+//! lookup by number (the pop's own path); also the virtual list's deepest page (offset
+//! ~99,000, the scrollbar dragged to the end). Prints medians and p95; asserts nothing about
 //! time. Run: `cargo test -p screenpop-desktop --lib --release contacts_bench -- --ignored --nocapture`.
 
 use crate::command::Command;
@@ -72,8 +73,18 @@ fn contacts_search_round_trip_over_100k() {
             offset: 0,
         };
         let (mut plain, mut by_name, mut by_digits, mut lookup) = (vec![], vec![], vec![], vec![]);
+        let mut deep = vec![];
         for i in 0..40 {
             plain.push(run(page("")).await);
+            // The virtual list's page when the scrollbar is dragged to the end.
+            deep.push(
+                run(Command::ContactsPage {
+                    search: None,
+                    limit: 100,
+                    offset: 99_000 - i * 100,
+                })
+                .await,
+            );
             by_name.push(run(page(&format!("Customer {}", 1000 + i))).await);
             by_digits.push(run(page(&format!("555 00{i:02}"))).await);
             lookup.push(
@@ -86,6 +97,7 @@ fn contacts_search_round_trip_over_100k() {
         for (what, ms) in [
             ("first page, no search (baseline)", plain),
             ("test_lookup by number (baseline: the pop's path)", lookup),
+            ("page at offset ~99,000, no search", deep),
             ("search by name", by_name),
             ("search by digits", by_digits),
         ] {

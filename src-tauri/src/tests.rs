@@ -39,13 +39,6 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// A started core with Lisa in the local directory.
 fn started() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -53,7 +46,7 @@ fn started() -> Fixture {
         config_file: dir.path().join("config.toml"),
         data_dir: dir.path().join("data"),
     };
-    let port = free_port();
+    let port = screenpop_testkit::ports::free_port();
     let settings = Settings::from_parts(
         &paths.config_file,
         Some(&format!("[webhook]\nport = {port}\n")),

@@ -11,6 +11,7 @@ pub mod http;
 pub mod import;
 pub mod ldap;
 pub mod local;
+pub mod open;
 pub mod preload;
 pub mod remote;
 

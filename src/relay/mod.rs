@@ -20,6 +20,7 @@ pub mod status;
 
 use crate::config::{JournalSettings, Paths, RelaySettings, Settings};
 use crate::directory::chain::Chain;
+use crate::directory::open::Lookups;
 use crate::event::Health;
 use crate::phone::PhoneRules;
 use crate::secrets::SecretStore;
@@ -74,16 +75,11 @@ impl Relay {
         relay
             .broker_address()
             .map_err(|p| broker::BrokerError::Config(p.message))?;
-        let store = Store::open(&paths.database()).await?;
-        let rules = settings.phone_rules()?;
-        let chain = Arc::new(Chain::configured(
-            &settings,
-            &crate::directory::BuildContext {
-                store: store.clone(),
-                secrets: Arc::clone(&secrets),
-                rules: rules.clone(),
-            },
-        ));
+        let Lookups {
+            store,
+            rules,
+            chain,
+        } = Lookups::open::<RelayError>(&paths.database(), &settings, &secrets).await?;
         let journal_to = if relay.journal {
             chain
                 .directories()
@@ -97,7 +93,7 @@ impl Relay {
         let client_id = relay
             .client_id
             .clone()
-            .unwrap_or_else(|| format!("screenpop-relay-{}", hostname()));
+            .unwrap_or_else(|| format!("screenpop-relay-{}", crate::source::mqtt::hostname()));
         let topics = Topics::new(&relay.topic_prefix);
         let status = Arc::new(Mutex::new(status::RelayStatus {
             role: "standby".into(),
@@ -193,20 +189,4 @@ impl Relay {
         tracing::info!("screenpop relay stopped");
         result
     }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }

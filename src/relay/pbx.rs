@@ -68,15 +68,7 @@ pub fn from_config(
     if config.extension.is_some() {
         return Err(PbxError::OneExtension(config.name()));
     }
-    let settings = ami::AmiSettings {
-        name: config.name(),
-        address: config.address.clone(),
-        username: config.username.clone(),
-        secret: config.secret.clone(),
-        extension: None,
-        context: config.context(),
-    };
-    let (source, control, rx) = ami::AmiSource::floor(settings, Arc::clone(secrets));
+    let (source, control, rx) = ami::AmiSource::floor(config, Arc::clone(secrets));
     let events = futures::stream::unfold(rx, |mut rx| async move {
         let tagged = rx.recv().await?;
         Some((

@@ -48,23 +48,13 @@ pub fn build(configs: &[SourceConfig], secrets: &Arc<dyn SecretStore>) -> Source
                 Ok(source) => sources.add(source),
                 Err(e) => tracing::error!(source = %c.name(), error = %e, "source not started"),
             },
-            SourceConfig::Ami(c) => {
-                let settings = ami::AmiSettings {
-                    name: c.name(),
-                    address: c.address.clone(),
-                    username: c.username.clone(),
-                    secret: c.secret.clone(),
-                    extension: c.extension.clone(),
-                    context: c.context(),
-                };
-                match ami::AmiSource::new(settings, Arc::clone(secrets)) {
-                    Ok((feed, control)) => {
-                        sources.feeds.push(feed);
-                        sources.controls.push(control);
-                    }
-                    Err(e) => tracing::error!(source = %c.name(), error = %e, "source not started"),
+            SourceConfig::Ami(c) => match ami::AmiSource::new(c, Arc::clone(secrets)) {
+                Ok((feed, control)) => {
+                    sources.feeds.push(feed);
+                    sources.controls.push(control);
                 }
-            }
+                Err(e) => tracing::error!(source = %c.name(), error = %e, "source not started"),
+            },
             SourceConfig::Fritz(c) => sources.feeds.push(Arc::new(fritz::FritzSource::new(
                 c.name(),
                 &c.address,

@@ -5,42 +5,15 @@
 //! state land in `<target>/e2e-artifacts/`. (A test target of `screenpop-desktop`; the file
 //! is not named main.rs so the core package's test discovery leaves it alone.)
 
-// The shared harness (tests/support), without its `daemon` module (that one names the CLI
-// crate's binary). Declared at the root because the files refer to each other as `super::`.
+// The shared harness (the `screenpop-testkit` crate), named at the root because the files
+// refer to its modules as `super::`.
 mod app;
-#[allow(dead_code, unused_imports)]
-#[path = "../support/baresip.rs"]
-mod baresip;
-#[allow(dead_code, unused_imports)]
-#[path = "../support/browser.rs"]
-mod browser;
-#[allow(dead_code, unused_imports)]
-#[path = "../support/crm.rs"]
-mod crm;
-#[allow(dead_code, unused_imports)]
-#[path = "../support/crm_oauth_shapes.rs"]
-mod crm_oauth_shapes;
-#[allow(dead_code, unused_imports)]
-#[path = "../support/crm_shapes.rs"]
-mod crm_shapes;
-#[allow(dead_code, unused_imports)]
-#[path = "../support/desktop.rs"]
-mod desktop;
-#[allow(dead_code)]
-#[path = "../support/http.rs"]
-mod http;
-#[allow(dead_code, unused_imports)]
-#[path = "../support/oauth.rs"]
-mod oauth;
-#[allow(dead_code)]
-#[path = "../support/ports.rs"]
-mod ports;
-#[allow(dead_code)]
-#[path = "../support/process.rs"]
-mod process;
+use screenpop_testkit::{baresip, crm, crm_shapes, desktop, http, ports, process};
+mod contacts;
 mod setup;
 mod tray;
 mod webdriver;
+mod window_state;
 
 use app::DesktopApp;
 use process::wait_until;

@@ -3,7 +3,8 @@
 //! search shape) with a token, see a bad API address refused next to its field with nothing
 //! written, Test lookup finds the contact, ring a test call, finish — and a real baresip
 //! call then pops with the HubSpot contact's name. The token never shows in the page, the
-//! config file or the log. Screenshots of each step: `<target>/e2e-artifacts/setup-*.png`.
+//! config file or the log. Back/Next and setup run a second time edit the same entries
+//! (none is added twice). Screenshots of each step: `<target>/e2e-artifacts/setup-*.png`.
 
 use super::app::DesktopApp;
 use super::baresip::{Answer, Softphone};
@@ -73,6 +74,18 @@ fn setup_from_an_empty_profile_to_a_baresip_pop_with_the_hubspot_contact() {
     let typed = s.execute("return document.querySelector('#f-directory-1-secret').value");
     assert_eq!(typed, "", "the token stays in the page after it was stored");
     app.shot("setup-2-callers");
+    // Back and Next again: what was picked is shown, nothing is added twice.
+    s.click("#setup-back");
+    s.wait_text("#setup-body h2", "Where do your calls come from?");
+    let picked = s.execute("return document.querySelector('#setup-source-baresip').checked");
+    assert_eq!(picked, true, "Back does not show the softphone picked");
+    s.click("#setup-next");
+    s.wait_text("#setup-body h2", "Who are your callers?");
+    assert_eq!(
+        s.execute("return document.querySelector('#setup-crm').value"),
+        "http:hubspot"
+    );
+    assert_eq!(entries(&app), (1, 2), "Back and Next added entries");
     s.click("#setup-next");
 
     // 3. Try it: a test call rings the app itself and the real notification pops.
@@ -103,7 +116,30 @@ fn setup_from_an_empty_profile_to_a_baresip_pop_with_the_hubspot_contact() {
     assert!(!config.contains(TOKEN), "token in the config: {config}");
     assert!(config.contains("preset = \"hubspot\""), "{config}");
     assert!(!app.log().contains(TOKEN), "token in the log");
+
+    // Setup run again over the finished desk edits the same entries: none is added.
+    s.click("#tab-settings");
+    s.click("#run-setup");
+    s.wait_text("#setup-body h2", "Where do your calls come from?");
+    let address = s.execute("return document.querySelector('#f-source-0-address').value");
+    assert_eq!(address, format!("127.0.0.1:{}", agent.ctrl_port));
+    s.click("#setup-next");
+    s.wait_text("#setup-body h2", "Who are your callers?");
+    s.click("#setup-next");
+    s.wait_text("#setup-body h2", "Try it");
+    s.click("#setup-next");
+    s.wait_text("#status-cause", "baresip");
+    assert_eq!(entries(&app), (1, 2), "setup run twice added entries");
     drop(phone);
+}
+
+/// How many `[[source]]` and `[[directory]]` entries the config file has.
+fn entries(app: &DesktopApp) -> (usize, usize) {
+    let config = std::fs::read_to_string(app.config_file()).expect("config");
+    (
+        config.matches("[[source]]").count(),
+        config.matches("[[directory]]").count(),
+    )
 }
 
 #[test]

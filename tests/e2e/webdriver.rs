@@ -140,6 +140,23 @@ impl Session {
         }
     }
 
+    /// Picks the file at `path` in the file input `css`, as the file dialog would.
+    pub fn send_file(&self, css: &str, path: &std::path::Path) {
+        let id = self.element(css);
+        let text = path.display().to_string();
+        if let Err(e) = self.post(&format!("/element/{id}/value"), json!({ "text": text })) {
+            panic!("pick {} in {css}: {e}", path.display());
+        }
+    }
+
+    /// Moves and sizes the window (W3C Set Window Rect), as the agent dragging it would.
+    pub fn set_rect(&self, x: i64, y: i64, width: i64, height: i64) {
+        let rect = json!({ "x": x, "y": y, "width": width, "height": height });
+        if let Err(e) = self.post("/window/rect", rect) {
+            panic!("set the window rect: {e}");
+        }
+    }
+
     /// Runs `script` in the page and returns its value.
     pub fn execute(&self, script: &str) -> Value {
         self.post("/execute/sync", json!({ "script": script, "args": [] }))

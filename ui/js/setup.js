@@ -3,6 +3,9 @@
 // for a softphone that runs a command), who the callers are (import, demo contacts, a CRM
 // from its preset with the token straight to the keyring, Test lookup), and Try it (a test
 // call that pops the real notification). Nothing is written until a step saves.
+// Setup edits the entry of the kind picked if the settings have one (run twice, or Back and
+// Next again, it never adds a second), preselects what was picked, and takes back an entry
+// it added when the agent picks something else.
 import { call } from './ipc.js';
 import { h, fill, errorText } from './dom.js';
 import { SOURCE_KINDS, DIRECTORY_KINDS, PRESETS, fieldsOf } from './schema.js';
@@ -11,6 +14,26 @@ import { loadSettings, draft, fieldsFor, saveModel, testConnectionButton, lookup
 const $ = (id) => document.getElementById(id);
 let step = 0;
 let onDone = () => {};
+// The entries this visit of a step added to the draft (taken back if another is picked).
+let added = [];
+
+/** The index in `list` of the first entry `same` accepts, or of `entry` added at the end. */
+function place(list, entry, same) {
+  const found = list.findIndex(same);
+  if (found >= 0) return found;
+  list.push(entry);
+  added.push(entry);
+  return list.length - 1;
+}
+
+/** Removes from `list` what this visit added. */
+function takeBack(list) {
+  for (const entry of added) {
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+  }
+  added = [];
+}
 
 const HOOKS = [
   ['MicroSIP (Settings → cmdIncomingCall; it adds the number)', 'screenpop event ringing --from'],
@@ -35,6 +58,7 @@ export async function startSetup() {
 function go(n) {
   if (n > 2) { onDone(); return; }
   step = Math.max(0, n);
+  added = [];
   $('setup-back').hidden = step === 0;
   $('setup-next').textContent = step === 2 ? 'Finish' : 'Save and continue';
   document.querySelectorAll('#setup-steps li').forEach((li, i) => li.setAttribute('aria-current', i === step ? 'step' : 'false'));
@@ -58,7 +82,7 @@ function sourceStep() {
   const { model } = draft();
   const body = h('div', { id: 'setup-source-form' });
   const choose = (kind) => {
-    model.source = model.source.filter((s) => !s.fromSetup);
+    takeBack(model.source);
     if (kind === 'hook') {
       fill(body, h('p', { class: 'help' }, 'Put this line in your softphone’s “run a command on incoming call” setting:'),
         HOOKS.map(([where, line]) => h('div', { class: 'hook' }, h('p', { class: 'small' }, where),
@@ -67,18 +91,18 @@ function sourceStep() {
               .then(() => { e.target.textContent = 'Copied'; }, () => { e.target.textContent = 'Select and copy'; }) }, 'Copy')))));
       return;
     }
-    const entry = { ...SOURCE_KINDS[kind].blank() };
-    Object.defineProperty(entry, 'fromSetup', { value: true, enumerable: false });
-    model.source.push(entry);
-    const i = model.source.length - 1;
+    const i = place(model.source, SOURCE_KINDS[kind].blank(), (s) => s.kind === kind);
+    const entry = model.source[i];
     fill(body, h('p', { class: 'help' }, SOURCE_KINDS[kind].blurb), fieldsFor(entry, fieldsOf(SOURCE_KINDS, entry), `source.${i}`),
       testConnectionButton(entry, i));
   };
+  // What the settings already have is what is picked (setup run again, or Back).
+  const had = model.source.find((s) => SOURCE_KINDS[s.kind]);
   const choices = [...Object.entries(SOURCE_KINDS).map(([k, s]) => [k, s.title]), ['hook', 'My softphone can run a command']];
-  return [h('h2', {}, 'Where do your calls come from?'),
-    h('div', { class: 'choices', role: 'radiogroup', 'aria-label': 'Call source' }, choices.map(([k, title]) => h('label', { class: 'choice' },
-      h('input', { type: 'radio', name: 'setup-source', value: k, id: `setup-source-${k}`, onchange: () => choose(k) }), ` ${title}`))),
-    body];
+  const group = h('div', { class: 'choices', role: 'radiogroup', 'aria-label': 'Call source' }, choices.map(([k, title]) => h('label', { class: 'choice' },
+    h('input', { type: 'radio', name: 'setup-source', value: k, id: `setup-source-${k}`, checked: had && had.kind === k, onchange: () => choose(k) }), ` ${title}`)));
+  if (had) choose(had.kind);
+  return [h('h2', {}, 'Where do your calls come from?'), group, body];
 }
 
 function callerStep() {
@@ -92,15 +116,16 @@ function callerStep() {
     try { const r = await call('load_demo_contacts'); imported.textContent = `Loaded ${r.imported} demo contacts (try 555-1234).`; } catch (error) { imported.textContent = errorText(error); }
   } }, 'Load the demo contacts');
   const pick = (choice) => {
-    model.directory = model.directory.filter((d) => !d.fromSetup);
+    takeBack(model.directory);
     if (!choice) { fill(crm); return; }
     const [kind, preset] = choice.split(':');
-    const entry = kind === 'http' ? DIRECTORY_KINDS.http.blank(preset) : DIRECTORY_KINDS[kind].blank();
-    if (kind === 'http' && !preset) delete entry.preset;
-    Object.defineProperty(entry, 'fromSetup', { value: true, enumerable: false });
-    if (!model.directory.some((d) => d.kind === 'local')) model.directory.push({ kind: 'local' });
-    model.directory.push(entry);
-    const i = model.directory.length - 1;
+    const blank = kind === 'http' ? DIRECTORY_KINDS.http.blank(preset) : DIRECTORY_KINDS[kind].blank();
+    if (kind === 'http' && !preset) delete blank.preset;
+    // A CRM new to the list comes after the local contacts (added first if missing).
+    const same = (d) => choiceOf(d) === choice;
+    if (!model.directory.some(same)) place(model.directory, { kind: 'local' }, (d) => d.kind === 'local');
+    const i = place(model.directory, blank, same);
+    const entry = model.directory[i];
     const specs = fieldsOf(DIRECTORY_KINDS, entry).filter((s) => !s.advanced && s.key !== 'preset');
     const number = h('input', { id: 'setup-lookup-number', type: 'tel', placeholder: 'A customer’s number', 'aria-label': 'Number to look up' });
     const steps = h('ol', { class: 'steps', id: 'setup-lookup-steps' });
@@ -114,11 +139,21 @@ function callerStep() {
   };
   const crms = [['', 'No CRM'], ...Object.entries(PRESETS).map(([k, p]) => [`http:${k}`, p.title]),
     ['ldap', 'LDAP'], ['carddav', 'CardDAV'], ['http:', 'Any JSON API']];
+  const had = model.directory.map(choiceOf).find((c) => c && crms.some(([v]) => v === c));
+  const select = h('select', { id: 'setup-crm', onchange: (e) => pick(e.target.value) },
+    crms.map(([v, t]) => h('option', { value: v, selected: v === had }, t)));
+  if (had) pick(had);
   return [h('h2', {}, 'Who are your callers?'),
     h('div', { class: 'panel' }, h('h3', {}, 'Contacts on this desk'), h('div', { class: 'row wrap' }, h('label', {}, h('span', { class: 'label' }, 'Import CSV or vCard'), file), demo), bar, imported),
     h('div', { class: 'panel' }, h('h3', {}, 'Connect a CRM'),
       h('label', { for: 'setup-crm' }, h('span', { class: 'label' }, 'CRM')),
-      h('select', { id: 'setup-crm', onchange: (e) => pick(e.target.value) }, crms.map(([v, t]) => h('option', { value: v }, t))), crm)];
+      select, crm)];
+}
+
+/** The setup choice a directory entry is (`http:hubspot`, `http:` for any JSON API, `ldap`…). */
+function choiceOf(d) {
+  if (d.kind === 'http') return `http:${d.preset || ''}`;
+  return d.kind === 'local' ? null : d.kind;
 }
 
 function tryStep() {

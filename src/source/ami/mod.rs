@@ -25,6 +25,7 @@ pub mod control;
 mod session;
 pub mod wire;
 
+use crate::config::AmiConfig;
 use crate::control::ControlError;
 use crate::event::SourceId;
 use crate::secrets::SecretStore;
@@ -80,27 +81,14 @@ enum Delivery {
 #[error("the ami source {0:?} has no `extension`: only `screenpop relay` follows every extension; a desk sets `extension = \"201\"`")]
 pub struct NoExtension(pub String);
 
-/// What an AMI source needs from the config.
-pub struct AmiSettings {
-    pub name: String,
-    pub address: String,
-    pub username: String,
-    /// Keyring entry holding the manager password.
-    pub secret: String,
-    /// The agent's extension (`201`, `PJSIP/201`); `None` follows every extension.
-    pub extension: Option<String>,
-    /// Dialplan context for Originate and Redirect.
-    pub context: String,
-}
-
 /// A source, its call control and (floor mode) the receiver of its events.
 type Built = (Arc<AmiSource>, Arc<control::AmiControl>);
 
 impl AmiSource {
     /// A desk's source (its extension's calls go to the engine) and its call control.
-    pub fn new(settings: AmiSettings, secrets: Arc<dyn SecretStore>) -> Result<Built, NoExtension> {
+    pub fn new(settings: &AmiConfig, secrets: Arc<dyn SecretStore>) -> Result<Built, NoExtension> {
         if Follow::from_config(settings.extension.as_deref()).is_every() {
-            return Err(NoExtension(settings.name));
+            return Err(NoExtension(settings.name()));
         }
         Ok(Self::build(settings, secrets, Delivery::Desk))
     }
@@ -109,7 +97,7 @@ impl AmiSource {
     /// with its extension on the returned receiver; control per extension with
     /// [`control::AmiControl::at`].
     pub fn floor(
-        settings: AmiSettings,
+        settings: &AmiConfig,
         secrets: Arc<dyn SecretStore>,
     ) -> (
         Arc<Self>,
@@ -121,21 +109,18 @@ impl AmiSource {
         (source, control, rx)
     }
 
-    fn build(settings: AmiSettings, secrets: Arc<dyn SecretStore>, delivery: Delivery) -> Built {
+    fn build(settings: &AmiConfig, secrets: Arc<dyn SecretStore>, delivery: Delivery) -> Built {
         let link = Arc::new(Link::default());
-        let control = Arc::new(control::AmiControl::new(
-            settings.name.clone(),
-            Arc::clone(&link),
-        ));
-        let id = SourceId(settings.name);
+        let control = Arc::new(control::AmiControl::new(settings.name(), Arc::clone(&link)));
+        let id = SourceId(settings.name());
         let follow = Follow::from_config(settings.extension.as_deref());
         let source = Arc::new(Self {
             tracker: Mutex::new(Tracker::new(id.clone(), follow)),
             id,
             address: tcp::with_default_port(&settings.address, DEFAULT_PORT),
-            username: settings.username,
-            secret: settings.secret,
-            context: settings.context,
+            username: settings.username.clone(),
+            secret: settings.secret.clone(),
+            context: settings.context(),
             secrets,
             link,
             delivery,

@@ -323,22 +323,24 @@ impl Drop for LinkGuard<'_> {
 /// `screenpop-<extension or name>-<hostname>`: stable across restarts, distinct per desk.
 fn default_client_id(config: &MqttConfig) -> String {
     let who = config.extension.clone().unwrap_or_else(|| config.name());
+    format!("screenpop-{}-{}", client_id_word(&who), hostname())
+}
+
+/// This machine's host name as a client-id word (what `screenpop relay` names itself by too).
+pub fn hostname() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .unwrap_or_default();
-    let clean = |s: &str| -> String {
-        s.trim()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    format!("screenpop-{}-{}", clean(&who), clean(&host))
+    client_id_word(&host)
+}
+
+/// `s` trimmed, every character but ASCII letters, digits and `-` made `_`.
+fn client_id_word(s: &str) -> String {
+    let keep = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    s.trim()
+        .chars()
+        .map(|c| if keep(c) { c } else { '_' })
+        .collect()
 }
 
 #[cfg(test)]

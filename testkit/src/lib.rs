@@ -1,4 +1,5 @@
-//! Test support shared by the integration tests (`mod support;` in each test file): a private
+//! `screenpop-testkit`: the one test-support crate, a dev-dependency of the integration tests
+//! (`use screenpop_testkit as support;`), the desktop end-to-end tests and the benches: a private
 //! headless desktop per test ([`Desktop`]), the screenpop daemon running inside it
 //! ([`Daemon`]), a browser stand-in ([`BrowserCapture`]), free ports and a tiny HTTP GET;
 //! for connectors a loopback CRM serving the SaaS CRMs' documented shapes ([`crm`]), a real
@@ -7,9 +8,6 @@
 //! Every process started here is stopped when its owner is dropped, so a failing test leaves
 //! nothing running. Nothing here mocks a component: the desktop is Xvfb, dbus-daemon,
 //! gnome-keyring and dunst, the daemon is the real `screenpop` binary.
-
-// Each test crate compiles this module anew and uses only part of it.
-#![allow(dead_code, unused_imports)]
 
 pub mod ami;
 pub mod baresip;

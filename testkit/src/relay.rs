@@ -10,16 +10,15 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use super::desktop::{command_in, Desktop};
-use super::process::{spawn, terminate};
+use super::process::{screenpop_bin, spawn, terminate, wait_json};
 
-const SCREENPOP: &str = env!("CARGO_BIN_EXE_screenpop");
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Stores `value` under `name` in `desktop`'s keyring with `screenpop secret set`.
 pub fn set_secret(desktop: &Desktop, name: &str, value: &str) {
     use std::io::Write;
     let mut child = desktop
-        .command(SCREENPOP)
+        .command(screenpop_bin())
         .args(["secret", "set", name])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -80,7 +79,7 @@ impl RelayProcess {
             .append(true)
             .open(&self.log_path)
             .expect("open the relay's log");
-        let mut command = command_in(&self.env, SCREENPOP);
+        let mut command = command_in(&self.env, screenpop_bin());
         command
             .arg("relay")
             .stdout(log.try_clone().expect("clone the log handle"))
@@ -106,7 +105,7 @@ impl RelayProcess {
 
     /// Runs `screenpop args…` with the relay's environment.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        command_in(&self.env, SCREENPOP)
+        command_in(&self.env, screenpop_bin())
             .args(args)
             .output()
             .unwrap_or_else(|e| panic!("run screenpop {args:?}: {e}"))
@@ -133,19 +132,7 @@ impl RelayProcess {
         timeout: Duration,
         ready: impl Fn(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let status = self.status();
-            if ready(&status) {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; relay status: {status:#}\n--- relay log ---\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_json(what, timeout, || self.status(), ready, || self.log())
     }
 
     /// `screenpop log --json` of the relay's own call log (one row per PBX call).

@@ -37,7 +37,10 @@ pub struct Transcript {
 impl Transcript {
     /// Loads `tests/fixtures/ami/<name>`.
     pub fn load(name: &str) -> Self {
-        let path = format!("{}/tests/fixtures/ami/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../tests/fixtures/ami/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let mut acts: Vec<(String, String)> = Vec::new();
         for line in text.lines() {

@@ -3,11 +3,56 @@
 //! the children are; `desktop` and `daemon` decide that.
 
 use std::io::{self, BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// The `screenpop` binary cargo built beside the running test or bench: a test binary runs
+/// from `target/<profile>/deps/`, the package's binaries are in `target/<profile>/`. (Cargo
+/// builds them for every integration test and bench of the `screenpop` package.)
+pub fn screenpop_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test binary's own path");
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("the test binary runs from target/<profile>/deps");
+        let bin = profile_dir.join(format!("screenpop{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            bin.is_file(),
+            "no screenpop binary at {} (build it: cargo build -p screenpop)",
+            bin.display()
+        );
+        bin
+    })
+}
+
+/// Polls `fetch` every 50 ms until `ready` holds for what it answers and returns that; on
+/// timeout panics with `what`, the last answer and `log()` (the child's log, to see why).
+pub fn wait_json(
+    what: &str,
+    timeout: Duration,
+    fetch: impl Fn() -> serde_json::Value,
+    ready: impl Fn(&serde_json::Value) -> bool,
+    log: impl Fn() -> String,
+) -> serde_json::Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let status = fetch();
+        if ready(&status) {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; status: {status:#}\n--- log ---\n{}",
+            log()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
 
 /// Polls `ready` every 10 ms until it is true or `timeout` has passed; says which.
 pub fn wait_until(timeout: Duration, mut ready: impl FnMut() -> bool) -> bool {

@@ -11,10 +11,9 @@ use tempfile::TempDir;
 
 use super::desktop::{command_in, Desktop};
 use super::http;
-use super::process::{spawn, terminate};
+use super::process::{screenpop_bin, spawn, terminate, wait_json};
 
 /// The binary under test, built by cargo for integration tests.
-const SCREENPOP: &str = env!("CARGO_BIN_EXE_screenpop");
 /// A debug build opening its database and binding the webhook is well under this.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -60,7 +59,7 @@ impl Daemon {
         );
 
         let log = fs::File::create(&log_path).expect("create the daemon's log");
-        let mut command = command_in(&env, SCREENPOP);
+        let mut command = command_in(&env, screenpop_bin());
         command
             .arg("run")
             .stdout(log.try_clone().expect("clone the log file handle"))
@@ -79,7 +78,7 @@ impl Daemon {
 
     /// Runs `screenpop args…` with the daemon's environment and waits for it.
     pub fn cli(&self, args: &[&str]) -> Output {
-        command_in(&self.env, SCREENPOP)
+        command_in(&self.env, screenpop_bin())
             .args(args)
             .output()
             .unwrap_or_else(|error| panic!("run screenpop {args:?}: {error}"))
@@ -87,7 +86,7 @@ impl Daemon {
 
     /// Starts `screenpop args…` with the daemon's environment without waiting (output piped).
     pub fn cli_spawn(&self, args: &[&str]) -> Child {
-        command_in(&self.env, SCREENPOP)
+        command_in(&self.env, screenpop_bin())
             .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -98,7 +97,7 @@ impl Daemon {
     /// Runs `screenpop args…` with `input` on its stdin (`secret set` reads the value there).
     pub fn cli_with_stdin(&self, args: &[&str], input: &str) -> Output {
         use std::io::Write;
-        let mut child = command_in(&self.env, SCREENPOP)
+        let mut child = command_in(&self.env, screenpop_bin())
             .args(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -126,7 +125,7 @@ impl Daemon {
             .append(true)
             .open(&self.log_path)
             .expect("open the daemon's log");
-        let mut command = command_in(&self.env, SCREENPOP);
+        let mut command = command_in(&self.env, screenpop_bin());
         command
             .arg("run")
             .stdout(log.try_clone().expect("clone the log file handle"))
@@ -142,7 +141,7 @@ impl Daemon {
 
     /// Like [`Daemon::cli`], with some environment variables overridden.
     pub fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        command_in(&self.env, SCREENPOP)
+        command_in(&self.env, screenpop_bin())
             .args(args)
             .envs(env.iter().copied())
             .output()
@@ -180,19 +179,7 @@ impl Daemon {
         timeout: Duration,
         ready: impl Fn(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let status = self.status();
-            if ready(&status) {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; status: {status:#}\n--- daemon log ---\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_json(what, timeout, || self.status(), ready, || self.log())
     }
 
     /// Waits until the call log has at least `n` rows and returns them (newest first).
