@@ -31,18 +31,6 @@ const ENGINE_STOP: Duration = Duration::from_secs(10);
 /// How long stopping waits for a journal delivery in flight.
 const JOURNAL_STOP: Duration = Duration::from_secs(2);
 
-/// Owns a task something else spawned: awaits it, or aborts and awaits it once `stop` is
-/// cancelled.
-async fn owned(mut task: tokio::task::JoinHandle<()>, stop: CancellationToken) {
-    tokio::select! {
-        _ = &mut task => {}
-        () = stop.cancelled() => {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-}
-
 /// Runs `work` until it ends or `stop` is cancelled, whichever comes first.
 async fn until_stopped(stop: CancellationToken, work: impl Future) {
     let _ = stop.run_until_cancelled_owned(work).await;
@@ -267,8 +255,11 @@ impl App {
                 )),
             ),
         ));
-        let prompts = present::sign_in::spawn(crate::oauth::sign_in_notices(), click_tx);
-        helpers.spawn(owned(prompts, stop.clone()));
+        helpers.spawn(present::sign_in::run(
+            crate::oauth::sign_in_notices(),
+            click_tx,
+            stop.clone(),
+        ));
         let unhandled = self.intents.clone();
         let dialler = self.sources.controls.first().cloned();
         let (tracker, token) = (helpers.clone(), stop.clone());
