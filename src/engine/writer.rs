@@ -194,7 +194,6 @@ async fn apply_all(
     store: &Store,
     batch: &[Op],
 ) -> Result<Vec<Outcome>, StoreError> {
-    let mut tx = store.pool().begin_with("BEGIN IMMEDIATE").await?;
     let events: Vec<&CallEvent> = batch
         .iter()
         .filter_map(|op| match op {
@@ -202,7 +201,31 @@ async fn apply_all(
             _ => None,
         })
         .collect();
-    let mut ids = intake::insert_many(&mut tx, &events).await?.into_iter();
+    let mut conn = store.pool().acquire().await?;
+    // An acknowledgement promises that the event survives a power cut, not only a crash of
+    // the process: intake commits wait for the disk (the store's NORMAL reaches the OS only).
+    // Effects need not: one lost with the tail of the log leaves its events to be replayed.
+    let durable = !events.is_empty();
+    if durable {
+        intake::synchronous_full(&mut conn, true).await?;
+    }
+    let result = apply_on(engine, &mut conn, batch, &events).await;
+    if durable {
+        if let Err(e) = intake::synchronous_full(&mut conn, false).await {
+            tracing::warn!(error = %e, "a store connection stays on synchronous = FULL");
+        }
+    }
+    result
+}
+
+async fn apply_on(
+    engine: &Engine,
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[Op],
+    events: &[&CallEvent],
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
+    let mut ids = intake::insert_many(&mut tx, events).await?.into_iter();
     let mut outcomes = Vec::with_capacity(batch.len());
     for op in batch {
         outcomes.push(match op {

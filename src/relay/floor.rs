@@ -414,6 +414,7 @@ fn finished(call: String, c: Call) -> Finished {
     }
 }
 
+mod record;
 mod view;
 
 #[cfg(test)]

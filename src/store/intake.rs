@@ -26,6 +26,18 @@ pub struct LiveCall {
     pub answered_at: Option<DateTime<Utc>>,
 }
 
+/// Makes this connection's commits wait for the disk (`synchronous = FULL`), or go back to
+/// the store's `NORMAL` (durable across a crash of the process, not across a power cut).
+pub async fn synchronous_full(conn: &mut SqliteConnection, full: bool) -> Result<(), StoreError> {
+    let pragma = if full {
+        "PRAGMA synchronous = FULL"
+    } else {
+        "PRAGMA synchronous = NORMAL"
+    };
+    sqlx::query(pragma).execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Commits one event; returns its intake id.
 pub async fn insert(tx: &mut SqliteConnection, event: &CallEvent) -> Result<i64, StoreError> {
     let json = serde_json::to_string(event).map_err(|e| corrupt("intake", e))?;

@@ -203,7 +203,8 @@ async fn a_call_logged_before_a_restart_is_not_logged_again_when_re_announced() 
 /// BENCHMARKS.md): `cargo test -p screenpop --lib intake_throughput -- --ignored --nocapture`.
 /// Sixty-four concurrent clients commit `N` events each way: through the engine's group commits
 /// (each acknowledged once its batch is committed, then processed), and — the baseline — one
-/// transaction per event straight into the same table.
+/// transaction per event straight into the same table, each commit on disk (`synchronous =
+/// FULL`, as the engine's intake commits).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn intake_throughput() {
@@ -254,8 +255,15 @@ async fn intake_throughput() {
         let store = store.clone();
         let events: Vec<_> = (c..N).step_by(CLIENTS).map(event).collect();
         clients.spawn(async move {
+            // The same promise as the engine's: each commit on disk before the next.
+            let mut conn = store.pool().acquire().await.unwrap();
+            crate::store::intake::synchronous_full(&mut conn, true)
+                .await
+                .unwrap();
             for event in events {
-                let mut tx = store.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+                    .await
+                    .unwrap();
                 crate::store::intake::insert(&mut tx, &event).await.unwrap();
                 tx.commit().await.unwrap();
             }
