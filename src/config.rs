@@ -12,6 +12,7 @@ mod directories;
 mod engine;
 pub mod layers;
 mod oauth;
+mod paths;
 mod pbx;
 pub mod policy;
 mod preserve;
@@ -24,6 +25,7 @@ pub use directories::*;
 pub use engine::{EngineSettings, DEFAULT_STALE_CALL_S};
 pub use layers::{Layered, Origin};
 pub use oauth::{OAuthFlow, OAuthSettings};
+pub use paths::{ConfigError, Paths};
 pub use pbx::{AmiConfig, FritzConfig};
 pub use policy::{ContactsSettings, PolicySettings};
 pub use relay::RelaySettings;
@@ -32,7 +34,7 @@ pub use validate::FieldError;
 
 use crate::phone::{PhoneRules, DEFAULT_TAIL_DIGITS};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Env var naming the config file.
 pub const CONFIG_ENV: &str = "SCREENPOP_CONFIG";
@@ -283,75 +285,6 @@ impl Default for LookupSettings {
             cache_ttl_s: 3600,
             miss_ttl_s: 300,
         }
-    }
-}
-
-/// A config problem, worded for the person who has to fix it.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    File { path: PathBuf, message: String },
-    #[error("environment variable {var}: {message}")]
-    Env { var: String, message: String },
-    #[error("{path}{line}: {field}: {message}")]
-    Invalid {
-        path: String,
-        line: String,
-        field: String,
-        message: String,
-    },
-    #[error(
-        "no config or data directory could be determined (set {CONFIG_ENV} and {DATA_DIR_ENV})"
-    )]
-    NoHome,
-}
-
-/// Where settings and data live for this process.
-#[derive(Debug, Clone)]
-pub struct Paths {
-    pub config_file: PathBuf,
-    pub data_dir: PathBuf,
-}
-
-impl Paths {
-    /// Resolves the config file and data folder from the environment and XDG dirs.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let config_file = match std::env::var_os(CONFIG_ENV) {
-            Some(p) if !p.is_empty() => PathBuf::from(p),
-            _ => dirs::config_dir()
-                .ok_or(ConfigError::NoHome)?
-                .join("screenpop/config.toml"),
-        };
-        let data_dir = match std::env::var_os(DATA_DIR_ENV) {
-            Some(p) if !p.is_empty() => PathBuf::from(p),
-            _ => dirs::data_dir()
-                .ok_or(ConfigError::NoHome)?
-                .join("screenpop"),
-        };
-        Ok(Self {
-            config_file,
-            data_dir,
-        })
-    }
-
-    /// The SQLite database file.
-    pub fn database(&self) -> PathBuf {
-        self.data_dir.join("screenpop.db")
-    }
-
-    /// The running daemon's owner-only control socket (the CLI's way in, no token needed).
-    pub fn socket(&self) -> PathBuf {
-        self.data_dir.join("screenpop.sock")
     }
 }
 

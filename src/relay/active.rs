@@ -376,7 +376,7 @@ impl Active<'_> {
 
     /// Writes the PBX call's one record (and its outbox rows: journaled once, here).
     async fn finish(&mut self, done: Finished) {
-        let record = record_of(self.relay, &done);
+        let record = done.record(&self.relay.rules);
         match self.relay.log.record(&record, &self.relay.journal_to).await {
             Ok(id) => {
                 tracing::info!(call_id = %done.call, journal = !self.relay.journal_to.is_empty(), "call finished");
@@ -412,54 +412,5 @@ fn kind_name(kind: &CallEventKind) -> &'static str {
         CallEventKind::Answered => "answered",
         CallEventKind::PartyChanged { .. } => "party_changed",
         CallEventKind::Ended { .. } => "ended",
-    }
-}
-
-/// The call-log (and journal) record of a finished PBX call.
-fn record_of(relay: &Relay, done: &Finished) -> CallRecord {
-    let customer = done.matches.first();
-    let (e164, display) = match relay.rules.normalise(&done.number) {
-        Remote::Number(n) => (n.e164.clone(), n.display.clone()),
-        other => (None, other.display()),
-    };
-    let missed = done.direction == crate::event::Direction::Inbound
-        && done.answered_at.is_none()
-        && !done.reason.elsewhere()
-        && !matches!(done.reason, EndReason::SourceLost | EndReason::Stopped);
-    let mut tags = vec![format!("rang {}", done.extensions.join(", "))];
-    if let Some(who) = &done.answered_by {
-        tags.insert(0, format!("answered by {who}"));
-    }
-    CallRecord {
-        id: 0,
-        call_id: done.call.clone(),
-        source: done.source.clone(),
-        direction: done.direction.as_str().to_string(),
-        number: done.number.clone(),
-        number_e164: e164,
-        number_display: display,
-        remote_name: done.remote_name.clone(),
-        name: customer
-            .map(|c| c.name.clone())
-            .or_else(|| done.remote_name.clone()),
-        customer_id: customer.map(|c| c.id.clone()),
-        directory: customer.map(|c| c.directory.clone()),
-        matches: done.matches.len() as i64,
-        vip: customer.is_some_and(|c| c.vip),
-        note: customer.and_then(|c| c.note.clone()),
-        profile_url: customer.and_then(|c| c.url.clone()),
-        started_at: done.started_at,
-        answered_at: done.answered_at,
-        ended_at: done.ended_at,
-        duration_s: done
-            .answered_at
-            .map_or(0, |a| (done.ended_at - a).num_seconds().max(0)),
-        ring_s: (done.answered_at.unwrap_or(done.ended_at) - done.started_at)
-            .num_seconds()
-            .max(0),
-        missed,
-        end_reason: done.reason.label(),
-        tags: tags.join("; "),
-        decisions: String::new(),
     }
 }

@@ -1,9 +1,9 @@
-//! The placeholders a journal or create-contact template can use, computed from a finished
-//! call or a new contact, in the spellings CRMs ask for (RFC 3339 times, UTC dates and
+//! The placeholders a lookup, journal or create-contact template can use, computed from the
+//! caller's number, a finished call or a new contact, in the spellings CRMs ask for (RFC 3339 times, UTC dates and
 //! clock times, durations in seconds, milliseconds, `HH:MM:SS` and `MM:SS`).
 
 use crate::directory::NewContact;
-use crate::phone::PhoneRules;
+use crate::phone::{Normalised, PhoneRules};
 use crate::store::calls::CallRecord;
 use chrono::SecondsFormat;
 use std::collections::HashMap;
@@ -135,4 +135,38 @@ pub fn of_contact(contact: &NewContact, rules: &PhoneRules) -> HashMap<&'static 
     v.insert("note", contact.note.clone().unwrap_or_default());
     v.insert("vip", contact.vip.to_string());
     v
+}
+
+/// Lookup (and create-contact URL) placeholders for a caller's `number`.
+pub fn of_number(number: &Normalised) -> HashMap<&'static str, String> {
+    let e164 = number.e164.clone().unwrap_or_else(|| number.digits.clone());
+    HashMap::from([
+        ("number", e164.clone()),
+        ("e164", e164),
+        (
+            "national",
+            number
+                .national
+                .clone()
+                .unwrap_or_else(|| number.digits.clone()),
+        ),
+        ("digits", number.digits.clone()),
+        ("tail", number.tail.clone()),
+        ("display", number.display.clone()),
+        ("international", international(number)),
+    ])
+}
+
+/// `+1 555-123-4567`: how numbers are often typed into CRMs that do not normalise them.
+fn international(number: &Normalised) -> String {
+    number
+        .e164
+        .as_deref()
+        .and_then(|e| phonenumber::parse(None, e).ok())
+        .map(|n| {
+            n.format()
+                .mode(phonenumber::Mode::International)
+                .to_string()
+        })
+        .unwrap_or_else(|| number.display.clone())
 }

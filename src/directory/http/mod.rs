@@ -177,15 +177,10 @@ impl HttpDirectory {
                 .cloned()
                 .or_else(|| self.common(k, secret, login.as_deref()))
         };
-        let exchange = Exchange {
-            template: &self.template,
-            client: &self.client,
-            limit: &self.limit,
-            secret,
-            vars: &value,
-            idempotency_key,
-        };
-        let answer = exchange.send(req, deadline).await;
+        let answer = self
+            .exchange_for(secret, &value, idempotency_key)
+            .send(req, deadline)
+            .await;
         match &answer {
             Err(Failure::Auth(_)) => {
                 // The token may have been replaced in the keyring since; the session is void.
@@ -201,6 +196,23 @@ impl HttpDirectory {
         answer
     }
 
+    /// One request/answer exchange with this connector's template, client and rate limit.
+    fn exchange_for<'a>(
+        &'a self,
+        secret: &'a str,
+        vars: &'a (dyn Fn(&str) -> Option<String> + Sync),
+        idempotency_key: Option<&'a str>,
+    ) -> Exchange<'a> {
+        Exchange {
+            template: &self.template,
+            client: &self.client,
+            limit: &self.limit,
+            secret,
+            vars,
+            idempotency_key,
+        }
+    }
+
     /// The login step's result, running it once when the template has one.
     async fn login(&self, secret: &str, deadline: Instant) -> Result<Option<String>, Failure> {
         let Some(req) = &self.template.login else {
@@ -211,15 +223,10 @@ impl HttpDirectory {
             return Ok(Some(s.clone()));
         }
         let value = |k: &str| self.common(k, secret, None);
-        let exchange = Exchange {
-            template: &self.template,
-            client: &self.client,
-            limit: &self.limit,
-            secret,
-            vars: &value,
-            idempotency_key: None,
-        };
-        let answer = exchange.send(req, deadline).await?;
+        let answer = self
+            .exchange_for(secret, &value, None)
+            .send(req, deadline)
+            .await?;
         let pointer = req.result.as_deref().unwrap_or("");
         let got = answer
             .json
@@ -245,39 +252,6 @@ fn uses_secret(t: &HttpTemplate) -> bool {
             .into_iter()
             .flatten()
             .any(|r| in_text(&r.url) || r.body.as_deref().is_some_and(in_text))
-}
-
-fn number_vars(number: &Normalised) -> HashMap<&'static str, String> {
-    let e164 = number.e164.clone().unwrap_or_else(|| number.digits.clone());
-    HashMap::from([
-        ("number", e164.clone()),
-        ("e164", e164),
-        (
-            "national",
-            number
-                .national
-                .clone()
-                .unwrap_or_else(|| number.digits.clone()),
-        ),
-        ("digits", number.digits.clone()),
-        ("tail", number.tail.clone()),
-        ("display", number.display.clone()),
-        ("international", international(number)),
-    ])
-}
-
-/// `+1 555-123-4567`: how numbers are often typed into CRMs that do not normalise them.
-fn international(number: &Normalised) -> String {
-    number
-        .e164
-        .as_deref()
-        .and_then(|e| phonenumber::parse(None, e).ok())
-        .map(|n| {
-            n.format()
-                .mode(phonenumber::Mode::International)
-                .to_string()
-        })
-        .unwrap_or_else(|| number.display.clone())
 }
 
 /// An OAuth problem as the connector reports it.
@@ -315,7 +289,7 @@ impl Directory for HttpDirectory {
         if number.digits.len() < self.template.min_digits {
             return Ok(Vec::new());
         }
-        let vars = number_vars(number);
+        let vars = call_vars::of_number(number);
         let t = &self.template;
         let main = std::iter::once((&t.lookup, &t.map, t.record_type.as_deref()));
         let more = t.more_lookups.iter().map(|(r, m, k)| (r, m, k.as_deref()));
@@ -362,7 +336,7 @@ impl Directory for HttpDirectory {
 
     fn create_contact_url(&self, number: &Normalised) -> Option<String> {
         let t = self.template.create_contact_url.as_deref()?;
-        let vars = number_vars(number);
+        let vars = call_vars::of_number(number);
         let value = |k: &str| {
             vars.get(k).cloned().or_else(|| match k {
                 "secret" | "login" => None,
