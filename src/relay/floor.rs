@@ -367,7 +367,7 @@ impl Floor {
             .collect();
         for id in done {
             if let Some(call) = self.calls.remove(&id) {
-                out.push(Out::Finished(Box::new(finished(id, call))));
+                out.push(Out::Finished(Box::new(record::finished(id, call))));
             }
         }
     }
@@ -391,26 +391,6 @@ fn upstream_of(matches: Vec<Customer>, looked_up: bool, journal: bool) -> Option
 fn set_upstream(event: &mut CallEvent, value: Option<Upstream>) {
     if let CallEventKind::Ringing { upstream, .. } = &mut event.kind {
         *upstream = value.map(Box::new);
-    }
-}
-
-fn finished(call: String, c: Call) -> Finished {
-    Finished {
-        call,
-        source: c.source,
-        direction: c.direction,
-        number: c.number,
-        remote_name: c.remote_name,
-        matches: match c.lookup {
-            Lookup::Done(m) => m,
-            _ => Vec::new(),
-        },
-        started_at: c.started_at,
-        answered_at: c.answered_at,
-        ended_at: c.idle_since.unwrap_or(c.started_at),
-        answered_by: c.answered_by,
-        extensions: c.order,
-        reason: c.last_reason,
     }
 }
 

@@ -1,7 +1,8 @@
-//! A finished PBX call as the relay's call-log (and journal) record: one row per PBX call,
-//! whoever answered it, every extension it rang, missed or answered elsewhere. Pure.
+//! A finished PBX call: what the floor hands on once its last extension is done, and that as
+//! the relay's call-log (and journal) record — one row per PBX call, whoever answered it,
+//! every extension it rang, missed or answered elsewhere. Pure.
 
-use super::Finished;
+use super::{Call, Finished, Lookup};
 use crate::event::EndReason;
 use crate::phone::{PhoneRules, Remote};
 use crate::store::calls::CallRecord;
@@ -55,5 +56,26 @@ impl Finished {
             tags: tags.join("; "),
             decisions: String::new(),
         }
+    }
+}
+
+/// What is left of a live call once its last extension is done.
+pub(super) fn finished(call: String, c: Call) -> Finished {
+    Finished {
+        call,
+        source: c.source,
+        direction: c.direction,
+        number: c.number,
+        remote_name: c.remote_name,
+        matches: match c.lookup {
+            Lookup::Done(m) => m,
+            _ => Vec::new(),
+        },
+        started_at: c.started_at,
+        answered_at: c.answered_at,
+        ended_at: c.idle_since.unwrap_or(c.started_at),
+        answered_by: c.answered_by,
+        extensions: c.order,
+        reason: c.last_reason,
     }
 }
