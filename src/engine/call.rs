@@ -147,9 +147,18 @@ pub(super) async fn run(
     let timing = engine.timing;
     let budget = tokio::time::sleep(timing.budget);
     tokio::pin!(budget);
-    let stale_in = (first.at
+    // A recovered call has been live since it rang; a fresh one since now, even when its
+    // ringing is old (a broker delivering what queued while the desk was off: its end is
+    // right behind it, and closing it as stale first would log a missed call as taken).
+    let now = chrono::Utc::now();
+    let live_since = if recovered {
+        first.at
+    } else {
+        first.at.max(now)
+    };
+    let stale_in = (live_since
         + chrono::Duration::from_std(timing.stale_call).unwrap_or(chrono::Duration::MAX))
-    .signed_duration_since(chrono::Utc::now())
+    .signed_duration_since(now)
     .to_std()
     .unwrap_or(Duration::ZERO);
     let stale = tokio::time::sleep(stale_in);

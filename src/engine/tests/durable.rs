@@ -326,3 +326,38 @@ async fn a_restart_after_a_transfer_resumes_the_new_party_not_the_first() {
     assert_eq!(rows(&store).await.len(), 1);
     assert_eq!(count(&store, "live_calls").await, 0);
 }
+
+#[tokio::test]
+async fn a_ringing_from_days_ago_delivered_now_waits_for_its_end_and_is_missed() {
+    // A broker hands over what queued while the desk was off: the ringing carries its own
+    // time, days past the stale-call window, and its end is right behind it.
+    let store = Store::in_memory().await.unwrap();
+    let engine = engine_on(
+        store.clone(),
+        None,
+        timing(Duration::from_secs(3600), Duration::from_secs(5)),
+    )
+    .await;
+    let mut rx = engine.subscribe();
+    let (tx, task) = engine.start();
+    let days_ago = chrono::Utc::now() - chrono::Duration::days(5);
+    let at = |mut input: Input| {
+        if let Input::Event(event) = &mut input {
+            event.at = days_ago;
+        }
+        input
+    };
+    tx.send(at(ringing("away", "555-1234"))).await.unwrap();
+    // The call is up (popped) before its end is read, as with a broker's separate messages.
+    while next_view(&mut rx).await.lookup == LookupState::Pending {}
+    tx.send(at(ended("away"))).await.unwrap();
+    let row = logged(&mut rx).await;
+    assert_eq!(row.call_id, "away");
+    assert!(
+        row.missed,
+        "an unanswered call is missed, not closed as stale: {row:?}"
+    );
+    assert_eq!(row.end_reason, "hangup");
+    drop(tx);
+    task.await.unwrap();
+}
