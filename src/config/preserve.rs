@@ -68,12 +68,35 @@ fn merge_table(old: &mut Table, new: &Table) {
                     merge_table(o, n);
                 }
             }
-            // An empty list the file never had reads the same left out (the caller checks).
+            // An empty list or table the file never had reads the same left out (the caller
+            // checks that the merged file reads back as the settings).
             (None, Item::Value(toml_edit::Value::Array(a))) if a.is_empty() => {}
+            (None, Item::Table(t)) if t.is_empty() => {}
             _ => {
-                old.insert(key, item.clone());
+                let mut item = item.clone();
+                unplace(&mut item);
+                old.insert(key, item);
             }
         }
+    }
+}
+
+/// Forgets where `item`'s tables stood in the fresh document: toml_edit writes a table
+/// without a position right after the table before it in the tree — its parent — while a
+/// fresh position could put `[directory.headers]` under another `[[directory]]` entry of the
+/// old file, or a `[[source]]` entry between another's subtables.
+fn unplace(item: &mut Item) {
+    match item {
+        Item::Table(t) => unplace_table(t),
+        Item::ArrayOfTables(a) => a.iter_mut().for_each(unplace_table),
+        _ => {}
+    }
+}
+
+fn unplace_table(table: &mut Table) {
+    table.set_position(None);
+    for (_, item) in table.iter_mut() {
+        unplace(item);
     }
 }
 

@@ -165,3 +165,37 @@ fn a_switched_off_entry_stays_in_the_file_and_out_of_use() {
     // (An internally tagged entry's type error has no span of its own: serde buffers it.)
     assert!(bad.contains("expected a boolean"), "{bad}");
 }
+
+#[test]
+fn saving_keeps_comments_beside_two_sources_and_a_crm_with_subtables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let written = "# front desk\n\
+        [notify]\nauto_open = false  # ask Marge first\n\n\
+        [[source]]\nkind = \"baresip\"\naddress = \"127.0.0.1:4444\"\n\n\
+        # the router in the back office\n\
+        [[source]]\nkind = \"fritz\"\naddress = \"fritz.box\"\n\n\
+        # our CRM\n\
+        [[directory]]\nkind = \"http\"\npreset = \"hubspot\"\nsecret = \"hubspot\"\n";
+    std::fs::write(&path, written).unwrap();
+    let mut s = Settings::from_parts(&path, Some(written), &[]).unwrap();
+    s.notify.auto_open = true;
+    s.save(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    for comment in [
+        "# front desk",
+        "auto_open = true  # ask Marge first",
+        "# the router in the back office",
+        "# our CRM",
+    ] {
+        assert!(text.contains(comment), "{comment:?} lost:\n{text}");
+    }
+    assert!(
+        !text.contains("[directory.headers]"),
+        "empty tables added:\n{text}"
+    );
+    let back = Settings::from_parts(&path, Some(&text), &[]).unwrap();
+    assert!(back.notify.auto_open);
+    assert_eq!(back.sources, s.sources);
+    assert_eq!(back.directory_chain(), s.directory_chain());
+}
