@@ -6,6 +6,11 @@
 //! stay in the store and resume at the next start), and returns. One cancellation token
 //! stops every task, and every task is awaited before `run` returns.
 
+mod edges;
+
+use edges::bind_local;
+pub use edges::{signals, status_json};
+
 use crate::api::{self, ApiState};
 use crate::config::{Paths, Settings};
 use crate::directory::open::Lookups;
@@ -17,7 +22,6 @@ use crate::present::{self, Intent, Policy, Switches};
 use crate::secrets::{self, SecretStore};
 use crate::source::supervisor::supervised;
 use crate::store::Store;
-use serde_json::json;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -370,59 +374,5 @@ impl App {
     /// A sender into the engine for extra sources (desktop, tests); valid while [`App::run`] runs.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
-    }
-}
-
-/// Binds the owner-only Unix socket, replacing a stale one left by a crashed daemon.
-fn bind_local(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
-    use std::os::unix::fs::PermissionsExt;
-    if std::os::unix::net::UnixStream::connect(path).is_ok() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::AddrInUse,
-            format!("{} is in use by another screenpop", path.display()),
-        ));
-    }
-    let _ = std::fs::remove_file(path);
-    let listener = tokio::net::UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
-}
-
-/// `screenpop status` as JSON: sources, directories, live calls.
-pub fn status_json(engine: &Engine) -> serde_json::Value {
-    let sources: Vec<_> = engine
-        .source_health()
-        .into_iter()
-        .map(|(name, health)| json!({ "name": name, "health": health }))
-        .collect();
-    let directories: Vec<_> = engine
-        .chain()
-        .health()
-        .into_iter()
-        .map(|(name, health)| json!({ "name": name, "health": health }))
-        .collect();
-    json!({ "sources": sources, "directories": directories, "calls": engine.live_calls() })
-}
-
-/// Waits for SIGINT or SIGTERM.
-pub async fn signals() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {},
-                    _ = term.recv() => {},
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
