@@ -233,7 +233,7 @@ impl CallLog {
 }
 
 /// Quotes a user's term as one FTS5 phrase so operators in it are literal.
-fn fts_phrase(term: &str) -> String {
+pub(super) fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
 

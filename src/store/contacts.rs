@@ -4,6 +4,7 @@
 //! last-N-digits tail), so a caller is found by an indexed equality, never a scan. When the
 //! configured tail length changes, [`Contacts::reindex`] recomputes the keys.
 
+use super::calls::fts_phrase;
 use super::{now_ms, Store, StoreError};
 use crate::model::{Customer, NewContact};
 use crate::phone::{Normalised, PhoneRules};
@@ -21,10 +22,9 @@ fn search_condition(search: &str) -> (String, Vec<String>) {
     }
     let trigram = |s: &str| s.chars().count() >= 3;
     if trigram(text) && (digits.is_empty() || trigram(&digits)) {
-        let phrase = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-        let mut query = format!("{{name company note}} : {}", phrase(text));
+        let mut query = format!("{{name company note}} : {}", fts_phrase(text));
         if !digits.is_empty() {
-            query.push_str(&format!(" OR numbers : {}", phrase(&digits)));
+            query.push_str(&format!(" OR numbers : {}", fts_phrase(&digits)));
         }
         return (
             "c.rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1)".into(),
